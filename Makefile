@@ -1,0 +1,56 @@
+# Thin wrapper around meson/ninja (as QEMU wraps meson): `make run` and
+# `make test` install what is missing, configure, build and run.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+MESON      ?= meson
+NINJA      ?= ninja
+VTD        := $(BUILD)/tools/vtd/vtd
+
+.PHONY: all bootstrap build run test test-asan install uninstall clean fuzz check-summary
+
+all: build
+
+bootstrap:
+	@sh scripts/bootstrap.sh
+
+# Configure once; reconfigure when the build files change.
+$(BUILD)/build.ninja: meson.build meson_options.txt | bootstrap
+	@if [ -d $(BUILD) ] && [ -f $(BUILD)/build.ninja ]; then \
+		$(MESON) setup --reconfigure $(BUILD) >/dev/null; \
+	else \
+		$(MESON) setup $(BUILD) --prefix=$(PREFIX) -Dwerror=true >/dev/null; \
+	fi
+
+$(ASAN_BUILD)/build.ninja: meson.build meson_options.txt | bootstrap
+	@if [ -d $(ASAN_BUILD) ] && [ -f $(ASAN_BUILD)/build.ninja ]; then \
+		$(MESON) setup --reconfigure $(ASAN_BUILD) >/dev/null; \
+	else \
+		$(MESON) setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined \
+			-Db_lundef=false -Dbuildtype=debug >/dev/null; \
+	fi
+
+build: bootstrap $(BUILD)/build.ninja
+	@$(NINJA) -C $(BUILD)
+
+run: build
+	@$(VTD) demo
+
+# Every test in the normal build and again under ASan+UBSan; the last line is
+# the runner's summary ("N passed, N failed").
+test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
+	@$(NINJA) -C $(BUILD) >/dev/null
+	@$(NINJA) -C $(ASAN_BUILD) >/dev/null
+	@rc=0; \
+	$(MESON) test -C $(BUILD) --print-errorlogs --suite libvtd || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --suite libvtd || rc=1; \
+	sh scripts/test-summary.sh $(BUILD) $(ASAN_BUILD); \
+	exit $$rc
+
+install: build
+	@DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

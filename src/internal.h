@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal helpers shared by the library's modules; never installed. */
+#ifndef VTD_INTERNAL_H
+#define VTD_INTERNAL_H
+
+#include <vtd/vtd.h>
+
+#define VTD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define VTD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define VTD_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VTD_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define VTD_PRINTF(a, b)
+#define VTD_LIKELY(x) (x)
+#define VTD_UNLIKELY(x) (x)
+#endif
+
+void vtd_error_add(struct vtd_error *err, int code, const char *fmt, ...)
+	VTD_PRINTF(3, 4);
+
+/* Parse a number in C syntax (0x.., 0.., decimal) spanning all of s. */
+int vtd_parse_u64(const char *s, uint64_t *out);
+
+/* Edit distance, bounded (returns limit+1 when larger); for "did you mean". */
+unsigned vtd_edit_distance(const char *a, const char *b, unsigned limit);
+
+#endif

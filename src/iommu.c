@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* The vIOMMU object: creation, reset, teardown. */
+#include "viommu.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_opts *opts,
+			  struct vtd_iommu **out, struct vtd_error *err)
+{
+	vtd_error_clear(err);
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	struct vtd_config c;
+	if (cfg)
+		c = *cfg;
+	else
+		vtd_config_init(&c);
+	int r = vtd_config_validate(&c, err);
+	if (r)
+		return r;
+
+	struct vtd_iommu_opts o = { 0 };
+	if (opts) {
+		/* Copy only what the caller's version of the struct has. */
+		size_t n = opts->sz < sizeof(o) ? opts->sz : sizeof(o);
+		if (n < sizeof(opts->sz)) {
+			vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_iommu_opts.sz is %zu", opts->sz);
+			return -EINVAL;
+		}
+		memcpy(&o, opts, n);
+		/* a newer caller's extra fields must be zero: we cannot honour them */
+		for (size_t i = sizeof(o); i < opts->sz; i++)
+			if (((const unsigned char *)opts)[i]) {
+				vtd_error_add(err, VTD_ERR_UNSUPPORTED,
+					      "vtd_iommu_opts has fields this libvtd does not know");
+				return -E2BIG;
+			}
+	}
+	if (o.ram_size && !o.ram) {
+		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_iommu_opts: ram_size without ram");
+		return -EINVAL;
+	}
+
+	struct vtd_iommu *s = calloc(1, sizeof(*s));
+	if (!s) {
+		vtd_error_add(err, VTD_ERR_NOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = c;
+	s->cap = vtd_caps_cap(&c);
+	s->ecap = vtd_caps_ecap(&c);
+	s->haw_mask = (c.aw_bits >= 64) ? ~0ull : ((1ull << c.aw_bits) - 1);
+	if (o.mem)
+		s->mem = *o.mem;
+	s->mem_opaque = o.mem_opaque;
+	if (o.events)
+		s->events = *o.events;
+	s->event_opaque = o.event_opaque;
+	s->ram = o.ram;
+	s->ram_size = o.ram_size;
+	if (pthread_mutex_init(&s->lock, NULL)) {
+		free(s);
+		return -ENOMEM;
+	}
+	vtd_regs_reset(s);
+	*out = s;
+	return 0;
+}
+
+VTD_API void vtd_iommu_free(struct vtd_iommu *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->root = 0;
+	s->root_scalable = false;
+	s->dmar_enabled = false;
+	s->iq = 0;
+	s->iq_size = 0;
+	s->iq_dw = false;
+	s->qi_enabled = false;
+	s->iq_head = 0;
+	s->intr_root = 0;
+	s->intr_size = 0;
+	s->intr_eime = false;
+	s->intr_enabled = false;
+	s->next_frcd = 0;
+	vtd_regs_reset(s);
+	vtd_cache_reset(s);
+	vtd_cache_reset_iec(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+VTD_API const struct vtd_config *vtd_iommu_config(const struct vtd_iommu *s)
+{
+	return s ? &s->cfg : NULL;
+}

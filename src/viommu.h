@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vIOMMU object.  Register state lives in a byte image of the window
+ * (csr) with QEMU-style per-bit masks: wmask (software-writable bits),
+ * w1cmask (write-1-to-clear) and womask (write-only, reading 0).  What the
+ * hardware latches on a command (root table, queue base...) is kept apart,
+ * because the spec says later register writes do not change it until the
+ * next command.
+ */
+#ifndef VTD_VIOMMU_H
+#define VTD_VIOMMU_H
+
+#include "internal.h"
+#include "regs.h"
+
+#include <pthread.h>
+
+struct vtd_iommu {
+	struct vtd_config cfg;
+	uint64_t cap, ecap;
+	uint64_t haw_mask;            /* (1 << aw_bits) - 1 */
+
+	struct vtd_mem_ops mem;
+	void *mem_opaque;
+	struct vtd_event_ops events;
+	void *event_opaque;
+	uint8_t *ram;
+	uint64_t ram_size;
+
+	/* Serialises MMIO, invalidation and fault recording. */
+	pthread_mutex_t lock;
+
+	uint8_t csr[VTD_REG_END];
+	uint8_t wmask[VTD_REG_END];
+	uint8_t w1cmask[VTD_REG_END];
+	uint8_t womask[VTD_REG_END];
+
+	/* latched by commands */
+	uint64_t root;                /* SRTP: root table address */
+	bool root_scalable;           /* SRTP: RTADDR.TTM = scalable */
+	bool dmar_enabled;            /* GSTS.TES */
+	uint64_t iq;                  /* QIE: invalidation queue base */
+	uint32_t iq_size;             /* entries */
+	bool iq_dw;                   /* 256-bit descriptors */
+	bool qi_enabled;
+	uint32_t iq_head;             /* in descriptors */
+	uint64_t intr_root;           /* SIRTP: IRT base */
+	uint32_t intr_size;           /* entries */
+	bool intr_eime;
+	bool intr_enabled;
+	unsigned next_frcd;           /* next fault-recording register */
+};
+
+/* register image helpers (little-endian, as the window is) */
+uint32_t vtd_get_l(const struct vtd_iommu *s, unsigned off);
+uint64_t vtd_get_q(const struct vtd_iommu *s, unsigned off);
+void vtd_set_l(struct vtd_iommu *s, unsigned off, uint32_t v);
+void vtd_set_q(struct vtd_iommu *s, unsigned off, uint64_t v);
+void vtd_set_clear_l(struct vtd_iommu *s, unsigned off, uint32_t set, uint32_t clear);
+void vtd_set_clear_q(struct vtd_iommu *s, unsigned off, uint64_t set, uint64_t clear);
+
+/* regs.c */
+void vtd_regs_reset(struct vtd_iommu *s);
+/* Send the MSI programmed in the DATA/ADDR/UADDR registers at base (FE, IE, PE). */
+void vtd_regs_send_msi(struct vtd_iommu *s, unsigned data_off, unsigned addr_off,
+		       unsigned uaddr_off);
+
+/* cache.c: drop cached translations (context, PASID, IOTLB) / interrupt entries. */
+void vtd_cache_reset(struct vtd_iommu *s);
+void vtd_cache_reset_iec(struct vtd_iommu *s);
+
+/* inval.c: register-based invalidation; each returns the granularity
+ * actually performed (CAIG / IAIG), 0 when the request was refused. */
+unsigned vtd_inval_context(struct vtd_iommu *s, unsigned cirg, uint16_t did, uint16_t sid,
+			   unsigned fm);
+unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint64_t addr,
+			 unsigned am, bool ih);
+/* Process the invalidation queue from IQH to IQT (bounded by its size). */
+void vtd_inval_kick(struct vtd_iommu *s);
+
+/* fault.c: record a fault in the FRCD registers and raise the fault event. */
+struct vtd_fault_rec {
+	uint16_t sid;
+	uint8_t reason;
+	bool is_write;        /* T (T1) = 0 for writes, 1 for reads */
+	bool is_ir;           /* interrupt-remapping fault: FI holds the index */
+	uint64_t addr;        /* fault info: page address, or IRT index */
+	bool pasid_valid;
+	uint32_t pasid;
+	bool priv;
+	bool exec;
+	uint8_t at;           /* address type */
+};
+void vtd_fault_record(struct vtd_iommu *s, const struct vtd_fault_rec *f);
+void vtd_fault_update_ppf(struct vtd_iommu *s);
+/* Raise the fault event (FECTL) unless one is already pending. */
+void vtd_fault_event(struct vtd_iommu *s, uint32_t fsts_before);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* vtd: command-line front end to libvtd.  See vtd(1). */
+#include "vtd-tool.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct subcommand *const commands[] = {
+	&cmd_caps,
+	&cmd_decode,
+	&cmd_demo,
+};
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vtd%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'vtd help%s%s' for more information.\n", cmd ? " " : "",
+		cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+int parse_hex_arg(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+	const char *p = s;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (!*p || strlen(p) > 16)
+		goto bad;
+	uint64_t v = 0;
+	for (; *p; p++) {
+		if (!isxdigit((unsigned char)*p))
+			goto bad;
+		v = (v << 4) | (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
+						: (tolower((unsigned char)*p) - 'a' + 10));
+	}
+	*out = v;
+	return 0;
+bad:
+	usage_error(cmd, "%s: '%s' is not a 64-bit hexadecimal value", opt, s);
+	return -EINVAL;
+}
+
+int bad_option(const char *cmd, int opt, int optopt, char **argv, int optind)
+{
+	if (opt == ':')
+		return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const struct subcommand *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static void print_main_help(FILE *f)
+{
+	fprintf(f, "Usage: vtd [--help] [--version] COMMAND [ARGS]\n\n"
+		   "Model an Intel VT-d vIOMMU and check it against host IOMMUs.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "  %-10s %s\n", "help", "show help for a command");
+	fprintf(f, "\nExit status: 0 ok, 1 negative result, 2 usage or environment error.\n"
+		   "Configurations use QEMU's intel-iommu property syntax, e.g.\n"
+		   "  x-scalable-mode=on,x-flts=on,caching-mode=on\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+		print_main_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+		printf("vtd (libvtd) %s\n", vtd_version());
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "help")) {
+		if (argc < 3) {
+			print_main_help(stdout);
+			return EXIT_OK;
+		}
+		const struct subcommand *c = find_cmd(argv[2]);
+		if (!c)
+			return usage_error(NULL, "no such command '%s'", argv[2]);
+		fputs(c->usage, stdout);
+		return EXIT_OK;
+	}
+	const struct subcommand *c = find_cmd(name);
+	if (!c) {
+		if (name[0] == '-')
+			return usage_error(NULL, "unknown option '%s'", name);
+		return usage_error(NULL, "no such command '%s'", name);
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(c->usage, stdout);
+			return EXIT_OK;
+		}
+	/* Subcommands see argv[0] = their name, as getopt expects. */
+	return c->run(argc - 1, argv + 1);
+}

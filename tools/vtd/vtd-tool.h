@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared declarations of the vtd command-line tool. */
+#ifndef VTD_TOOL_H
+#define VTD_TOOL_H
+
+#include <vtd/vtd.h>
+
+#include <stdio.h>
+
+/* Exit statuses: 0 ok, 1 negative result (e.g. incompatible), 2 usage or
+ * environment error. */
+enum { EXIT_OK = 0, EXIT_NEGATIVE = 1, EXIT_USAGE = 2 };
+
+struct subcommand {
+	const char *name;
+	const char *summary;
+	const char *usage;          /* full help text */
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct subcommand cmd_caps, cmd_decode, cmd_demo;
+
+/* Print "vtd NAME: message" to stderr and return EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse a 64-bit hex (with or without 0x) value given on the command line. */
+int parse_hex_arg(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* getopt_long wrapper behaviour shared by subcommands: a message naming the
+ * bad option. Returns EXIT_USAGE. */
+int bad_option(const char *cmd, int opt, int optopt, char **argv, int optind);
+
+/* JSON output helpers (no dependency: the subset we need). */
+void json_str(FILE *f, const char *s);
+
+/* caps.c: print CAP/ECAP decoded, as text or JSON members. */
+void print_caps_text(FILE *f, uint32_t ver, bool has_ver, uint64_t cap, bool has_cap,
+		     uint64_t ecap, bool has_ecap);
+void print_caps_json(FILE *f, uint32_t ver, bool has_ver, uint64_t cap, bool has_cap,
+		     uint64_t ecap, bool has_ecap);
+
+#endif
