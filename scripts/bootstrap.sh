@@ -36,7 +36,16 @@ want "$NEEDS"
 required="$missing"
 want "$OPTIONAL"
 
-[ -z "$missing" ] && exit 0
+# Kernel uAPI headers with iommufd.h, for the ABI cross-check test
+# (tests/unit/test_uapi.c).  Debian 12 ships them in bookworm-security's
+# linux-headers-6.12.*-common; the test is skipped where they cannot be had.
+uapi_present() {
+    ls /usr/src/linux-headers-6.1[2-9]*-common/include/uapi/linux/iommufd.h >/dev/null 2>&1
+}
+want_uapi=""
+uapi_present || want_uapi=yes
+
+[ -z "$missing" ] && [ -z "$want_uapi" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
@@ -50,12 +59,23 @@ else
     SUDO=
 fi
 
-echo "bootstrap: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null || true
-if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
-    # Optional packages may not exist on every release; retry with the required ones.
-    if [ -n "$required" ]; then
-        $SUDO apt-get install -y -qq --no-install-recommends $required >/dev/null
+$SUDO apt-get update -qq >/dev/null 2>&1 || true
+if [ -n "$missing" ]; then
+    echo "bootstrap: installing:$missing" >&2
+    if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
+        # Optional packages may not exist on every release; retry with the required ones.
+        if [ -n "$required" ]; then
+            $SUDO apt-get install -y -qq --no-install-recommends $required >/dev/null
+        fi
+    fi
+fi
+if [ -n "$want_uapi" ]; then
+    pkg=$(apt-cache search --names-only '^linux-headers-6\.1[2-9][.0-9]*\+deb[0-9]+-common$' 2>/dev/null |
+          awk '{print $1}' | sort -V | tail -n 1)
+    if [ -n "$pkg" ]; then
+        echo "bootstrap: installing $pkg (kernel uAPI headers for the ABI test)" >&2
+        $SUDO apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 ||
+            echo "bootstrap: could not install $pkg; the ABI cross-check will be skipped" >&2
     fi
 fi

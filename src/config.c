@@ -398,12 +398,39 @@ static const char *irqchip_name(enum vtd_irqchip v)
 	return v == VTD_IRQCHIP_ON ? "on" : v == VTD_IRQCHIP_OFF ? "off" : "split";
 }
 
+static bool same_field(const struct prop *p, const struct vtd_config *a,
+		       const struct vtd_config *b)
+{
+	size_t n = p->type == P_BOOL ? sizeof(bool)
+		 : p->type == P_UINT8 ? sizeof(uint8_t)
+		 : p->type == P_UINT32 ? sizeof(uint32_t)
+		 : p->type == P_ONOFFAUTO ? sizeof(enum vtd_onoffauto)
+					  : sizeof(enum vtd_irqchip);
+	return !memcmp((const char *)a + p->off, (const char *)b + p->off, n);
+}
+
 VTD_API int vtd_config_format(const struct vtd_config *cfg, char *buf, size_t len)
 {
+	return vtd_config_format_opts(cfg, 0, buf, len);
+}
+
+VTD_API int vtd_config_format_opts(const struct vtd_config *cfg, unsigned flags, char *buf,
+				   size_t len)
+{
+	/* For VTD_FORMAT_CHANGED, compare with the defaults resolved the same
+	 * way (same irqchip), so auto values that resolve alike are omitted. */
+	struct vtd_config def;
+	vtd_config_init(&def);
+	def.irqchip = cfg->irqchip;
+	vtd_config_validate(&def, NULL);
 	size_t total = 0;
+	if (len)
+		buf[0] = '\0';
 	for (size_t i = 0; i < VTD_ARRAY_SIZE(props); i++) {
 		const struct prop *p = &props[i];
 		const char *field = (const char *)cfg + p->off;
+		if ((flags & VTD_FORMAT_CHANGED) && same_field(p, cfg, &def))
+			continue;
 		char val[16];
 		switch (p->type) {
 		case P_BOOL: {
@@ -439,7 +466,7 @@ VTD_API int vtd_config_format(const struct vtd_config *cfg, char *buf, size_t le
 		}
 		int n = snprintf(total < len ? buf + total : NULL,
 				 total < len ? len - total : 0, "%s%s=%s",
-				 i ? "," : "", p->pub.name, val);
+				 total ? "," : "", p->pub.name, val);
 		if (n > 0)
 			total += (size_t)n;
 	}

@@ -11,7 +11,9 @@
  *  - FSTS.ICE/ITE are write-1-to-clear when ECAP.DT=1;
  *  - CCMD domain-selective requests report domain granularity (CAIG=2)
  *    because the context cache is tagged by domain; QEMU widens to global;
- *  - IQA reads back what software wrote.
+ *  - IQA reads back what software wrote;
+ *  - clearing the last FRCD.F clears FECTL.IP (QEMU only does so on FSTS
+ *    writes, and then raises a stale interrupt on unmask).
  */
 #include "viommu.h"
 
@@ -256,15 +258,21 @@ static void iotlb_write(struct vtd_iommu *s)
 	vtd_set_q(s, VTD_REG_IOTLB, v);
 }
 
-static void fsts_write(struct vtd_iommu *s)
+/* FECTL.IP clears once software has serviced every pending condition:
+ * the W1C status bits, and for primary faults every FRCD.F (so PPF is 0). */
+static void fault_ip_serviced(struct vtd_iommu *s)
 {
-	uint32_t fsts = vtd_get_l(s, VTD_REG_FSTS);
 	const uint32_t pending = VTD_FSTS_PFO | VTD_FSTS_PPF | VTD_FSTS_IQE |
 				 VTD_FSTS_ICE | VTD_FSTS_ITE;
-	if (!(fsts & pending))
+	if (!(vtd_get_l(s, VTD_REG_FSTS) & pending))
 		vtd_set_clear_l(s, VTD_REG_FECTL, 0, VTD_ECTL_IP);
+}
+
+static void fsts_write(struct vtd_iommu *s)
+{
+	fault_ip_serviced(s);
 	/* Clearing IQE lets the queue run again from IQH. */
-	if (!(fsts & VTD_FSTS_IQE))
+	if (!(vtd_get_l(s, VTD_REG_FSTS) & VTD_FSTS_IQE))
 		vtd_inval_kick(s);
 }
 
@@ -310,8 +318,12 @@ static void side_effects(struct vtd_iommu *s, unsigned off, unsigned size)
 			ectl_write(s, VTD_REG_PECTL, VTD_REG_PEDATA);
 	}
 	for (unsigned i = 0; i < VTD_NUM_FRCD; i++)
-		if (HITS(VTD_REG_FRCD + 16 * i + 12, 4))
+		if (HITS(VTD_REG_FRCD + 16 * i + 12, 4)) {
 			vtd_fault_update_ppf(s);
+			/* QEMU leaves IP set here, so a later unmask raises
+			 * a stale interrupt; the spec clears it. */
+			fault_ip_serviced(s);
+		}
 #undef HITS
 }
 
@@ -324,9 +336,10 @@ static bool access_ok(uint64_t offset, unsigned size)
 VTD_API int vtd_iommu_mmio_read(struct vtd_iommu *s, uint64_t offset, unsigned size,
 				uint64_t *value)
 {
+	if (value)
+		*value = 0;
 	if (!s || !value)
 		return -EINVAL;
-	*value = 0;
 	if (!access_ok(offset, size))
 		return -EINVAL;
 	if (offset + size > VTD_REG_END)

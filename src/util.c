@@ -2,6 +2,8 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -71,4 +73,13 @@ unsigned vtd_edit_distance(const char *a, const char *b, unsigned limit)
 	}
 	unsigned d = row[la & 1][lb];
 	return d > limit ? limit + 1 : d;
+}
+
+bool vtd_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < len;
 }

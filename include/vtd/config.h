@@ -87,6 +87,11 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err);
 VTD_API int vtd_config_format(const struct vtd_config *cfg, char *buf,
 			      size_t len);
 
+/* Flags for vtd_config_format_opts(). */
+#define VTD_FORMAT_CHANGED (1u << 0) /* only properties that differ from the defaults */
+VTD_API int vtd_config_format_opts(const struct vtd_config *cfg, unsigned flags, char *buf,
+				   size_t len);
+
 /* Property introspection, for help texts and tools. */
 struct vtd_config_prop {
 	const char *name;     /* QEMU spelling */

@@ -7,5 +7,6 @@
 #include <vtd/config.h>
 #include <vtd/caps.h>
 #include <vtd/iommu.h>
+#include <vtd/host.h>
 
 #endif

@@ -154,17 +154,8 @@ static int run_caps(int argc, char **argv)
 		return usage_error("caps", "unexpected argument '%s'", argv[optind]);
 
 	struct vtd_config cfg;
-	struct vtd_error err;
-	if (vtd_config_parse(&cfg, config ? config : "", &err)) {
-		fprintf(stderr, "vtd caps: invalid configuration '%s':\n", config ? config : "");
-		for (const char *p = err.msg; *p;) {
-			const char *nl = strchr(p, '\n');
-			int n = nl ? (int)(nl - p) : (int)strlen(p);
-			fprintf(stderr, "  %.*s\n", n, p);
-			p += n + (nl ? 1 : 0);
-		}
+	if (parse_config_arg("caps", config, &cfg))
 		return EXIT_USAGE;
-	}
 	char norm[1024];
 	vtd_config_format(&cfg, norm, sizeof(norm));
 	uint32_t ver = vtd_caps_version(&cfg);

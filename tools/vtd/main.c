@@ -12,6 +12,9 @@
 static const struct subcommand *const commands[] = {
 	&cmd_caps,
 	&cmd_decode,
+	&cmd_check,
+	&cmd_host,
+	&cmd_baseline,
 	&cmd_demo,
 };
 
@@ -72,6 +75,21 @@ void json_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+int parse_config_arg(const char *cmd, const char *props, struct vtd_config *cfg)
+{
+	struct vtd_error err;
+	if (!vtd_config_parse(cfg, props ? props : "", &err))
+		return 0;
+	fprintf(stderr, "vtd %s: invalid configuration '%s':\n", cmd, props ? props : "");
+	for (const char *p = err.msg; *p;) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		fprintf(stderr, "  %.*s\n", n, p);
+		p += n + (nl ? 1 : 0);
+	}
+	return EXIT_USAGE;
 }
 
 static const struct subcommand *find_cmd(const char *name)

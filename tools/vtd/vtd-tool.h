@@ -18,7 +18,8 @@ struct subcommand {
 	int (*run)(int argc, char **argv);
 };
 
-extern const struct subcommand cmd_caps, cmd_decode, cmd_demo;
+extern const struct subcommand cmd_caps, cmd_decode, cmd_check, cmd_host, cmd_baseline,
+	cmd_demo;
 
 /* Print "vtd NAME: message" to stderr and return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -36,5 +37,28 @@ void print_caps_text(FILE *f, uint32_t ver, bool has_ver, uint64_t cap, bool has
 		     uint64_t ecap, bool has_ecap);
 void print_caps_json(FILE *f, uint32_t ver, bool has_ver, uint64_t cap, bool has_cap,
 		     uint64_t ecap, bool has_ecap);
+
+/* hostsrc.c: host devices from the sources the CLI offers */
+struct hostlist {
+	struct vtd_host_device *dev;
+	size_t n, cap;
+};
+struct machine_facts {
+	bool dev_iommu, vfio_cdev, vfio_dir, sysfs_iommu;
+};
+const char *backend_name(enum vtd_host_backend b);
+const char *source_name(enum vtd_host_source s);
+int hosts_add(struct hostlist *l, const struct vtd_host_device *d);
+void hosts_free(struct hostlist *l);
+/* Returns 0 or an exit status (message printed). */
+int hosts_from_profiles(const char *cmd, const char *spec, struct hostlist *l);
+/* 0, or -errno (message printed unless quiet). */
+int hosts_from_machine(const char *cmd, const char *root, struct hostlist *l, bool quiet);
+void machine_facts(const char *root, struct machine_facts *m);
+/* Parse a configuration for a subcommand; prints every problem. 0 or EXIT_USAGE. */
+int parse_config_arg(const char *cmd, const char *props, struct vtd_config *cfg);
+
+/* check.c: the compatibility table / report, shared with demo */
+int report_check(FILE *f, const struct vtd_config *cfg, const struct hostlist *l, bool json);
 
 #endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvtd: host IOMMUs, and whether a host device can sit behind a vIOMMU.
+ *
+ * A host IOMMU device is what QEMU calls a HostIOMMUDevice: the facts about
+ * the physical IOMMU above one assigned device that decide whether the guest's
+ * promises can be kept.  They come from iommufd (IOMMU_GET_HW_INFO), sysfs,
+ * profiles of real machines embedded in the library, or by hand.
+ */
+#ifndef VTD_HOST_H
+#define VTD_HOST_H
+
+#include <vtd/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the VMM reaches the host device. */
+enum vtd_host_backend {
+	VTD_BACKEND_IOMMUFD = 0,  /* /dev/iommu + VFIO cdev (nesting possible) */
+	VTD_BACKEND_LEGACY = 1,   /* VFIO type1 container (no nesting) */
+};
+
+/* Where the facts came from. */
+enum vtd_host_source {
+	VTD_HOST_SRC_MANUAL = 0,
+	VTD_HOST_SRC_PROFILE = 1,
+	VTD_HOST_SRC_SYSFS = 2,
+	VTD_HOST_SRC_IOMMUFD = 3,
+};
+
+/* Linux enum iommu_hw_info_type */
+#define VTD_HW_INFO_TYPE_NONE       0u
+#define VTD_HW_INFO_TYPE_INTEL_VTD  1u
+#define VTD_HW_INFO_TYPE_ARM_SMMUV3 2u
+/* Linux enum iommu_hw_info_vtd_flags */
+#define VTD_HW_INFO_VTD_ERRATA_772415_SPR17 (1u << 0)
+
+struct vtd_host_device {
+	char name[64];               /* profile name, dmar unit or device path */
+	char description[192];       /* platform, as far as known */
+	enum vtd_host_source source;
+	enum vtd_host_backend backend;
+	uint32_t hw_info_type;       /* VTD_HW_INFO_TYPE_* */
+	uint32_t hw_info_flags;      /* iommu_hw_info_vtd.flags (errata) */
+	uint64_t cap, ecap;          /* VT-d CAP_REG / ECAP_REG of the unit */
+	uint32_t version;            /* VER_REG when known (major 7:4, minor 3:0), else 0 */
+	uint8_t max_pasid_log2;      /* iommu_hw_info.out_max_pasid_log2; 0 unknown */
+	uint64_t hw_caps;            /* iommu_hw_info.out_capabilities */
+	bool behind_bridge;          /* requester id aliased by a PCIe-to-PCI bridge */
+	bool has_bdf;
+	uint16_t segment;
+	uint16_t bdf;                /* bus << 8 | dev << 3 | fn */
+};
+
+/* Fill *dev as for a device whose IOMMU has these registers (source manual,
+ * backend iommufd, type VT-d, the errata flag as Linux >= 6.7 reports it). */
+VTD_API void vtd_host_device_init(struct vtd_host_device *dev, uint64_t cap, uint64_t ecap);
+
+/* Embedded profiles of real machines (data/host-profiles.tsv). */
+struct vtd_host_profile {
+	const char *name;
+	const char *platform;
+	const char *unit;
+	const char *version;          /* "6:0" */
+	uint64_t cap, ecap;
+	const char *source;           /* where the values were read */
+	const char *note;
+};
+VTD_API size_t vtd_host_profiles(const struct vtd_host_profile **profiles);
+/* The device a profile describes; -ENOENT (and a message naming the nearest
+ * profile) if there is no such profile. */
+VTD_API int vtd_host_from_profile(const char *name, struct vtd_host_device *dev,
+				  struct vtd_error *err);
+
+/*
+ * Read the IOMMU units of this machine from sysfs
+ * (ROOT/sys/class/iommu/dmar* /intel-iommu/{cap,ecap,version}); root NULL
+ * means "/".  Fills up to max devices and sets *n to how many units exist.
+ * Returns 0, or a negative errno with the reason in *err (-ENOENT: no VT-d
+ * unit visible).
+ */
+VTD_API int vtd_host_probe_sysfs(const char *root, struct vtd_host_device *devs, size_t max,
+				 size_t *n, struct vtd_error *err);
+
+/*
+ * Ask the kernel through iommufd about the IOMMU above a VFIO device:
+ * open /dev/iommu and the VFIO cdev (e.g. /dev/vfio/devices/vfio0), bind,
+ * IOMMU_GET_HW_INFO.  PCI topology (BDF, bridge aliasing) is read from
+ * sysfs.  Returns 0 or a negative errno with a message saying what is
+ * missing (kernel too old, no iommufd, not a VT-d IOMMU...).
+ */
+VTD_API int vtd_host_probe_iommufd(const char *vfio_cdev, struct vtd_host_device *dev,
+				   struct vtd_error *err);
+
+/* ---- compatibility ---------------------------------------------------- */
+
+enum vtd_severity {
+	VTD_SEV_ERROR = 0,    /* the device cannot be attached */
+	VTD_SEV_WARNING = 1,  /* works, with a caveat the operator should know */
+};
+
+/* Stable finding codes (never renumbered). */
+enum vtd_compat_code {
+	VTD_COMPAT_CACHING_MODE = 1,   /* host device needs caching-mode=on */
+	VTD_COMPAT_AW_BITS = 2,        /* guest aw-bits wider than the host */
+	VTD_COMPAT_BACKEND = 3,        /* x-flts=on needs the iommufd backend */
+	VTD_COMPAT_HW_TYPE = 4,        /* host IOMMU is not VT-d */
+	VTD_COMPAT_FS1GP = 5,          /* guest 1 GiB first-stage pages */
+	VTD_COMPAT_NESTING = 6,        /* host cannot nest (SMTS/FSTS/SSTS/NEST) */
+	VTD_COMPAT_BRIDGE = 7,         /* requester-id aliasing behind a bridge */
+	VTD_COMPAT_FS5LP = 8,          /* guest 5-level first stage */
+	VTD_COMPAT_SRS = 9,            /* guest supervisor requests */
+	VTD_COMPAT_EAFS = 10,          /* guest extended accessed flag */
+	VTD_COMPAT_SNOOP = 11,         /* guest snoop control */
+	VTD_COMPAT_PASID = 12,         /* guest PASIDs: host PASID support/width */
+	VTD_COMPAT_PRS = 13,           /* guest page requests (svm) */
+	VTD_COMPAT_DEVTLB = 14,        /* guest device-TLB without host ATS */
+	VTD_COMPAT_ERRATA_772415 = 15, /* host erratum: no read-only nest-parent maps */
+	VTD_COMPAT_SM_OFF_UNKNOWN = 16,/* host facts cannot show intel_iommu=sm_off */
+};
+
+#define VTD_FINDING_MSG_MAX 256
+struct vtd_finding {
+	enum vtd_compat_code code;
+	enum vtd_severity severity;
+	const char *name;              /* stable short name, e.g. "fs1gp" */
+	char message[VTD_FINDING_MSG_MAX];
+};
+
+#define VTD_COMPAT_MAX_FINDINGS 24
+struct vtd_compat_result {
+	bool compatible;               /* no error findings */
+	unsigned int n;                /* findings, errors first */
+	struct vtd_finding findings[VTD_COMPAT_MAX_FINDINGS];
+};
+
+/* The summary line a VMM prints when the check fails. */
+#define VTD_COMPAT_SUMMARY_FAIL "host IOMMU is incompatible with guest stage-1 translation"
+
+/*
+ * Check whether a host device can be attached behind a vIOMMU configured as
+ * *cfg (validated).  Every rule is evaluated and every finding returned.
+ * Returns 0 (see result->compatible), or -EINVAL on bad arguments.
+ */
+VTD_API int vtd_compat_check(const struct vtd_config *cfg, const struct vtd_host_device *dev,
+			     struct vtd_compat_result *result);
+
+/* The rules vtd_compat_check() applies, for documentation and tools. */
+struct vtd_compat_rule {
+	enum vtd_compat_code code;
+	const char *name;
+	const char *summary;
+};
+VTD_API size_t vtd_compat_rules(const struct vtd_compat_rule **rules);
+
+/*
+ * The most capable configuration every host accepts, starting from *start
+ * and switching features off only where a host refuses them.  *out gets the
+ * result; reasons (one line per dropped feature: what and which host) go to
+ * *why.  Returns 0, or -ENOENT when no configuration satisfies some host
+ * (the reason in *why).
+ */
+VTD_API int vtd_compat_baseline(const struct vtd_config *start,
+				const struct vtd_host_device *hosts, size_t nhosts,
+				struct vtd_config *out, struct vtd_error *why);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
