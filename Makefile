@@ -46,7 +46,7 @@ test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	$(MESON) test -C $(BUILD) --print-errorlogs --suite libvtd || rc=1; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --suite libvtd || rc=1; \
-	sh scripts/test-summary.sh $(BUILD) $(ASAN_BUILD); \
+	python3 scripts/test-summary.py $(BUILD) $(ASAN_BUILD); \
 	exit $$rc
 
 install: build

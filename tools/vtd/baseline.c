@@ -37,8 +37,10 @@ static int run_baseline(int argc, char **argv)
 		return EXIT_USAGE;
 	struct hostlist l = { 0 };
 	int rc = hosts_from_profiles("baseline", profile, &l);
-	if (rc)
+	if (rc) {
+		hosts_free(&l);
 		return rc;
+	}
 	struct vtd_error why;
 	int r = vtd_compat_baseline(&start, l.dev, l.n, &out, &why);
 	char norm[1024];

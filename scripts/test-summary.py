@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Sum meson's test logs (testlog.json) of the given build directories into
+one closing line, "summary: N passed, N failed, N skipped", counting test
+cases: cmocka's per-test results and TAP's subtests, not just programs."""
+import json
+import os
+import re
+import sys
+
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    log = os.path.join(d, 'meson-logs', 'testlog.json')
+    if not os.path.exists(log):
+        continue
+    with open(log) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            t = json.loads(line)
+            out = t.get('stdout') or ''
+            res = t.get('result')
+            if res == 'SKIP':
+                skipped += 1
+                continue
+            cm_ok = re.findall(r'^\[  PASSED  \] (\d+) test', out, re.M)
+            cm_bad = re.findall(r'^\[  FAILED  \] (\d+) test', out, re.M)
+            tap_ok = len(re.findall(r'^ok \d+', out, re.M))
+            tap_bad = len(re.findall(r'^not ok \d+', out, re.M))
+            if cm_ok or cm_bad:
+                p = sum(map(int, cm_ok))
+                b = sum(map(int, cm_bad))
+            elif tap_ok or tap_bad:
+                p, b = tap_ok, tap_bad
+            else:
+                p, b = (1, 0) if res in ('OK', 'EXPECTEDFAIL') else (0, 1)
+            # a program that failed without saying which case counts once
+            if res not in ('OK', 'EXPECTEDFAIL') and b == 0:
+                b = 1
+            passed += p
+            failed += b
+print('summary: %d passed, %d failed, %d skipped' % (passed, failed, skipped))

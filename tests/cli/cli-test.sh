@@ -1,0 +1,198 @@
+#!/bin/sh
+# CLI tests for `vtd`: output, JSON validity, exit statuses and every error
+# path.  Prints TAP.  Usage: cli-test.sh PATH/TO/vtd
+set -u
+VTD=${1:?usage: cli-test.sh VTD}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0
+fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/out" "$T/err" | head -20; }
+
+# run EXPECTED_STATUS DESCRIPTION -- ARGS...: runs vtd, checks the status
+run() {
+    want=$1; desc=$2; shift 3
+    "$VTD" "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok "$desc (exit $want)"; else
+        echo "# expected exit $want, got $got: vtd $*" >>"$T/err"; notok "$desc (exit $want)"; fi
+}
+# expect FILE PATTERN DESCRIPTION: grep -E a pattern in out or err
+expect() {
+    if grep -Eq -- "$2" "$T/$1"; then ok "$3"; else echo "# no match for /$2/ in $1" >>"$T/err"; notok "$3"; fi
+}
+reject() {
+    if grep -Eq -- "$2" "$T/$1"; then echo "# unexpected /$2/ in $1" >>"$T/err"; notok "$3"; else ok "$3"; fi
+}
+json_ok() {
+    if python3 -m json.tool "$T/out" >/dev/null 2>&1; then ok "$1"; else notok "$1"; fi
+}
+json_eq() { # json_eq PYEXPR EXPECTED DESC: evaluate on the parsed JSON (bound to j)
+    got=$(python3 -c "import json,sys; j=json.load(open('$T/out')); print($1)" 2>&1)
+    if [ "$got" = "$2" ]; then ok "$3"; else echo "# $1 = $got, expected $2" >>"$T/err"; notok "$3"; fi
+}
+
+# ---- top level
+run 0 "vtd --help" -- --help
+expect out "caps" "help lists caps"
+expect out "baseline" "help lists baseline"
+run 0 "vtd --version" -- --version
+expect out "^vtd \(libvtd\) [0-9]+\.[0-9]+\.[0-9]+$" "version line"
+run 2 "no arguments" --
+run 2 "unknown command" -- frobnicate
+expect err "no such command 'frobnicate'" "names the unknown command"
+run 2 "unknown top-level option" -- --frob
+expect err "unknown option '--frob'" "names the unknown option"
+run 0 "help caps" -- help caps
+expect out "Usage: vtd caps" "help caps shows usage"
+run 2 "help unknown" -- help nope
+run 0 "caps --help" -- caps --help
+
+# ---- caps
+run 0 "caps defaults" -- caps
+expect out "^CAP   0x80d2008c222f0606" "default CAP"
+expect out "^ECAP  0x0000000000f00f5a" "default ECAP"
+run 0 "caps x-flts" -- caps --config x-scalable-mode=on,x-flts=on
+expect out "^  FSTS +47 +0x1 " "FSTS set"
+expect out "^  FS1GP +56 +0x1 " "FS1GP set"
+expect out "^  SSTS +46 +0 " "SSTS clear"
+run 0 "caps --json" -- caps --json --config x-scalable-mode=on,x-flts=on,caching-mode=on
+json_ok "caps JSON parses"
+json_eq "j['cap']" "0x81d2008c222f0686" "JSON cap hex string"
+json_eq "j['ecap']" "0x880000f00f5a" "JSON ecap hex string"
+json_eq "j['ecap_fields']['FSTS'], j['ecap_fields']['SSTS'], j['cap_fields']['FS1GP']" "1 0 1" "JSON decoded fields"
+run 2 "caps x-flts without scalable mode" -- caps --config x-flts=on
+expect err "x-flts is only available in scalable mode" "names the missing x-scalable-mode"
+expect err "x-scalable-mode" "mentions x-scalable-mode"
+run 2 "caps unknown property" -- caps --config flts=on
+expect err "unknown property 'flts' \(did you mean 'x-flts'\?\)" "suggests x-flts"
+run 2 "caps bad value" -- caps --config aw-bits=52
+expect err "aw-bits=52" "names aw-bits and the value"
+run 2 "caps several problems" -- caps --config pt=maybe,bogus=1
+expect err "pt: invalid value 'maybe'" "first problem"
+expect err "unknown property 'bogus'" "second problem"
+run 2 "caps unknown option" -- caps --frob
+expect err "unknown option '--frob'" "caps names the option"
+run 2 "caps missing value" -- caps --config
+expect err "needs a value" "caps --config without value"
+run 2 "caps stray argument" -- caps extra
+expect err "unexpected argument 'extra'" "caps names the stray argument"
+
+# ---- decode
+run 0 "decode sysfs value without 0x" -- decode --cap d2008c40660462 --ecap f050da
+expect out "MGAW +21:16 +0x26 .*39-bit" "decodes MGAW"
+expect out "reserved bits set: none" "no reserved bits"
+run 0 "decode flags reserved bits" -- decode --ecap 0x3fef9ea6f0efdf
+expect out "reserved bits set: 0x0004000000000000" "bit 50 flagged"
+run 0 "decode --json" -- decode --json --cap 0x19ed008c40780c66
+json_ok "decode JSON parses"
+json_eq "j['cap_fields']['FS5LP'], 'ecap' in j" "1 False" "JSON only what was given"
+run 2 "decode nothing" -- decode
+run 2 "decode bad hex" -- decode --cap 0xzz
+expect err "--cap: '0xzz' is not a 64-bit hexadecimal value" "names the bad value"
+run 2 "decode too long" -- decode --ecap 11112222333344445
+run 2 "decode empty" -- decode --cap ""
+
+# ---- check
+FLTS=x-scalable-mode=on,x-flts=on,caching-mode=on
+run 0 "check compatible profile" -- check --config $FLTS --profile gnr-main
+expect out "^compatible$" "verdict line"
+expect out "warning errata-772415" "erratum warning"
+run 1 "check incompatible profile" -- check --config $FLTS --profile mtl-main
+expect out "host IOMMU is incompatible with guest stage-1 translation" "summary line"
+expect out "NEST=0" "names the NEST bit"
+run 1 "check all profiles" -- check --config $FLTS --profile all
+rows=$(grep -Ec "^[a-z0-9-]+ +(compatible|incompatible) " "$T/out")
+if [ "$rows" -eq 30 ]; then ok "one row per profile (30)"; else echo "# $rows rows" >"$T/err"; : >"$T/out"; notok "one row per profile"; fi
+expect out "^30 hosts, 3 compatible, 27 incompatible$" "table totals"
+run 1 "check all --json" -- check --json --config $FLTS --profile all
+json_ok "check JSON parses"
+json_eq "len(j['hosts']), j['compatible'], j['summary']" "30 False host IOMMU is incompatible with guest stage-1 translation" "JSON hosts and summary"
+json_eq "[f['name'] for f in j['hosts'][0]['findings'] if f['severity']=='error']" "['nesting', 'fs1gp']" "JSON findings of hsw-ep-main"
+run 1 "check manual registers, legacy backend" -- check --config $FLTS --cap 0x19ed008c40780c66 --ecap 0x3ee9e86f050df --backend legacy
+expect out "Need IOMMUFD backend when x-flts=on" "backend message"
+run 1 "check non-VT-d type" -- check --config $FLTS --cap 0 --ecap 0 --type 2
+expect out "Incompatible host platform IOMMU type 2" "type message"
+run 1 "check behind bridge" -- check --config $FLTS --profile gnr-main --behind-bridge
+expect out "Host device downstream to a PCI bridge is unsupported when x-flts=on" "bridge message"
+run 1 "check caching-mode off" -- check --profile gnr-main
+expect out "caching-mode=on" "caching-mode message"
+run 1 "check fs1gp" -- check --config $FLTS --cap 0x8ed008c40780466 --ecap 0x3ee9e86f050df --no-errata
+expect out "Stage-1 1GB large page is unsupported by host IOMMU" "fs1gp message"
+reject out "errata" "--no-errata drops the warning"
+run 1 "check pasid bits" -- check --config $FLTS,x-pasid-mode=on --profile gnr-main --pasid-bits 4
+expect out "PASID bits size 8 > host IOMMU PASID bits size 4" "pasid width message"
+run 2 "check without a source" -- check --config $FLTS
+expect err "give a host source" "asks for a source"
+run 2 "check two sources" -- check --profile gnr-main --cap 1 --ecap 1
+expect err "only one host source" "refuses two sources"
+run 2 "check unknown profile" -- check --profile spr-mian
+expect err "no host profile 'spr-mian' \(did you mean 'spr-main'" "suggests a profile"
+run 2 "check cap without ecap" -- check --cap 0x1
+expect err "--cap and --ecap go together" "cap needs ecap"
+run 2 "check bad backend" -- check --profile gnr-main --backend vfio
+expect err "--backend: 'vfio' is not iommufd or legacy" "names the backend"
+run 2 "check bad type" -- check --cap 1 --ecap 1 --type x
+run 2 "check type without cap" -- check --profile gnr-main --type 1
+run 2 "check bad pasid bits" -- check --profile gnr-main --pasid-bits 21
+run 2 "check bad config" -- check --config x-flts=on --profile gnr-main
+run 2 "check missing device" -- check --config $FLTS --device "$T/nope/vfio0"
+expect err "(/dev/iommu|does not exist)" "explains the missing device or iommufd"
+run 2 "check probe with nothing" -- check --probe --root "$T/empty"
+expect err "no IOMMU is visible" "probe explains"
+
+# fake machine: one nesting-capable unit, /dev/iommu, VFIO cdev
+R=$T/machine
+mkdir -p "$R/sys/class/iommu/dmar0/intel-iommu" "$R/dev/vfio/devices"
+: >"$R/dev/iommu"
+echo f9ed008cee780c66 >"$R/sys/class/iommu/dmar0/intel-iommu/cap"
+echo 3fef9ea6f0efdf >"$R/sys/class/iommu/dmar0/intel-iommu/ecap"
+echo 7:0 >"$R/sys/class/iommu/dmar0/intel-iommu/version"
+run 0 "check probe of a capable machine" -- check --config $FLTS --probe --root "$R"
+expect out "^host:  dmar0 " "probe names the unit"
+
+# ---- host
+run 0 "host list" -- host list
+expect out "^gnr-main .*can nest$" "gnr can nest"
+expect out "^30 profiles" "host list count"
+run 0 "host list --json" -- host list --json
+json_ok "host list JSON parses"
+json_eq "len(j)" "30" "30 profiles in JSON"
+run 0 "host show" -- host show spr-main
+expect out "^source +https://" "show gives the source"
+expect out "^  NEST +26 +0x1 " "show decodes NEST"
+run 0 "host show --json" -- host --json show spr-main
+json_ok "host show JSON parses"
+run 2 "host show unknown" -- host show nope
+run 2 "host show without name" -- host show
+run 2 "host without action" -- host
+run 2 "host bad action" -- host frob
+run 0 "host probe capable machine" -- host probe --root "$R"
+expect out "^ready:" "probe says ready"
+run 1 "host probe empty machine" -- host probe --root "$T/empty"
+expect out "missing: no VT-d unit" "probe names missing VT-d"
+expect out "missing: no /dev/iommu" "probe names missing iommufd"
+rm -rf "$R/dev/vfio/devices"
+run 1 "host probe without VFIO cdev" -- host probe --json --root "$R"
+json_ok "probe JSON parses"
+json_eq "j['dev_iommu'], j['vfio_cdev'], len(j['units'])" "True False 1" "probe JSON facts"
+
+# ---- baseline
+run 0 "baseline of a server pool" -- baseline --profile spr-main,gnr-main,spr-4lvl-main
+expect out "x-pasid-mode=off: spr-main: " "why pasid was dropped"
+expect out "^baseline: caching-mode=on,x-scalable-mode=on,x-flts=on$" "baseline config"
+run 0 "baseline --json" -- baseline --json --profile all
+json_ok "baseline JSON parses"
+json_eq "j['ok'], j['config']" "True aw-bits=39,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on" "baseline of every profile"
+run 2 "baseline without pool" -- baseline
+run 2 "baseline bad profile" -- baseline --profile gnr-main,nope
+run 2 "baseline bad start" -- baseline --profile gnr-main --config x-flts=on
+
+# ---- demo
+run 0 "demo" -- demo
+expect out "30 hosts, 3 compatible, 27 incompatible" "demo table"
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
