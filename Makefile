@@ -32,7 +32,7 @@ $(ASAN_BUILD)/build.ninja: meson.build meson_options.txt | bootstrap
 	fi
 
 build: bootstrap $(BUILD)/build.ninja
-	@$(NINJA) -C $(BUILD)
+	@out=$$($(NINJA) -C $(BUILD) 2>&1) || { echo "$$out"; exit 1; }
 
 run: build
 	@$(VTD) demo
@@ -50,7 +50,9 @@ test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	exit $$rc
 
 install: build
-	@DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
+	@$(MESON) configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	@$(NINJA) --quiet -C $(BUILD)
+	@DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild --quiet
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

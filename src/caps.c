@@ -65,7 +65,7 @@ VTD_API uint64_t vtd_caps_cap(const struct vtd_config *cfg)
 	}
 	if (cfg->caching_mode)
 		cap |= F(1, 7);
-	if (cfg->flts && cfg->fs1gp)
+	if ((cfg->flts || cfg->nest) && cfg->fs1gp)
 		cap |= F(1, 56);
 	/* ESRTPS: QEMU drops every cache on SRTP, which is what the bit
 	 * promises; set unconditionally since QEMU 10.2. */
@@ -93,6 +93,9 @@ VTD_API uint64_t vtd_caps_ecap(const struct vtd_config *cfg)
 		else
 			ecap |= F(1, 43) | F(1, 31) | F(1, 46);   /* SMTS, SRS, SSTS */
 	}
+	/* x-nest (libvtd): both stages, nesting, supervisor requests */
+	if (cfg->scalable_mode && cfg->nest)
+		ecap |= F(1, 43) | F(1, 46) | F(1, 47) | F(1, 26) | F(1, 31);
 	if (cfg->snoop_control)
 		ecap |= F(1, 7);
 	if (cfg->pasid)

@@ -49,6 +49,8 @@ static const struct prop props[] = {
 	{ { "kernel-irqchip", "irqchip", "split",
 	    "libvtd extension: where the VM's irqchip runs (on, off, split), as QEMU's -machine option" },
 	  P_IRQCHIP, offsetof(struct vtd_config, irqchip) },
+	PB("x-nest", nest, "off",
+	   "libvtd extension: nested translation for the guest (ECAP.NEST, both stages)"),
 };
 
 VTD_API size_t vtd_config_props(const struct vtd_config_prop **out)
@@ -370,6 +372,11 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err)
 	if (cfg->scalable_mode && !cfg->dma_drain)
 		FAIL(VTD_ERR_CONFLICT,
 		     "dma-drain=off: Need to set dma_drain for scalable mode");
+	if (cfg->nest && !cfg->scalable_mode)
+		FAIL(VTD_ERR_CONFLICT, "x-nest=on: nested translation needs x-scalable-mode=on");
+	if (cfg->nest && cfg->aw_bits != 48)
+		FAIL(VTD_ERR_RANGE, "aw-bits=%u: x-nest=on needs aw-bits=48 (4-level first stage)",
+		     cfg->aw_bits);
 	if (cfg->pasid && !cfg->scalable_mode)
 		FAIL(VTD_ERR_CONFLICT,
 		     "x-pasid-mode=on: Need to set scalable mode for PASID");

@@ -83,9 +83,9 @@ VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
-	s->root = 0;
-	s->root_scalable = false;
-	s->dmar_enabled = false;
+	VTD_STORE(s->root, 0);
+	VTD_STORE(s->root_scalable, false);
+	VTD_STORE(s->dmar_enabled, false);
 	s->iq = 0;
 	s->iq_size = 0;
 	s->iq_dw = false;

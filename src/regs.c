@@ -165,7 +165,7 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 	 * deterministic (the spec leaves it undefined). */
 	if ((cmd ^ sts) & VTD_GCMD_TE && s->cfg.dma_translation) {
 		bool en = cmd & VTD_GCMD_TE;
-		s->dmar_enabled = en;
+		VTD_STORE(s->dmar_enabled, en);
 		sts = en ? (sts | VTD_GSTS_TES) : (sts & ~VTD_GSTS_TES);
 		if (!en)
 			s->next_frcd = 0;
@@ -173,8 +173,8 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 	}
 	if (cmd & VTD_GCMD_SRTP) {
 		uint64_t rt = vtd_get_q(s, VTD_REG_RTADDR);
-		s->root = rt & s->haw_mask & ~0xfffull;
-		s->root_scalable = s->cfg.scalable_mode && (rt & VTD_RTADDR_SMT);
+		VTD_STORE(s->root, rt & s->haw_mask & ~0xfffull);
+		VTD_STORE(s->root_scalable, s->cfg.scalable_mode && (rt & VTD_RTADDR_SMT));
 		/* CAP.ESRTPS: the root pointer change drops every cached
 		 * translation, so software need not invalidate. */
 		vtd_cache_reset(s);

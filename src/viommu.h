@@ -51,6 +51,11 @@ struct vtd_iommu {
 	unsigned next_frcd;           /* next fault-recording register */
 };
 
+/* Latched state is written under the lock and read by translations
+ * without it: single-word atomic accesses keep that race-free. */
+#define VTD_LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define VTD_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
 /* register image helpers (little-endian, as the window is) */
 uint32_t vtd_get_l(const struct vtd_iommu *s, unsigned off);
 uint64_t vtd_get_q(const struct vtd_iommu *s, unsigned off);
@@ -58,6 +63,13 @@ void vtd_set_l(struct vtd_iommu *s, unsigned off, uint32_t v);
 void vtd_set_q(struct vtd_iommu *s, unsigned off, uint64_t v);
 void vtd_set_clear_l(struct vtd_iommu *s, unsigned off, uint32_t set, uint32_t clear);
 void vtd_set_clear_q(struct vtd_iommu *s, unsigned off, uint64_t set, uint64_t clear);
+
+/* mem.c: guest memory (flat RAM fast path, callbacks otherwise) */
+int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len);
+int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len);
+int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
+/* Atomically OR bits into the 8 bytes at gpa (accessed/dirty flags). */
+int vtd_mem_set_bits64(struct vtd_iommu *s, uint64_t gpa, uint64_t old, uint64_t bits);
 
 /* regs.c */
 void vtd_regs_reset(struct vtd_iommu *s);
@@ -91,8 +103,11 @@ struct vtd_fault_rec {
 	bool exec;
 	uint8_t at;           /* address type */
 };
-void vtd_fault_record(struct vtd_iommu *s, const struct vtd_fault_rec *f);
+/* Returns whether a record was written (not compressed or overflowed). */
+bool vtd_fault_record(struct vtd_iommu *s, const struct vtd_fault_rec *f);
 void vtd_fault_update_ppf(struct vtd_iommu *s);
+/* Whether FPD=1 may suppress recording of this DMA fault reason. */
+bool vtd_fault_qualified(uint8_t reason);
 /* Raise the fault event (FECTL) unless one is already pending. */
 void vtd_fault_event(struct vtd_iommu *s, uint32_t fsts_before);
 

@@ -57,6 +57,9 @@ struct vtd_config {
 	bool dma_translation;            /* "dma-translation" */
 	/* libvtd extensions (not intel-iommu properties) */
 	enum vtd_irqchip irqchip;        /* "kernel-irqchip" */
+	bool nest;                       /* "x-nest": offer nested translation
+					  * (PGTT=011b) to the guest, for emulated
+					  * devices; QEMU has no such property */
 };
 
 /* Fill *cfg with QEMU's defaults. */

@@ -26,6 +26,11 @@ struct vtd_iommu;
 struct vtd_mem_ops {
 	int (*read)(void *opaque, uint64_t gpa, void *buf, size_t len);
 	int (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
+	/* Optional: atomically replace the 8 bytes at gpa with desired if they
+	 * equal *expected; else store what is there in *expected and return
+	 * -EAGAIN.  Used for accessed/dirty bits outside the flat RAM; without
+	 * it those updates are a read followed by a write. */
+	int (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected, uint64_t desired);
 };
 
 /* Things the IOMMU tells the VMM. */
@@ -73,6 +78,77 @@ VTD_API int vtd_iommu_mmio_read(struct vtd_iommu *iommu, uint64_t offset, unsign
 				uint64_t *value);
 VTD_API int vtd_iommu_mmio_write(struct vtd_iommu *iommu, uint64_t offset, unsigned size,
 				 uint64_t value);
+
+/* ---- DMA translation ---------------------------------------------------- */
+
+/* Access rights, in requests and results. */
+#define VTD_PERM_R 1u
+#define VTD_PERM_W 2u
+#define VTD_PERM_X 4u
+
+/* PCIe address type of a request. */
+enum vtd_at {
+	VTD_AT_UNTRANSLATED = 0,
+	VTD_AT_TRANSLATION_REQ = 1, /* ATS translation request */
+	VTD_AT_TRANSLATED = 2,      /* ATS-translated request */
+};
+
+struct vtd_dma_request {
+	uint16_t sid;          /* requester id: bus << 8 | dev << 3 | fn */
+	bool pasid_valid;      /* request carries a PASID TLP prefix */
+	uint32_t pasid;        /* 20 bits */
+	uint64_t addr;         /* input address (IOVA, or GVA with PASID) */
+	unsigned perm;         /* VTD_PERM_*: what the request does */
+	bool priv;             /* privileged (supervisor) request */
+	enum vtd_at at;
+};
+
+enum vtd_xlate_status {
+	VTD_XLATE_OK = 0,
+	VTD_XLATE_FAULT = 1,      /* blocked; fault reason in .fault */
+	VTD_XLATE_INTERRUPT = 2,  /* a write to 0xFEEx_xxxx without PASID: an MSI */
+};
+
+/* One step of a walk, for people (vtd translate --explain). */
+struct vtd_trace_step {
+	char what[32];         /* "root entry", "context entry", "SS L4 entry"... */
+	uint64_t addr;         /* where it was read (guest physical) */
+	uint64_t val[4];       /* what was read (1, 2 or 4 qwords) */
+	unsigned nval;
+	char note[160];        /* what it meant */
+};
+#define VTD_TRACE_MAX 48
+struct vtd_trace {
+	unsigned n;
+	struct vtd_trace_step step[VTD_TRACE_MAX];
+};
+
+struct vtd_translation {
+	enum vtd_xlate_status status;
+	uint64_t addr;         /* output address of the request's address */
+	uint64_t page_size;    /* size of the page that mapped it */
+	unsigned perm;         /* VTD_PERM_* the mapping grants */
+	uint16_t did;          /* domain id of the mapping */
+	uint8_t fault;         /* fault reason (VT-d spec) when blocked */
+	bool fault_recorded;   /* false when suppressed (FPD) or overflowed */
+	const char *fault_name;/* spec condition, e.g. "LRT.2", "SFS.2" */
+	struct vtd_trace *trace; /* set by the caller to get a trace, else NULL */
+};
+
+/*
+ * Translate one DMA request as the VT-d hardware would, reading the
+ * guest's tables through the memory callbacks.  Returns 0 when the request
+ * may proceed (result->status OK or INTERRUPT), -EACCES when it is blocked
+ * (result->status FAULT, the fault recorded and signalled as the spec
+ * says), -EINVAL for bad arguments.  Thread-safe: many translations may run
+ * at once, alongside MMIO.
+ */
+VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
+				struct vtd_translation *result);
+
+/* Spec condition name and a short meaning of a DMA fault reason code. */
+VTD_API const char *vtd_fault_name(uint8_t reason);
+VTD_API const char *vtd_fault_desc(uint8_t reason);
 
 /* Register offsets a VMM or test may name (spec names). */
 enum vtd_reg {

@@ -15,6 +15,8 @@ static const struct subcommand *const commands[] = {
 	&cmd_check,
 	&cmd_host,
 	&cmd_baseline,
+	&cmd_replay,
+	&cmd_translate,
 	&cmd_demo,
 };
 
@@ -58,6 +60,47 @@ int bad_option(const char *cmd, int opt, int optopt, char **argv, int optind)
 	if (optopt)
 		return usage_error(cmd, "unknown option '-%c'", optopt);
 	return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int parse_bdf_arg(const char *s, uint16_t *sid)
+{
+	unsigned b, d, f;
+	char tail;
+	if (sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) == 3 && strchr(s, ':')) {
+		if (b > 255 || d > 31 || f > 7)
+			return -EINVAL;
+		*sid = (uint16_t)(b << 8 | d << 3 | f);
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (!*s || *end || errno || v > 0xffff || s[0] == '-')
+		return -EINVAL;
+	*sid = (uint16_t)v;
+	return 0;
+}
+
+int parse_size_arg(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || s[0] == '-')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno)
+		return -EINVAL;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end || (shift && v > (~0ull >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
 }
 
 void json_str(FILE *f, const char *s)

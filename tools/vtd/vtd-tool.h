@@ -19,7 +19,7 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_caps, cmd_decode, cmd_check, cmd_host, cmd_baseline,
-	cmd_demo;
+	cmd_replay, cmd_translate, cmd_demo;
 
 /* Print "vtd NAME: message" to stderr and return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -28,6 +28,11 @@ int parse_hex_arg(const char *cmd, const char *opt, const char *s, uint64_t *out
 /* getopt_long wrapper behaviour shared by subcommands: a message naming the
  * bad option. Returns EXIT_USAGE. */
 int bad_option(const char *cmd, int opt, int optopt, char **argv, int optind);
+
+/* "BB:DD.F" (hex, as lspci) or a plain number; 0 or -EINVAL */
+int parse_bdf_arg(const char *s, uint16_t *sid);
+/* "4096", "64M", "2G"; 0 or -EINVAL */
+int parse_size_arg(const char *s, uint64_t *out);
 
 /* JSON output helpers (no dependency: the subset we need). */
 void json_str(FILE *f, const char *s);

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DMA translation: from a request (source id, PASID, address, access) to an
+ * output address or the exact fault, as the VT-d specification defines it
+ * for legacy mode (root/context/second stage) and scalable mode
+ * (root/context/PASID directory/PASID table, then first stage, second
+ * stage, nested or pass-through).
+ *
+ * Bounded work: at most 1 root + 1 context + 1 PASID directory + 1 PASID
+ * table entry, and for the widest walk (5-level first stage nested over a
+ * 4-level second stage) 5 x (4 + 1) + 4 = 29 paging-entry reads.  Every
+ * entry a guest wrote is checked before it is used.
+ */
+#include "viommu.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define INTR_LO 0xfee00000ull
+#define INTR_HI 0xfeefffffull
+
+/* second-stage entry bits */
+#define SS_R        (1ull << 0)
+#define SS_W        (1ull << 1)
+#define SS_PS       (1ull << 7)
+#define SS_SNP      (1ull << 11)
+#define SS_TM       (1ull << 62)
+#define SS_IGN      0xbff0000000000000ull /* 52-61 and 63: ignored */
+/* first-stage entry bits */
+#define FS_P        (1ull << 0)
+#define FS_RW       (1ull << 1)
+#define FS_US       (1ull << 2)
+#define FS_A        (1ull << 5)
+#define FS_D        (1ull << 6)
+#define FS_PS       (1ull << 7)
+#define FS_EA       (1ull << 10)
+#define FS_IGN      0xfff0000000000000ull /* 52-63 (XD among them) */
+
+struct xl {
+	struct vtd_iommu *s;
+	const struct vtd_dma_request *req;
+	struct vtd_translation *res;
+	struct vtd_trace *t;
+	bool sm;               /* scalable mode */
+	bool fpd;              /* a fault-processing-disable bit was seen */
+	uint16_t did;
+};
+
+VTD_PRINTF(6, 7)
+static void trace(struct xl *x, const char *what, uint64_t addr, const uint64_t *v, unsigned n,
+		  const char *fmt, ...)
+{
+	struct vtd_trace *t = x->t;
+	if (!t || t->n >= VTD_TRACE_MAX)
+		return;
+	struct vtd_trace_step *st = &t->step[t->n++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->what, sizeof(st->what), "%s", what);
+	st->addr = addr;
+	st->nval = n > 4 ? 4 : n;
+	for (unsigned i = 0; i < st->nval; i++)
+		st->val[i] = v[i];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->note, sizeof(st->note), fmt, ap);
+	va_end(ap);
+}
+
+/* A fault: remember the reason; recording happens once, at the end. */
+static int fail(struct xl *x, uint8_t reason)
+{
+	x->res->status = VTD_XLATE_FAULT;
+	x->res->fault = reason;
+	x->res->fault_name = vtd_fault_name(reason);
+	trace(x, "fault", 0, NULL, 0, "fault 0x%02x %s: %s", reason, vtd_fault_name(reason),
+	      vtd_fault_desc(reason));
+	return -EACCES;
+}
+
+static inline uint64_t haw(const struct xl *x) { return x->s->haw_mask; }
+
+/* ---- second stage ---------------------------------------------------------- */
+
+/* Fault codes of a second-stage walk depend on mode and purpose. */
+struct ss_codes {
+	uint8_t root_err;   /* the top-level table cannot be read */
+	uint8_t read_err;   /* a lower-level entry cannot be read */
+	uint8_t not_present;/* R=W=0; 0: report it as the permission fault */
+	uint8_t perm_r, perm_w, rsvd, beyond;
+};
+/* Legacy mode follows QEMU: a not-present entry is a permission fault. */
+static const struct ss_codes ss_legacy = { 0x07, 0x07, 0, 0x06, 0x05, 0x0c, 0x04 };
+static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x83 };
+/* second stage translating the address of a first-stage structure */
+static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
+
+static uint64_t ss_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
+{
+	const struct vtd_config *c = &x->s->cfg;
+	uint64_t keep = haw(x) | SS_IGN;
+	bool tm_ok = c->stale_tm && c->device_iotlb;
+	bool snp_ok = c->scalable_mode || c->snoop_control;
+	uint64_t m;
+	if (leaf) {
+		if (tm_ok)
+			keep |= SS_TM;
+		m = level == 1 ? 0 : level == 2 ? 0x1ff000ull : 0x3ffff000ull; /* large-page address low bits */
+		m |= snp_ok ? 0 : SS_SNP;
+	} else {
+		m = SS_SNP | (level >= 4 ? SS_PS : 0);
+	}
+	return m | ~keep;
+}
+
+/*
+ * Walk a second-stage table of `levels` levels from `table` for input
+ * address `in`, requiring `want` (VTD_PERM_R/W).  On success *out, *psize
+ * and *perm (R/W granted by every level) are set.
+ */
+static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsigned levels,
+		   uint64_t in, unsigned want, uint64_t *out, uint64_t *psize, unsigned *perm)
+{
+	unsigned width = 12 + 9 * levels;
+	if (width > x->s->cfg.aw_bits)
+		width = x->s->cfg.aw_bits;
+	if (in >> width) {
+		trace(x, "SS input", in, NULL, 0, "address 0x%llx is beyond the %u-bit width",
+		      (unsigned long long)in, width);
+		return fail(x, fc->beyond);
+	}
+	unsigned p = VTD_PERM_R | VTD_PERM_W;
+	for (unsigned level = levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		uint64_t pte;
+		char what[24];
+		snprintf(what, sizeof(what), "SS L%u entry", level);
+		if (vtd_mem_read64(x->s, ea, &pte)) {
+			trace(x, what, ea, NULL, 0, "cannot be read");
+			return fail(x, level == levels ? fc->root_err : fc->read_err);
+		}
+		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
+		bool leaf = level == 1 || ps;
+		trace(x, what, ea, &pte, 1, "R=%u W=%u%s -> %s 0x%llx", (unsigned)(pte & 1),
+		      (unsigned)((pte >> 1) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
+		      (unsigned long long)(pte & haw(x) & ~0xfffull));
+		/* presence and permission before reserved bits, as QEMU and
+		 * VirtualBox order them */
+		if (!(pte & (SS_R | SS_W)) && fc->not_present)
+			return fail(x, fc->not_present);
+		if ((want & VTD_PERM_W) && !(pte & SS_W))
+			return fail(x, fc->perm_w);
+		if ((want & VTD_PERM_R) && !(pte & SS_R))
+			return fail(x, fc->perm_r);
+		if (!(pte & (SS_R | SS_W)))
+			return fail(x, fc->perm_r);
+		if (pte & ss_rsvd_mask(x, level, leaf))
+			return fail(x, fc->rsvd);
+		p &= (unsigned)(pte & 3);
+		if (leaf) {
+			uint64_t size = 1ull << shift;
+			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
+			*psize = size;
+			*perm = p;
+			return 0;
+		}
+		table = pte & haw(x) & ~0xfffull;
+	}
+	return fail(x, fc->rsvd); /* not reached: level 1 is always a leaf */
+}
+
+/* ---- first stage --------------------------------------------------------- */
+
+struct fs_ctx {
+	uint64_t fsptptr;
+	unsigned levels;       /* 4 or 5 */
+	bool wpe, eafe, sre;
+	bool nested;
+	uint64_t ss_table;     /* for nested */
+	unsigned ss_levels;
+};
+
+static uint64_t fs_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
+{
+	uint64_t keep = haw(x) | FS_IGN;
+	uint64_t m;
+	if (leaf)
+		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
+	else
+		m = level >= 4 ? FS_PS : 0;
+	return m | ~keep;
+}
+
+/* Where a first-stage structure lives: itself, or through the second stage. */
+static int fs_table_addr(struct xl *x, const struct fs_ctx *f, uint64_t gpa, bool write,
+			 uint64_t *hpa)
+{
+	if (!f->nested) {
+		*hpa = gpa;
+		return 0;
+	}
+	uint64_t psize;
+	unsigned perm;
+	return ss_walk(x, &ss_nest_table, f->ss_table, f->ss_levels, gpa,
+		       VTD_PERM_R | (write ? VTD_PERM_W : 0), hpa, &psize, &perm);
+}
+
+static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned want, bool priv,
+		   uint64_t *out, uint64_t *psize, unsigned *perm)
+{
+	/* canonical: bits above the walk's width repeat its top bit */
+	unsigned width = 12 + 9 * f->levels;
+	uint64_t top = in >> (width - 1);
+	if (top != 0 && top != (~0ull >> (width - 1))) {
+		trace(x, "FS input", in, NULL, 0, "address 0x%llx is not canonical for %u-level paging",
+		      (unsigned long long)in, f->levels);
+		return fail(x, 0x80);
+	}
+	if (f->fsptptr & ~haw(x))
+		return fail(x, 0x73);
+	uint64_t table = f->fsptptr;
+	bool rw = true, us = true;
+	uint64_t ptes[5], eas[5];
+	unsigned nlev = 0;
+	for (unsigned level = f->levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t gea = table + ((in >> shift) & 0x1ff) * 8, ea;
+		if (fs_table_addr(x, f, gea, false, &ea))
+			return -EACCES;
+		uint64_t pte;
+		char what[24];
+		snprintf(what, sizeof(what), "FS L%u entry", level);
+		if (vtd_mem_read64(x->s, ea, &pte)) {
+			trace(x, what, ea, NULL, 0, "cannot be read");
+			return fail(x, 0x70);
+		}
+		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
+		bool leaf = level == 1 || ps;
+		trace(x, what, ea, &pte, 1, "P=%u R/W=%u U/S=%u A=%u%s -> %s 0x%llx",
+		      (unsigned)(pte & 1), (unsigned)((pte >> 1) & 1), (unsigned)((pte >> 2) & 1),
+		      (unsigned)((pte >> 5) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
+		      (unsigned long long)(pte & haw(x) & ~0xfffull));
+		if (!(pte & FS_P))
+			return fail(x, 0x71);
+		uint64_t rsvd = fs_rsvd_mask(x, level, leaf);
+		/* A 1 GiB first-stage page exists only where CAP.FS1GP says so
+		 * (QEMU accepts it regardless). */
+		if (level == 3 && ps && !vtd_cap_fs1gp(x->s->cap))
+			rsvd |= FS_PS;
+		if (pte & rsvd)
+			return fail(x, 0x72);
+		rw &= (pte & FS_RW) != 0;
+		us &= (pte & FS_US) != 0;
+		ptes[nlev] = pte;
+		eas[nlev] = gea;
+		nlev++;
+		if (leaf) {
+			uint64_t size = 1ull << shift;
+			/* access rights, then accessed/dirty flags */
+			if (!priv && !us)
+				return fail(x, 0x81);
+			if ((want & VTD_PERM_W) && !rw && (!priv || f->wpe))
+				return fail(x, 0x85);
+			uint64_t abit = FS_A | (f->eafe ? FS_EA : 0);
+			for (unsigned i = 0; i < nlev; i++) {
+				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? FS_D : 0);
+				if ((ptes[i] & bits) == bits)
+					continue;
+				uint64_t hea;
+				if (fs_table_addr(x, f, eas[i], true, &hea))
+					return -EACCES;
+				if (vtd_mem_set_bits64(x->s, hea, ptes[i], bits))
+					return fail(x, 0x91);
+			}
+			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
+			*psize = size;
+			*perm = VTD_PERM_R | ((rw || (priv && !f->wpe)) ? VTD_PERM_W : 0);
+			return 0;
+		}
+		table = pte & haw(x) & ~0xfffull;
+	}
+	return fail(x, 0x72);
+}
+
+/* ---- legacy mode ----------------------------------------------------------- */
+
+static int xlate_legacy(struct xl *x, uint64_t root)
+{
+	struct vtd_iommu *s = x->s;
+	const struct vtd_dma_request *rq = x->req;
+	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
+	uint64_t re[2], ce[2];
+	uint64_t rea = root + bus * 16;
+
+	if (rq->pasid_valid) {
+		/* legacy mode has no PASIDs: such a request is malformed */
+		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
+		return fail(x, 0x31);
+	}
+	if (vtd_mem_read(s, rea, re, 16)) {
+		trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
+		return fail(x, 0x08);
+	}
+	trace(x, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
+	      (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull));
+	if (!(re[0] & 1))
+		return fail(x, 0x01);
+	if ((re[0] & (0xffeull | ~haw(x))) || re[1])
+		return fail(x, 0x0a);
+
+	uint64_t cea = (re[0] & ~0xfffull) + devfn * 16;
+	if (vtd_mem_read(s, cea, ce, 16)) {
+		trace(x, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read", devfn >> 3,
+		      devfn & 7);
+		return fail(x, 0x09);
+	}
+	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
+	x->fpd = ce[0] & 2;
+	x->did = (uint16_t)(ce[1] >> 8);
+	trace(x, "context entry", cea, ce, 2,
+	      "dev %02x.%u: P=%u FPD=%u TT=%u AW=%u (%u-level) DID=%u table 0x%llx", devfn >> 3,
+	      devfn & 7, (unsigned)(ce[0] & 1), x->fpd, tt, aw, aw + 2, x->did,
+	      (unsigned long long)(ce[0] & ~0xfffull));
+	if (!(ce[0] & 1))
+		return fail(x, 0x02);
+	if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
+		return fail(x, 0x0b);
+	/* TT: 0 untranslated only, 1 also device-TLB, 2 pass-through */
+	if (tt == 3 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || (tt == 2 && !vtd_ecap_pt(s->ecap)))
+		return fail(x, 0x03);
+	if ((rq->at == VTD_AT_TRANSLATION_REQ && tt != 1) ||
+	    (rq->at == VTD_AT_TRANSLATED && tt != 1))
+		return fail(x, 0x0d);
+	x->res->did = x->did;
+	if (rq->at == VTD_AT_TRANSLATED || tt == 2) {
+		if (rq->addr & ~haw(x))
+			return fail(x, 0x04);
+		x->res->addr = rq->addr;
+		x->res->page_size = 4096;
+		x->res->perm = VTD_PERM_R | VTD_PERM_W;
+		trace(x, "result", rq->addr, NULL, 0, "%s: address used as is",
+		      tt == 2 ? "pass-through" : "already translated");
+		return 0;
+	}
+	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
+		return fail(x, 0x03);
+	uint64_t out, psize;
+	unsigned perm;
+	if (ss_walk(x, &ss_legacy, ce[0] & haw(x) & ~0xfffull, aw + 2, rq->addr,
+		    rq->perm & (VTD_PERM_R | VTD_PERM_W), &out, &psize, &perm))
+		return -EACCES;
+	if (out >= INTR_LO && out <= INTR_HI)
+		return fail(x, 0x0e);
+	x->res->addr = out;
+	x->res->page_size = psize;
+	x->res->perm = perm;
+	return 0;
+}
+
+/* ---- scalable mode ----------------------------------------------------------- */
+
+static int xlate_scalable(struct xl *x, uint64_t root)
+{
+	struct vtd_iommu *s = x->s;
+	const struct vtd_dma_request *rq = x->req;
+	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
+	uint64_t re[2], ce[4], pde, pe[8];
+	uint64_t rea = root + bus * 16;
+
+	if (vtd_mem_read(s, rea, re, 16)) {
+		trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
+		return fail(x, 0x38);
+	}
+	uint64_t half = devfn < 128 ? re[0] : re[1];
+	trace(x, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx", bus,
+	      devfn < 128 ? "lower" : "upper", (unsigned)(half & 1),
+	      (unsigned long long)(half & ~0xfffull));
+	if (!(half & 1))
+		return fail(x, 0x39);
+	if (half & (0xffeull | ~haw(x)))
+		return fail(x, 0x3a);
+
+	uint64_t cea = (half & ~0xfffull) + (devfn & 0x7f) * 32;
+	if (vtd_mem_read(s, cea, ce, 32)) {
+		trace(x, "context entry", cea, NULL, 0, "cannot be read");
+		return fail(x, 0x40);
+	}
+	x->fpd = ce[0] & 2;
+	unsigned pdts = (ce[0] >> 9) & 7;
+	bool dte = ce[0] & 4, paside = ce[0] & 8;
+	uint32_t rid_pasid = (uint32_t)(ce[1] & 0xfffff);
+	trace(x, "context entry", cea, ce, 4,
+	      "dev %02x.%u: P=%u FPD=%u DTE=%u PASIDE=%u PDTS=%u (%u dir entries) RID_PASID=%u "
+	      "dir 0x%llx", devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1), x->fpd, dte, paside,
+	      pdts, 1u << (pdts + 7), rid_pasid, (unsigned long long)(ce[0] & ~0xfffull));
+	if (!(ce[0] & 1))
+		return fail(x, 0x41);
+	if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] || ce[3])
+		return fail(x, 0x42);
+	if (rq->at != VTD_AT_UNTRANSLATED && !dte)
+		return fail(x, 0x44);
+	uint32_t pasid = rid_pasid;
+	if (rq->pasid_valid) {
+		if (!paside)
+			return fail(x, 0x45);
+		pasid = rq->pasid & 0xfffff;
+	}
+	if ((pasid >> 6) >= (1u << (pdts + 7)))
+		return fail(x, 0x46);
+
+	uint64_t pdea = (ce[0] & haw(x) & ~0xfffull) + (uint64_t)(pasid >> 6) * 8;
+	if (vtd_mem_read64(s, pdea, &pde)) {
+		trace(x, "PASID dir entry", pdea, NULL, 0, "PASID %u: cannot be read", pasid);
+		return fail(x, 0x50);
+	}
+	x->fpd |= (pde & 2) != 0;
+	trace(x, "PASID dir entry", pdea, &pde, 1, "PASID %u: P=%u FPD=%u table 0x%llx", pasid,
+	      (unsigned)(pde & 1), (unsigned)((pde >> 1) & 1), (unsigned long long)(pde & ~0xfffull));
+	if (!(pde & 1))
+		return fail(x, 0x51);
+	if (pde & (0xffcull | ~haw(x)))
+		return fail(x, 0x52);
+
+	uint64_t pea = (pde & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64;
+	if (vtd_mem_read(s, pea, pe, 64)) {
+		trace(x, "PASID entry", pea, NULL, 0, "cannot be read");
+		return fail(x, 0x58);
+	}
+	x->fpd |= (pe[0] & 2) != 0;
+	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
+	bool sre = pe[2] & 1, ere = pe[2] & 2, wpe = pe[2] & 16, eafe = pe[2] & 128;
+	x->did = (uint16_t)pe[1];
+	static const char *const pgtt_name[8] = { "reserved", "first-stage", "second-stage",
+						  "nested", "pass-through", "reserved",
+						  "reserved", "reserved" };
+	trace(x, "PASID entry", pea, pe, 4,
+	      "P=%u FPD=%u PGTT=%u (%s) DID=%u SS AW=%u table 0x%llx; SRE=%u WPE=%u EAFE=%u "
+	      "FSPM=%u FS table 0x%llx", (unsigned)(pe[0] & 1), (unsigned)((pe[0] >> 1) & 1), pgtt,
+	      pgtt_name[pgtt], x->did, ssaw, (unsigned long long)(pe[0] & ~0xfffull), sre, wpe, eafe,
+	      fspm, (unsigned long long)(pe[2] & ~0xfffull));
+	if (!(pe[0] & 1))
+		return fail(x, 0x59);
+	/* reserved: qword 0 bits 5 (SSEE, no SSADS here) and 9:10 kept by
+	 * QEMU's model as ignored; fields beyond the address width; qword 2
+	 * bits 11:8; qwords 3-7 entirely */
+	if ((pe[0] & ~haw(x) & ~0xfffull) || (pe[2] & ~haw(x) & ~0xfffull) ||
+	    (pe[2] & 0xf00ull) || pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
+		return fail(x, 0x5a);
+	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS:
+	 * otherwise they are reserved (QEMU does not check) */
+	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)))
+		return fail(x, 0x5a);
+	bool pgtt_ok = (pgtt == 1 && vtd_ecap_fsts(s->ecap)) ||
+		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
+		       (pgtt == 3 && vtd_ecap_nest(s->ecap)) || (pgtt == 4 && vtd_ecap_pt(s->ecap));
+	if (!pgtt_ok)
+		return fail(x, 0x5b);
+	if ((pgtt == 2 || pgtt == 3) && !((vtd_cap_sagaw(s->cap) >> ssaw) & 1))
+		return fail(x, 0x5b);
+	if ((pgtt == 1 || pgtt == 3) && (fspm > 1 || (fspm == 1 && !vtd_cap_fs5lp(s->cap))))
+		return fail(x, 0x5b);
+	if ((rq->perm & VTD_PERM_X) && !ere)
+		return fail(x, 0x5c);
+	if (rq->priv && (pgtt == 1 || pgtt == 3) && !sre)
+		return fail(x, 0x5d);
+
+	x->res->did = x->did;
+	uint64_t out = 0, psize = 0;
+	unsigned perm = 0;
+	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
+	switch (pgtt) {
+	case 4: /* pass-through */
+		if (rq->addr & ~haw(x))
+			return fail(x, 0x83);
+		out = rq->addr;
+		psize = 4096;
+		perm = VTD_PERM_R | VTD_PERM_W;
+		trace(x, "result", out, NULL, 0, "pass-through: address used as is");
+		break;
+	case 2: /* second stage */
+		if (ss_walk(x, &ss_sm, pe[0] & haw(x) & ~0xfffull, ssaw + 2, rq->addr, want, &out,
+			    &psize, &perm))
+			return -EACCES;
+		break;
+	case 1:   /* first stage */
+	case 3: { /* nested: first stage over second stage */
+		struct fs_ctx f = {
+			.fsptptr = pe[2] & ~0xfffull,
+			.levels = fspm ? 5 : 4,
+			.wpe = wpe, .eafe = eafe, .sre = sre,
+			.nested = pgtt == 3,
+			.ss_table = pe[0] & haw(x) & ~0xfffull,
+			.ss_levels = ssaw + 2,
+		};
+		if (fs_walk(x, &f, rq->addr, want, rq->priv, &out, &psize, &perm))
+			return -EACCES;
+		if (f.nested) {
+			uint64_t hpa, spsize;
+			unsigned sperm;
+			if (ss_walk(x, &ss_sm, f.ss_table, f.ss_levels, out, want, &hpa, &spsize,
+				    &sperm))
+				return -EACCES;
+			out = hpa;
+			perm &= sperm;
+			if (spsize < psize)
+				psize = spsize;
+		}
+		break;
+	}
+	}
+	if (out >= INTR_LO && out <= INTR_HI)
+		return fail(x, 0x87);
+	x->res->addr = out;
+	x->res->page_size = psize;
+	x->res->perm = perm;
+	return 0;
+}
+
+VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+				struct vtd_translation *res)
+{
+	if (!s || !rq || !res)
+		return -EINVAL;
+	struct vtd_trace *t = res->trace;
+	memset(res, 0, sizeof(*res));
+	res->trace = t;
+	if (t)
+		t->n = 0;
+	struct xl x = { .s = s, .req = rq, .res = res, .t = t };
+
+	/* An untranslated write without PASID to the interrupt range is an
+	 * interrupt request, for interrupt remapping (or the APIC) to handle. */
+	if (rq->at == VTD_AT_UNTRANSLATED && !rq->pasid_valid && (rq->perm & VTD_PERM_W) &&
+	    rq->addr >= INTR_LO && rq->addr <= INTR_HI) {
+		res->status = VTD_XLATE_INTERRUPT;
+		res->addr = rq->addr;
+		res->page_size = 4096;
+		res->perm = VTD_PERM_W;
+		trace(&x, "request", rq->addr, NULL, 0, "write to the interrupt range: an MSI");
+		return 0;
+	}
+	if (!VTD_LOAD(s->dmar_enabled)) {
+		res->addr = rq->addr;
+		res->page_size = 4096;
+		res->perm = VTD_PERM_R | VTD_PERM_W;
+		trace(&x, "request", rq->addr, NULL, 0,
+		      "translation disabled (GSTS.TES=0): address used as is");
+		return 0;
+	}
+	bool sm = VTD_LOAD(s->root_scalable);
+	uint64_t root = VTD_LOAD(s->root);
+	x.sm = sm;
+	trace(&x, "RTADDR", root, NULL, 0, "%s mode, root table 0x%llx",
+	      sm ? "scalable" : "legacy", (unsigned long long)root);
+	int r = sm ? xlate_scalable(&x, root) : xlate_legacy(&x, root);
+	if (!r)
+		return 0;
+	/* Record the fault unless FPD suppresses it; ATS translation
+	 * requests report failure in their completion, not in FRCD. */
+	bool suppressed = x.fpd && vtd_fault_qualified(res->fault);
+	if (!suppressed && rq->at != VTD_AT_TRANSLATION_REQ) {
+		struct vtd_fault_rec f = {
+			.sid = rq->sid,
+			.reason = res->fault,
+			.is_write = (rq->perm & VTD_PERM_W) != 0,
+			.addr = rq->addr,
+			.pasid_valid = rq->pasid_valid,
+			.pasid = rq->pasid,
+			.priv = rq->priv,
+			.exec = (rq->perm & VTD_PERM_X) != 0,
+			.at = (uint8_t)rq->at,
+		};
+		pthread_mutex_lock(&s->lock);
+		res->fault_recorded = vtd_fault_record(s, &f);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return -EACCES;
+}

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vtd replay: run a script of register accesses, guest-memory writes, DMAs
+ * and MSIs against a vIOMMU with flat guest RAM, printing one response per
+ * command (the language is in vtd(1) and ../shared/design.md).
+ */
+#include "vtd-tool.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define MAX_XFER (1u << 20)     /* bytes one read/write/dma command may move */
+#define MAX_LINE 8192
+
+struct replay {
+	struct vtd_iommu *iommu;
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint64_t base;
+	const char *file;
+	unsigned line;
+};
+
+static void on_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	(void)opaque;
+	printf("IRQ 0x%llx 0x%x\n", (unsigned long long)addr, data);
+}
+
+static int script_error(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int script_error(struct replay *r, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "vtd replay: %s:%u: ", r->file, r->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static bool num(const char *s, uint64_t *v)
+{
+	if (!s || !*s || *s == '-')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* "0x0102ab" -> bytes; returns the count or -1 */
+static long hexbytes(const char *s, uint8_t *out, size_t max)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	size_t n = strlen(s);
+	if (n % 2 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		char b[3] = { s[2 * i], s[2 * i + 1], 0 };
+		char *end;
+		v = (unsigned)strtoul(b, &end, 16);
+		if (*end || !isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return (long)(n / 2);
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+	fputs("0x", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+static bool ram_range(struct replay *r, uint64_t addr, uint64_t len)
+{
+	return addr < r->ram_size && len <= r->ram_size - addr;
+}
+
+static const char *perm_str(unsigned p)
+{
+	static const char *const s[4] = { "--", "r-", "-w", "rw" };
+	return s[p & 3];
+}
+
+/* key=value options after the fixed arguments of dma/translate */
+static int opt_args(struct replay *r, char **tok, int ntok, int from, uint32_t *pasid,
+		    bool *has_pasid, const char **data, bool *priv)
+{
+	for (int i = from; i < ntok; i++) {
+		uint64_t v;
+		if (!strncmp(tok[i], "pasid=", 6)) {
+			if (!num(tok[i] + 6, &v) || v > 0xfffff)
+				return script_error(r, "bad PASID '%s' (0 to 0xfffff)", tok[i] + 6);
+			*pasid = (uint32_t)v;
+			*has_pasid = true;
+		} else if (data && !strncmp(tok[i], "data=", 5)) {
+			*data = tok[i] + 5;
+		} else if (priv && !strcmp(tok[i], "priv")) {
+			*priv = true;
+		} else {
+			return script_error(r, "unexpected argument '%s'", tok[i]);
+		}
+	}
+	return 0;
+}
+
+static int cmd_mmio(struct replay *r, bool write, unsigned size, char **tok, int ntok)
+{
+	uint64_t addr, val = 0;
+	if (ntok != (write ? 3 : 2) || !num(tok[1], &addr) || (write && !num(tok[2], &val)))
+		return script_error(r, "usage: %s ADDR%s", tok[0], write ? " VAL" : "");
+	if (size == 4 && val > 0xffffffffu)
+		return script_error(r, "value 0x%llx does not fit in 32 bits", (unsigned long long)val);
+	if (addr >= r->base && addr - r->base < VTD_MMIO_WINDOW) {
+		uint64_t off = addr - r->base;
+		int e = write ? vtd_iommu_mmio_write(r->iommu, off, size, val)
+			      : vtd_iommu_mmio_read(r->iommu, off, size, &val);
+		if (e)
+			return script_error(r, "%s: unaligned register access at offset 0x%llx", tok[0],
+					    (unsigned long long)off);
+	} else {
+		if (!ram_range(r, addr, size))
+			return script_error(r, "address 0x%llx is outside guest RAM (0x%llx bytes)",
+					    (unsigned long long)addr, (unsigned long long)r->ram_size);
+		if (write)
+			memcpy(r->ram + addr, &val, size); /* little-endian host */
+		else {
+			val = 0;
+			memcpy(&val, r->ram + addr, size);
+		}
+	}
+	if (write)
+		printf("OK\n");
+	else
+		printf("OK 0x%llx\n", (unsigned long long)val);
+	return 0;
+}
+
+static int parse_sid(struct replay *r, const char *s, uint16_t *sid)
+{
+	if (parse_bdf_arg(s, sid))
+		return script_error(r, "bad device '%s' (BB:DD.F or a number)", s);
+	return 0;
+}
+
+static void print_fault(const struct vtd_translation *t)
+{
+	printf("FAULT 0x%02x %s\n", t->fault, t->fault_name);
+}
+
+static int replay_translate(struct replay *r, char **tok, int ntok)
+{
+	uint16_t sid;
+	uint64_t iova;
+	if (ntok < 4)
+		return script_error(r, "usage: translate BDF IOVA r|w [pasid=N] [priv]");
+	if (parse_sid(r, tok[1], &sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &iova))
+		return script_error(r, "bad address '%s'", tok[2]);
+	if (strcmp(tok[3], "r") && strcmp(tok[3], "w"))
+		return script_error(r, "access must be r or w, not '%s'", tok[3]);
+	struct vtd_dma_request rq = { .sid = sid, .addr = iova,
+				      .perm = tok[3][0] == 'w' ? VTD_PERM_W : VTD_PERM_R };
+	if (opt_args(r, tok, ntok, 4, &rq.pasid, &rq.pasid_valid, NULL, &rq.priv))
+		return EXIT_USAGE;
+	struct vtd_translation t = { 0 };
+	vtd_iommu_translate(r->iommu, &rq, &t);
+	if (t.status == VTD_XLATE_FAULT)
+		print_fault(&t);
+	else
+		printf("OK 0x%llx %s 0x%llx\n", (unsigned long long)t.addr, perm_str(t.perm),
+		       (unsigned long long)t.page_size);
+	return 0;
+}
+
+static int cmd_dma(struct replay *r, char **tok, int ntok)
+{
+	uint16_t sid;
+	uint64_t iova, len;
+	if (ntok < 5)
+		return script_error(r, "usage: dma BDF IOVA LEN r|w [pasid=N] [data=0x...]");
+	if (parse_sid(r, tok[1], &sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &iova) || !num(tok[3], &len))
+		return script_error(r, "bad address or length");
+	if (len == 0 || len > MAX_XFER)
+		return script_error(r, "length %llu is not between 1 and %u", (unsigned long long)len,
+				    MAX_XFER);
+	if (iova + len < iova)
+		return script_error(r, "address range wraps around");
+	if (strcmp(tok[4], "r") && strcmp(tok[4], "w"))
+		return script_error(r, "access must be r or w, not '%s'", tok[4]);
+	bool wr = tok[4][0] == 'w';
+	struct vtd_dma_request rq = { .sid = sid, .perm = wr ? VTD_PERM_W : VTD_PERM_R };
+	const char *data = NULL;
+	if (opt_args(r, tok, ntok, 5, &rq.pasid, &rq.pasid_valid, &data, &rq.priv))
+		return EXIT_USAGE;
+	uint8_t *buf = calloc(1, len);
+	if (!buf)
+		return script_error(r, "out of memory");
+	if (data) {
+		if (!wr) {
+			free(buf);
+			return script_error(r, "data= goes with w");
+		}
+		if (hexbytes(data, buf, len) != (long)len) {
+			free(buf);
+			return script_error(r, "data must be exactly %llu bytes of hex",
+					    (unsigned long long)len);
+		}
+	}
+	/* Page by page, as a device's transaction crosses pages: each piece
+	 * is translated; the first fault stops the transfer. */
+	uint64_t done = 0;
+	while (done < len) {
+		rq.addr = iova + done;
+		struct vtd_translation t = { 0 };
+		vtd_iommu_translate(r->iommu, &rq, &t);
+		if (t.status == VTD_XLATE_FAULT) {
+			print_fault(&t);
+			free(buf);
+			return 0;
+		}
+		if (t.status == VTD_XLATE_INTERRUPT) {
+			free(buf);
+			return script_error(r, "dma to the interrupt range: use msi");
+		}
+		uint64_t in_page = t.page_size - (rq.addr & (t.page_size - 1));
+		uint64_t n = len - done < in_page ? len - done : in_page;
+		if (!ram_range(r, t.addr, n)) {
+			free(buf);
+			printf("FAULT memory 0x%llx is not guest RAM\n", (unsigned long long)t.addr);
+			return 0;
+		}
+		if (wr)
+			memcpy(r->ram + t.addr, buf + done, n);
+		else
+			memcpy(buf + done, r->ram + t.addr, n);
+		done += n;
+	}
+	if (wr) {
+		printf("OK\n");
+	} else {
+		printf("OK ");
+		print_hex(buf, len);
+		putchar('\n');
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_ram(struct replay *r, bool write, char **tok, int ntok)
+{
+	uint64_t addr, len;
+	if (ntok != (write ? 4 : 3) || !num(tok[1], &addr) || !num(tok[2], &len))
+		return script_error(r, "usage: %s", write ? "write ADDR LEN 0x<hexbytes>" : "read ADDR LEN");
+	if (len == 0 || len > MAX_XFER)
+		return script_error(r, "length %llu is not between 1 and %u", (unsigned long long)len,
+				    MAX_XFER);
+	if (!ram_range(r, addr, len))
+		return script_error(r, "0x%llx+%llu is outside guest RAM (0x%llx bytes)",
+				    (unsigned long long)addr, (unsigned long long)len,
+				    (unsigned long long)r->ram_size);
+	if (write) {
+		uint8_t *tmp = malloc(len);
+		if (!tmp)
+			return script_error(r, "out of memory");
+		if (hexbytes(tok[3], tmp, len) != (long)len) {
+			free(tmp);
+			return script_error(r, "data must be exactly %llu bytes of hex",
+					    (unsigned long long)len);
+		}
+		memcpy(r->ram + addr, tmp, len);
+		free(tmp);
+		printf("OK\n");
+	} else {
+		printf("OK ");
+		print_hex(r->ram + addr, len);
+		putchar('\n');
+	}
+	return 0;
+}
+
+static int cmd_msi(struct replay *r, char **tok, int ntok)
+{
+	uint16_t sid;
+	uint64_t addr, data;
+	if (ntok != 4)
+		return script_error(r, "usage: msi BDF ADDR DATA");
+	if (parse_sid(r, tok[1], &sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &addr) || !num(tok[3], &data) || data > 0xffffffffu)
+		return script_error(r, "bad MSI address or data");
+	uint64_t gsts = 0;
+	vtd_iommu_mmio_read(r->iommu, VTD_REG_GSTS, 4, &gsts);
+	if (gsts & (1u << 25))
+		return script_error(r, "msi: interrupt remapping is enabled (GSTS.IRES), and its "
+				       "translation is not implemented yet");
+	printf("OK 0x%llx 0x%llx\n", (unsigned long long)addr, (unsigned long long)data);
+	return 0;
+}
+
+static int run_script(struct replay *r, FILE *in)
+{
+	char *line = malloc(MAX_LINE);
+	if (!line)
+		return script_error(r, "out of memory");
+	int rc = 0;
+	while (!rc && fgets(line, MAX_LINE, in)) {
+		r->line++;
+		size_t len = strlen(line);
+		if (len == MAX_LINE - 1 && line[len - 1] != '\n') {
+			rc = script_error(r, "line longer than %d characters", MAX_LINE - 2);
+			break;
+		}
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *tok[16];
+		int ntok = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+			if (ntok == 16) {
+				rc = script_error(r, "too many arguments");
+				break;
+			}
+			tok[ntok++] = t;
+		}
+		if (rc || !ntok)
+			continue;
+		const char *c = tok[0];
+		if (!strcmp(c, "writel"))
+			rc = cmd_mmio(r, true, 4, tok, ntok);
+		else if (!strcmp(c, "writeq"))
+			rc = cmd_mmio(r, true, 8, tok, ntok);
+		else if (!strcmp(c, "readl"))
+			rc = cmd_mmio(r, false, 4, tok, ntok);
+		else if (!strcmp(c, "readq"))
+			rc = cmd_mmio(r, false, 8, tok, ntok);
+		else if (!strcmp(c, "write"))
+			rc = cmd_ram(r, true, tok, ntok);
+		else if (!strcmp(c, "read"))
+			rc = cmd_ram(r, false, tok, ntok);
+		else if (!strcmp(c, "dma"))
+			rc = cmd_dma(r, tok, ntok);
+		else if (!strcmp(c, "translate"))
+			rc = replay_translate(r, tok, ntok);
+		else if (!strcmp(c, "msi"))
+			rc = cmd_msi(r, tok, ntok);
+		else
+			rc = script_error(r, "unknown command '%.40s'", c);
+		fflush(stdout);
+	}
+	if (!rc && ferror(in))
+		rc = script_error(r, "read error");
+	free(line);
+	return rc;
+}
+
+static int run_replay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "mem-size", required_argument, NULL, 'm' },
+		{ "base", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	uint64_t mem = 64ull << 20, base = 0xfed90000ull;
+	int opt;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":c:m:b:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'm':
+			if (parse_size_arg(optarg, &mem) || mem < 4096 || mem > (64ull << 30))
+				return usage_error("replay", "--mem-size: '%s' is not a size from 4K to 64G "
+						   "(suffixes K, M, G)", optarg);
+			break;
+		case 'b':
+			if (parse_hex_arg("replay", "--base", optarg, &base))
+				return EXIT_USAGE;
+			if (base & 0xfff)
+				return usage_error("replay", "--base: 0x%llx is not 4 KiB aligned",
+						   (unsigned long long)base);
+			break;
+		default: return bad_option("replay", opt, optopt, argv, optind);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("replay", optind >= argc ? "give a SCRIPT (or - for stdin)"
+							    : "give one SCRIPT");
+	const char *file = argv[optind];
+	struct vtd_config cfg;
+	if (parse_config_arg("replay", config, &cfg))
+		return EXIT_USAGE;
+	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	if (!in) {
+		fprintf(stderr, "vtd replay: cannot open '%s': %s\n", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct replay r = { .ram_size = mem, .base = base, .file = strcmp(file, "-") ? file : "<stdin>" };
+	/* calloc of a large block is lazily zero-filled by the OS */
+	r.ram = calloc(1, mem);
+	if (!r.ram) {
+		if (in != stdin)
+			fclose(in);
+		fprintf(stderr, "vtd replay: cannot allocate %llu bytes of guest RAM\n",
+			(unsigned long long)mem);
+		return EXIT_USAGE;
+	}
+	static const struct vtd_event_ops ev = { .msi = on_msi };
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &ev, .ram = r.ram, .ram_size = mem };
+	struct vtd_error err;
+	if (vtd_iommu_new(&cfg, &o, &r.iommu, &err)) {
+		fprintf(stderr, "vtd replay: %s\n", err.msg);
+		free(r.ram);
+		if (in != stdin)
+			fclose(in);
+		return EXIT_USAGE;
+	}
+	int rc = run_script(&r, in);
+	vtd_iommu_free(r.iommu);
+	free(r.ram);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}
+
+const struct subcommand cmd_replay = {
+	.name = "replay",
+	.summary = "run a script of register writes, DMAs and MSIs",
+	.usage =
+		"Usage: vtd replay [--config PROPS] [--mem-size SIZE] [--base HEX] SCRIPT|-\n\n"
+		"One command per line, '#' comments, numbers in C syntax.  Addresses inside\n"
+		"the register window (--base, default 0xfed90000, 4 KiB) reach the IOMMU;\n"
+		"others are guest RAM (--mem-size, default 64M).\n\n"
+		"  writel ADDR VAL | writeq ADDR VAL        -> OK\n"
+		"  readl ADDR | readq ADDR                  -> OK 0x<value>\n"
+		"  write ADDR LEN 0x<hexbytes>              -> OK          (guest RAM)\n"
+		"  read ADDR LEN                            -> OK 0x<hexbytes>\n"
+		"  dma BDF IOVA LEN r|w [pasid=N] [priv] [data=0x<hexbytes>]\n"
+		"                                           -> OK [0x<hexbytes>] | FAULT 0x<reason> <name>\n"
+		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
+		"                                              | FAULT 0x<reason> <name>\n"
+		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data>\n\n"
+		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>' before the\n"
+		"response of the command that caused it.  An error in the script stops the run\n"
+		"with a message naming the line (exit status 2).\n",
+	.run = run_replay,
+};
