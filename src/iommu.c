@@ -65,6 +65,16 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		free(s);
 		return -ENOMEM;
 	}
+	if (pthread_mutex_init(&s->cc_lock, NULL) ||
+	    vtd_ct_init(&s->iotlb, o.iotlb_entries ? o.iotlb_entries : 16384, 2) ||
+	    vtd_ct_init(&s->pasidc, o.pasid_cache_entries ? o.pasid_cache_entries : 4096, 4)) {
+		vtd_ct_destroy(&s->iotlb);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		vtd_error_add(err, VTD_ERR_NOMEM, "out of memory for the caches");
+		return -ENOMEM;
+	}
+	s->cc_gen = 1;
 	vtd_regs_reset(s);
 	*out = s;
 	return 0;
@@ -75,7 +85,38 @@ VTD_API void vtd_iommu_free(struct vtd_iommu *s)
 	if (!s)
 		return;
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cc_lock);
+	vtd_ct_destroy(&s->iotlb);
+	vtd_ct_destroy(&s->pasidc);
+	for (unsigned i = 0; i < 256; i++)
+		free(s->ccbus[i]);
 	free(s);
+}
+
+VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st)
+{
+	if (!st)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (!s)
+		return;
+#define R(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+	st->iotlb_hits = R(s->iotlb.hits);
+	st->iotlb_misses = R(s->iotlb.misses);
+	st->iotlb_inserts = R(s->iotlb.inserts);
+	st->iotlb_evictions = R(s->iotlb.evictions);
+	st->iotlb_invalidated = R(s->iotlb.invalidated);
+	st->iotlb_entries = R(s->iotlb.used);
+	st->iotlb_capacity = s->iotlb.capacity;
+	st->pasid_hits = R(s->pasidc.hits);
+	st->pasid_misses = R(s->pasidc.misses);
+	st->pasid_entries = R(s->pasidc.used);
+	st->context_hits = R(s->cc_hits);
+	st->context_misses = R(s->cc_misses);
+	st->context_invalidated = R(s->cc_invalidated);
+	for (int i = 0; i < 16; i++)
+		st->qi_descriptors[i] = R(s->inv_count[i]);
+#undef R
 }
 
 VTD_API void vtd_iommu_reset(struct vtd_iommu *s)

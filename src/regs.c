@@ -232,7 +232,9 @@ static void ccmd_write(struct vtd_iommu *s)
 	uint16_t did = (uint16_t)v;
 	uint16_t sid = (uint16_t)(v >> 16);
 	unsigned fm = (v >> VTD_CCMD_FM_SHIFT) & 3;
-	unsigned caig = vtd_inval_context(s, cirg, did, sid, fm);
+	/* With a scalable-mode root table, register-based invalidation is
+	 * not supported (the spec's TTM rule): report it refused. */
+	unsigned caig = s->root_scalable ? 0 : vtd_inval_context(s, cirg, did, sid, fm);
 	v &= ~(VTD_CCMD_ICC | (3ull << VTD_CCMD_CAIG_SHIFT));
 	v |= (uint64_t)caig << VTD_CCMD_CAIG_SHIFT;
 	vtd_set_q(s, VTD_REG_CCMD, v);
@@ -250,9 +252,10 @@ static void iotlb_write(struct vtd_iommu *s)
 	/* IVA is write-only: its written value lives in the image even though
 	 * reads show 0 */
 	uint64_t iva = vtd_get_q(s, VTD_REG_IVA);
-	unsigned iaig = vtd_inval_iotlb(s, iirg, did, iva & ~0xfffull,
-					(unsigned)(iva & VTD_IVA_AM_MASK),
-					(iva & VTD_IVA_IH) != 0);
+	unsigned iaig = s->root_scalable ? 0
+					 : vtd_inval_iotlb(s, iirg, did, iva & ~0xfffull,
+							   (unsigned)(iva & VTD_IVA_AM_MASK),
+							   (iva & VTD_IVA_IH) != 0);
 	v &= ~(VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IAIG_SHIFT));
 	v |= (uint64_t)iaig << VTD_IOTLB_IAIG_SHIFT;
 	vtd_set_q(s, VTD_REG_IOTLB, v);

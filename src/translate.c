@@ -46,6 +46,7 @@ struct xl {
 	bool sm;               /* scalable mode */
 	bool fpd;              /* a fault-processing-disable bit was seen */
 	uint16_t did;
+	uint64_t gen0;         /* invalidation generation when the walk began */
 };
 
 VTD_PRINTF(6, 7)
@@ -77,6 +78,78 @@ static int fail(struct xl *x, uint8_t reason)
 	trace(x, "fault", 0, NULL, 0, "fault 0x%02x %s: %s", reason, vtd_fault_name(reason),
 	      vtd_fault_desc(reason));
 	return -EACCES;
+}
+
+/* IOTLB entry flags (v[1]) */
+#define F_FS    1u   /* first-stage rights below apply */
+#define F_US    2u   /* user access allowed at every level */
+#define F_RW    4u   /* write allowed at every level */
+#define F_WPE   8u   /* supervisor writes obey R/W */
+#define F_DIRTY 16u  /* the leaf's dirty flag is set */
+
+/* Probe the IOTLB at each page size that has entries. */
+static bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t v[2],
+		      unsigned *order)
+{
+	static const unsigned orders[3] = { 0, 9, 18 };
+	for (unsigned i = 0; i < 3; i++) {
+		if (!__atomic_load_n(&s->iotlb.order_count[i], __ATOMIC_RELAXED))
+			continue;
+		if (vtd_ct_lookup(&s->iotlb, k0, vtd_iotlb_k1(addr, orders[i]), v, NULL)) {
+			*order = orders[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does a cached translation allow this request?  If not, the walk runs
+ * again and finds the exact fault (or sets a dirty flag). */
+static bool iotlb_allows(const struct vtd_dma_request *rq, uint64_t v0, uint64_t v1,
+			 unsigned *perm)
+{
+	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
+	unsigned ss = (unsigned)(v0 & 3);
+	if (!(v1 & F_FS)) {
+		*perm = ss;
+		return !(want & ~ss);
+	}
+	if (!rq->priv && !(v1 & F_US))
+		return false;
+	bool w = ((v1 & F_RW) || (rq->priv && !(v1 & F_WPE))) && (ss & VTD_PERM_W);
+	if ((want & VTD_PERM_W) && (!w || !(v1 & F_DIRTY)))
+		return false;
+	if ((want & VTD_PERM_R) && !(ss & VTD_PERM_R))
+		return false;
+	*perm = (ss & VTD_PERM_R) | (w ? VTD_PERM_W : 0);
+	return true;
+}
+
+static void iotlb_put(struct xl *x, uint64_t k0, bool tagged, uint64_t in, uint64_t out,
+		      uint64_t psize, unsigned perm, unsigned flags)
+{
+	unsigned order = psize >= (1ull << 30) ? 18 : psize >= (1ull << 21) ? 9 : 0;
+	uint64_t size = 1ull << (12 + order);
+	uint64_t v[2] = { ((out - (in & (size - 1))) & ~(size - 1)) | (perm & 3), flags };
+	vtd_ct_insert(&x->s->iotlb, k0, vtd_iotlb_k1(in, order), x->did, (uint8_t)order, tagged, v,
+		      &x->s->inval_gen, x->gen0);
+}
+
+static bool iotlb_hit(struct xl *x, uint64_t k0)
+{
+	uint64_t v[2];
+	unsigned order, perm;
+	const struct vtd_dma_request *rq = x->req;
+	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, v[0], v[1], &perm))
+		return false;
+	uint64_t size = 1ull << (12 + order);
+	x->res->addr = (v[0] & ~(size - 1)) | (rq->addr & (size - 1));
+	x->res->page_size = size;
+	x->res->perm = perm;
+	x->res->did = x->did;
+	trace(x, "IOTLB hit", x->res->addr, v, 2, "DID %u: cached %s translation", x->did,
+	      (v[1] & F_FS) ? "first-stage" : "second-stage");
+	return true;
 }
 
 static inline uint64_t haw(const struct xl *x) { return x->s->haw_mask; }
@@ -208,7 +281,7 @@ static int fs_table_addr(struct xl *x, const struct fs_ctx *f, uint64_t gpa, boo
 }
 
 static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned want, bool priv,
-		   uint64_t *out, uint64_t *psize, unsigned *perm)
+		   uint64_t *out, uint64_t *psize, unsigned *perm, unsigned *flags)
 {
 	/* canonical: bits above the walk's width repeat its top bit */
 	unsigned width = 12 + 9 * f->levels;
@@ -277,6 +350,8 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
 			*perm = VTD_PERM_R | ((rw || (priv && !f->wpe)) ? VTD_PERM_W : 0);
+			*flags = F_FS | (us ? F_US : 0) | (rw ? F_RW : 0) | (f->wpe ? F_WPE : 0) |
+				 (((pte & FS_D) || (want & VTD_PERM_W)) ? F_DIRTY : 0);
 			return 0;
 		}
 		table = pte & haw(x) & ~0xfffull;
@@ -291,7 +366,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	struct vtd_iommu *s = x->s;
 	const struct vtd_dma_request *rq = x->req;
 	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
-	uint64_t re[2], ce[2];
+	uint64_t re[2], ce[4] = { 0 };
 	uint64_t rea = root + bus * 16;
 
 	if (rq->pasid_valid) {
@@ -299,34 +374,40 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
 		return fail(x, 0x31);
 	}
-	if (vtd_mem_read(s, rea, re, 16)) {
-		trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-		return fail(x, 0x08);
-	}
-	trace(x, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
-	      (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull));
-	if (!(re[0] & 1))
-		return fail(x, 0x01);
-	if ((re[0] & (0xffeull | ~haw(x))) || re[1])
-		return fail(x, 0x0a);
-
-	uint64_t cea = (re[0] & ~0xfffull) + devfn * 16;
-	if (vtd_mem_read(s, cea, ce, 16)) {
-		trace(x, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read", devfn >> 3,
-		      devfn & 7);
-		return fail(x, 0x09);
+	if (vtd_cc_lookup(s, rq->sid, ce)) {
+		trace(x, "context cache", 0, ce, 2, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
+	} else {
+		if (vtd_mem_read(s, rea, re, 16)) {
+			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
+			return fail(x, 0x08);
+		}
+		trace(x, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
+		      (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull));
+		if (!(re[0] & 1))
+			return fail(x, 0x01);
+		if ((re[0] & (0xffeull | ~haw(x))) || re[1])
+			return fail(x, 0x0a);
+		uint64_t cea = (re[0] & ~0xfffull) + devfn * 16;
+		if (vtd_mem_read(s, cea, ce, 16)) {
+			trace(x, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read",
+			      devfn >> 3, devfn & 7);
+			return fail(x, 0x09);
+		}
+		x->fpd = ce[0] & 2;
+		trace(x, "context entry", cea, ce, 2,
+		      "dev %02x.%u: P=%u FPD=%u TT=%u AW=%u (%u-level) DID=%u table 0x%llx",
+		      devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1), x->fpd,
+		      (unsigned)((ce[0] >> 2) & 3), (unsigned)(ce[1] & 7), (unsigned)(ce[1] & 7) + 2,
+		      (unsigned)(uint16_t)(ce[1] >> 8), (unsigned long long)(ce[0] & ~0xfffull));
+		if (!(ce[0] & 1))
+			return fail(x, 0x02);
+		if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
+			return fail(x, 0x0b);
+		vtd_cc_insert(s, rq->sid, ce, x->gen0);
 	}
 	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
 	x->fpd = ce[0] & 2;
 	x->did = (uint16_t)(ce[1] >> 8);
-	trace(x, "context entry", cea, ce, 2,
-	      "dev %02x.%u: P=%u FPD=%u TT=%u AW=%u (%u-level) DID=%u table 0x%llx", devfn >> 3,
-	      devfn & 7, (unsigned)(ce[0] & 1), x->fpd, tt, aw, aw + 2, x->did,
-	      (unsigned long long)(ce[0] & ~0xfffull));
-	if (!(ce[0] & 1))
-		return fail(x, 0x02);
-	if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
-		return fail(x, 0x0b);
 	/* TT: 0 untranslated only, 1 also device-TLB, 2 pass-through */
 	if (tt == 3 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || (tt == 2 && !vtd_ecap_pt(s->ecap)))
 		return fail(x, 0x03);
@@ -346,6 +427,9 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	}
 	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
 		return fail(x, 0x03);
+	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
+	if (iotlb_hit(x, k0))
+		return 0;
 	uint64_t out, psize;
 	unsigned perm;
 	if (ss_walk(x, &ss_legacy, ce[0] & haw(x) & ~0xfffull, aw + 2, rq->addr,
@@ -353,6 +437,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return -EACCES;
 	if (out >= INTR_LO && out <= INTR_HI)
 		return fail(x, 0x0e);
+	iotlb_put(x, k0, false, rq->addr, out, psize, perm, 0);
 	x->res->addr = out;
 	x->res->page_size = psize;
 	x->res->perm = perm;
@@ -369,36 +454,44 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	uint64_t re[2], ce[4], pde, pe[8];
 	uint64_t rea = root + bus * 16;
 
-	if (vtd_mem_read(s, rea, re, 16)) {
-		trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-		return fail(x, 0x38);
-	}
-	uint64_t half = devfn < 128 ? re[0] : re[1];
-	trace(x, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx", bus,
-	      devfn < 128 ? "lower" : "upper", (unsigned)(half & 1),
-	      (unsigned long long)(half & ~0xfffull));
-	if (!(half & 1))
-		return fail(x, 0x39);
-	if (half & (0xffeull | ~haw(x)))
-		return fail(x, 0x3a);
-
-	uint64_t cea = (half & ~0xfffull) + (devfn & 0x7f) * 32;
-	if (vtd_mem_read(s, cea, ce, 32)) {
-		trace(x, "context entry", cea, NULL, 0, "cannot be read");
-		return fail(x, 0x40);
+	if (vtd_cc_lookup(s, rq->sid, ce)) {
+		trace(x, "context cache", 0, ce, 4, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
+	} else {
+		if (vtd_mem_read(s, rea, re, 16)) {
+			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
+			return fail(x, 0x38);
+		}
+		uint64_t half = devfn < 128 ? re[0] : re[1];
+		trace(x, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx",
+		      bus, devfn < 128 ? "lower" : "upper", (unsigned)(half & 1),
+		      (unsigned long long)(half & ~0xfffull));
+		if (!(half & 1))
+			return fail(x, 0x39);
+		if (half & (0xffeull | ~haw(x)))
+			return fail(x, 0x3a);
+		uint64_t cea = (half & ~0xfffull) + (devfn & 0x7f) * 32;
+		if (vtd_mem_read(s, cea, ce, 32)) {
+			trace(x, "context entry", cea, NULL, 0, "cannot be read");
+			return fail(x, 0x40);
+		}
+		x->fpd = ce[0] & 2;
+		trace(x, "context entry", cea, ce, 4,
+		      "dev %02x.%u: P=%u FPD=%u DTE=%u PASIDE=%u PDTS=%u (%u dir entries) "
+		      "RID_PASID=%u dir 0x%llx", devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1),
+		      x->fpd, (unsigned)((ce[0] >> 2) & 1), (unsigned)((ce[0] >> 3) & 1),
+		      (unsigned)((ce[0] >> 9) & 7), 1u << (((ce[0] >> 9) & 7) + 7),
+		      (unsigned)(ce[1] & 0xfffff), (unsigned long long)(ce[0] & ~0xfffull));
+		if (!(ce[0] & 1))
+			return fail(x, 0x41);
+		if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] ||
+		    ce[3])
+			return fail(x, 0x42);
+		vtd_cc_insert(s, rq->sid, ce, x->gen0);
 	}
 	x->fpd = ce[0] & 2;
 	unsigned pdts = (ce[0] >> 9) & 7;
 	bool dte = ce[0] & 4, paside = ce[0] & 8;
 	uint32_t rid_pasid = (uint32_t)(ce[1] & 0xfffff);
-	trace(x, "context entry", cea, ce, 4,
-	      "dev %02x.%u: P=%u FPD=%u DTE=%u PASIDE=%u PDTS=%u (%u dir entries) RID_PASID=%u "
-	      "dir 0x%llx", devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1), x->fpd, dte, paside,
-	      pdts, 1u << (pdts + 7), rid_pasid, (unsigned long long)(ce[0] & ~0xfffull));
-	if (!(ce[0] & 1))
-		return fail(x, 0x41);
-	if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] || ce[3])
-		return fail(x, 0x42);
 	if (rq->at != VTD_AT_UNTRANSLATED && !dte)
 		return fail(x, 0x44);
 	uint32_t pasid = rid_pasid;
@@ -410,44 +503,57 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
 		return fail(x, 0x46);
 
-	uint64_t pdea = (ce[0] & haw(x) & ~0xfffull) + (uint64_t)(pasid >> 6) * 8;
-	if (vtd_mem_read64(s, pdea, &pde)) {
-		trace(x, "PASID dir entry", pdea, NULL, 0, "PASID %u: cannot be read", pasid);
-		return fail(x, 0x50);
+	uint64_t pck0 = (1ull << 63) | rq->sid, pcv[4];
+	if (vtd_ct_lookup(&s->pasidc, pck0, pasid, pcv, NULL)) {
+		pde = pcv[0];
+		memset(pe, 0, sizeof(pe));
+		pe[0] = pcv[1];
+		pe[1] = pcv[2];
+		pe[2] = pcv[3];
+		x->fpd |= ((pde | pe[0]) & 2) != 0;
+		trace(x, "PASID cache", 0, pcv, 4, "hit for PASID %u", pasid);
+	} else {
+		uint64_t pdea = (ce[0] & haw(x) & ~0xfffull) + (uint64_t)(pasid >> 6) * 8;
+		if (vtd_mem_read64(s, pdea, &pde)) {
+			trace(x, "PASID dir entry", pdea, NULL, 0, "PASID %u: cannot be read", pasid);
+			return fail(x, 0x50);
+		}
+		x->fpd |= (pde & 2) != 0;
+		trace(x, "PASID dir entry", pdea, &pde, 1, "PASID %u: P=%u FPD=%u table 0x%llx",
+		      pasid, (unsigned)(pde & 1), (unsigned)((pde >> 1) & 1),
+		      (unsigned long long)(pde & ~0xfffull));
+		if (!(pde & 1))
+			return fail(x, 0x51);
+		if (pde & (0xffcull | ~haw(x)))
+			return fail(x, 0x52);
+		uint64_t pea = (pde & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64;
+		if (vtd_mem_read(s, pea, pe, 64)) {
+			trace(x, "PASID entry", pea, NULL, 0, "cannot be read");
+			return fail(x, 0x58);
+		}
+		x->fpd |= (pe[0] & 2) != 0;
+		trace(x, "PASID entry", pea, pe, 4,
+		      "P=%u FPD=%u PGTT=%u DID=%u SS AW=%u table 0x%llx; SRE=%u WPE=%u EAFE=%u "
+		      "FSPM=%u FS table 0x%llx", (unsigned)(pe[0] & 1), (unsigned)((pe[0] >> 1) & 1),
+		      (unsigned)((pe[0] >> 6) & 7), (unsigned)(uint16_t)pe[1],
+		      (unsigned)((pe[0] >> 2) & 7), (unsigned long long)(pe[0] & ~0xfffull),
+		      (unsigned)(pe[2] & 1), (unsigned)((pe[2] >> 4) & 1),
+		      (unsigned)((pe[2] >> 7) & 1), (unsigned)((pe[2] >> 2) & 3),
+		      (unsigned long long)(pe[2] & ~0xfffull));
+		if (!(pe[0] & 1))
+			return fail(x, 0x59);
+		/* reserved: fields beyond the address width; qword 2 bits 11:8;
+		 * qwords 3-7 entirely */
+		if ((pe[0] & ~haw(x) & ~0xfffull) || (pe[2] & ~haw(x) & ~0xfffull) ||
+		    (pe[2] & 0xf00ull) || pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
+			return fail(x, 0x5a);
+		uint64_t v[4] = { pde, pe[0], pe[1], pe[2] };
+		vtd_ct_insert(&s->pasidc, pck0, pasid, (uint16_t)pe[1], 0, false, v, &s->inval_gen,
+			      x->gen0);
 	}
-	x->fpd |= (pde & 2) != 0;
-	trace(x, "PASID dir entry", pdea, &pde, 1, "PASID %u: P=%u FPD=%u table 0x%llx", pasid,
-	      (unsigned)(pde & 1), (unsigned)((pde >> 1) & 1), (unsigned long long)(pde & ~0xfffull));
-	if (!(pde & 1))
-		return fail(x, 0x51);
-	if (pde & (0xffcull | ~haw(x)))
-		return fail(x, 0x52);
-
-	uint64_t pea = (pde & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64;
-	if (vtd_mem_read(s, pea, pe, 64)) {
-		trace(x, "PASID entry", pea, NULL, 0, "cannot be read");
-		return fail(x, 0x58);
-	}
-	x->fpd |= (pe[0] & 2) != 0;
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool sre = pe[2] & 1, ere = pe[2] & 2, wpe = pe[2] & 16, eafe = pe[2] & 128;
 	x->did = (uint16_t)pe[1];
-	static const char *const pgtt_name[8] = { "reserved", "first-stage", "second-stage",
-						  "nested", "pass-through", "reserved",
-						  "reserved", "reserved" };
-	trace(x, "PASID entry", pea, pe, 4,
-	      "P=%u FPD=%u PGTT=%u (%s) DID=%u SS AW=%u table 0x%llx; SRE=%u WPE=%u EAFE=%u "
-	      "FSPM=%u FS table 0x%llx", (unsigned)(pe[0] & 1), (unsigned)((pe[0] >> 1) & 1), pgtt,
-	      pgtt_name[pgtt], x->did, ssaw, (unsigned long long)(pe[0] & ~0xfffull), sre, wpe, eafe,
-	      fspm, (unsigned long long)(pe[2] & ~0xfffull));
-	if (!(pe[0] & 1))
-		return fail(x, 0x59);
-	/* reserved: qword 0 bits 5 (SSEE, no SSADS here) and 9:10 kept by
-	 * QEMU's model as ignored; fields beyond the address width; qword 2
-	 * bits 11:8; qwords 3-7 entirely */
-	if ((pe[0] & ~haw(x) & ~0xfffull) || (pe[2] & ~haw(x) & ~0xfffull) ||
-	    (pe[2] & 0xf00ull) || pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
-		return fail(x, 0x5a);
 	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS:
 	 * otherwise they are reserved (QEMU does not check) */
 	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)))
@@ -479,11 +585,18 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		perm = VTD_PERM_R | VTD_PERM_W;
 		trace(x, "result", out, NULL, 0, "pass-through: address used as is");
 		break;
-	case 2: /* second stage */
+	case 2: { /* second stage: tagged by domain only */
+		uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
+		if (iotlb_hit(x, k0))
+			return 0;
 		if (ss_walk(x, &ss_sm, pe[0] & haw(x) & ~0xfffull, ssaw + 2, rq->addr, want, &out,
 			    &psize, &perm))
 			return -EACCES;
+		if (out >= INTR_LO && out <= INTR_HI)
+			return fail(x, 0x87);
+		iotlb_put(x, k0, false, rq->addr, out, psize, perm, 0);
 		break;
+	}
 	case 1:   /* first stage */
 	case 3: { /* nested: first stage over second stage */
 		struct fs_ctx f = {
@@ -494,7 +607,12 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			.ss_table = pe[0] & haw(x) & ~0xfffull,
 			.ss_levels = ssaw + 2,
 		};
-		if (fs_walk(x, &f, rq->addr, want, rq->priv, &out, &psize, &perm))
+		/* first-stage and nested translations are tagged by PASID too */
+		uint64_t k0 = vtd_iotlb_k0(x->did, true, pasid);
+		if (iotlb_hit(x, k0))
+			return 0;
+		unsigned flags = 0, ssperm = VTD_PERM_R | VTD_PERM_W;
+		if (fs_walk(x, &f, rq->addr, want, rq->priv, &out, &psize, &perm, &flags))
 			return -EACCES;
 		if (f.nested) {
 			uint64_t hpa, spsize;
@@ -504,9 +622,13 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 				return -EACCES;
 			out = hpa;
 			perm &= sperm;
+			ssperm = sperm;
 			if (spsize < psize)
 				psize = spsize;
 		}
+		if (out >= INTR_LO && out <= INTR_HI)
+			return fail(x, 0x87);
+		iotlb_put(x, k0, true, rq->addr, out, psize, ssperm, flags);
 		break;
 	}
 	}
@@ -528,7 +650,8 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	res->trace = t;
 	if (t)
 		t->n = 0;
-	struct xl x = { .s = s, .req = rq, .res = res, .t = t };
+	struct xl x = { .s = s, .req = rq, .res = res, .t = t,
+			.gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) };
 
 	/* An untranslated write without PASID to the interrupt range is an
 	 * interrupt request, for interrupt remapping (or the APIC) to handle. */

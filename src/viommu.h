@@ -12,8 +12,16 @@
 
 #include "internal.h"
 #include "regs.h"
+#include "cache.h"
 
 #include <pthread.h>
+
+/* One context-cache slot per source id (allocated per bus on first use). */
+struct vtd_cc_slot {
+	uint32_t seq;                 /* odd while being written */
+	uint32_t gen;                 /* valid while equal to cc_gen */
+	uint64_t ce[4];               /* the context entry as read (4 qwords in SM) */
+};
 
 struct vtd_iommu {
 	struct vtd_config cfg;
@@ -49,6 +57,17 @@ struct vtd_iommu {
 	bool intr_eime;
 	bool intr_enabled;
 	unsigned next_frcd;           /* next fault-recording register */
+
+	/* caches (cache.h); inval_gen moves on every invalidation so a walk
+	 * that raced one does not insert what it read before it */
+	struct vtd_ctab iotlb;        /* v[0] = page | perm, v[1] = flags */
+	struct vtd_ctab pasidc;       /* v[0] = PASID dir entry, v[1..3] = PASID entry 0-2 */
+	struct vtd_cc_slot *ccbus[256];
+	pthread_mutex_t cc_lock;
+	uint32_t cc_gen;
+	uint64_t inval_gen;
+	uint64_t cc_hits, cc_misses, cc_invalidated;
+	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 };
 
 /* Latched state is written under the lock and read by translations
@@ -77,9 +96,20 @@ void vtd_regs_reset(struct vtd_iommu *s);
 void vtd_regs_send_msi(struct vtd_iommu *s, unsigned data_off, unsigned addr_off,
 		       unsigned uaddr_off);
 
-/* cache.c: drop cached translations (context, PASID, IOTLB) / interrupt entries. */
+/* inval.c: drop cached translations (context, PASID, IOTLB) / interrupt entries. */
 void vtd_cache_reset(struct vtd_iommu *s);
 void vtd_cache_reset_iec(struct vtd_iommu *s);
+/* Context cache (inval.c): lock-free lookup; insert if no invalidation
+ * happened since gen0 was read. */
+bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4]);
+void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0);
+/* IOTLB keys: tag (domain, PASID or none) and page number at a size. */
+uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid);
+uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order);
+/* Queued-only invalidations (PASID-based IOTLB, PASID cache). */
+void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
+		      uint64_t addr, unsigned am);
+void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid);
 
 /* inval.c: register-based invalidation; each returns the granularity
  * actually performed (CAIG / IAIG), 0 when the request was refused. */

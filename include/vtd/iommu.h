@@ -52,6 +52,10 @@ struct vtd_iommu_opts {
 	 * tables straight from it and uses mem only outside it. */
 	void *ram;
 	uint64_t ram_size;
+	/* Cache capacities in entries (0: defaults, 16384 and 4096).  A full
+	 * cache evicts one entry at a time. */
+	uint32_t iotlb_entries;
+	uint32_t pasid_cache_entries;
 };
 
 /*
@@ -145,6 +149,16 @@ struct vtd_translation {
  */
 VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
 				struct vtd_translation *result);
+
+/* Cache and invalidation counters (relaxed snapshots). */
+struct vtd_iommu_stats {
+	uint64_t iotlb_hits, iotlb_misses, iotlb_inserts, iotlb_evictions, iotlb_invalidated;
+	uint64_t iotlb_entries, iotlb_capacity;
+	uint64_t pasid_hits, pasid_misses, pasid_entries;
+	uint64_t context_hits, context_misses, context_invalidated;
+	uint64_t qi_descriptors[16];   /* processed, by descriptor type */
+};
+VTD_API void vtd_iommu_get_stats(struct vtd_iommu *iommu, struct vtd_iommu_stats *stats);
 
 /* Spec condition name and a short meaning of a DMA fault reason code. */
 VTD_API const char *vtd_fault_name(uint8_t reason);

@@ -190,6 +190,79 @@ run 2 "baseline without pool" -- baseline
 run 2 "baseline bad profile" -- baseline --profile gnr-main,nope
 run 2 "baseline bad start" -- baseline --profile gnr-main --config x-flts=on
 
+
+# ---- replay
+printf 'writel 0xfed90018 0x40000000\nreadl 0xfed9001c\n' >"$T/s1.vtd"
+run 0 "replay a script" -- replay "$T/s1.vtd"
+expect out "^OK 0x40000000$" "replay GSTS after SRTP"
+printf 'readq 0xfed90008 # CAP\n' | "$VTD" replay --config x-scalable-mode=on,x-flts=on - >"$T/out" 2>"$T/err"
+expect out "^OK 0x81d2008c222f0606$" "replay from stdin with --config"
+printf 'readl 0x100\nbogus 1 2\nreadl 0x0\n' >"$T/s2.vtd"
+run 2 "replay unknown command" -- replay "$T/s2.vtd"
+expect err "s2.vtd:2: unknown command 'bogus'" "names file and line"
+reject out "^OK 0x5$" "stops at the bad line"
+printf 'writel 0x10000000 1\n' >"$T/s3.vtd"
+run 2 "replay outside RAM" -- replay --mem-size 1M "$T/s3.vtd"
+expect err "outside guest RAM" "RAM bound"
+printf 'writel 0xfed90018 0x1ffffffff\n' >"$T/s4.vtd"
+run 2 "replay value too wide" -- replay "$T/s4.vtd"
+printf 'writel 0xfed90019 1\n' >"$T/s5.vtd"
+run 2 "replay unaligned register" -- replay "$T/s5.vtd"
+expect err "unaligned register access" "unaligned access named"
+printf 'write 0x1000 4 0x0102\n' >"$T/s6.vtd"
+run 2 "replay short data" -- replay "$T/s6.vtd"
+expect err "exactly 4 bytes" "data length named"
+printf 'dma 00:03.0 0x0 0 r\n' >"$T/s7.vtd"
+run 2 "replay zero-length dma" -- replay "$T/s7.vtd"
+printf 'dma 00:03.0 0x0 4 x\n' >"$T/s8.vtd"
+run 2 "replay bad access" -- replay "$T/s8.vtd"
+printf 'translate 1:2:3 0 r\n' >"$T/s9.vtd"
+run 2 "replay bad device" -- replay "$T/s9.vtd"
+printf 'translate 00:03.0 0 r pasid=0x100000\n' >"$T/s10.vtd"
+run 2 "replay bad pasid" -- replay "$T/s10.vtd"
+python3 -c "print('readl ' + '0'*9000)" >"$T/s11.vtd"
+run 2 "replay overlong line" -- replay "$T/s11.vtd"
+expect err "longer than" "overlong line named"
+run 2 "replay missing script" -- replay "$T/nope.vtd"
+run 2 "replay no script" -- replay
+run 2 "replay bad mem size" -- replay --mem-size 12Q -
+run 2 "replay bad base" -- replay --base 0x123 -
+printf 'dma 00:03.0 0x1000 8 r\ntranslate 00:03.0 0x1000 w\n' >"$T/s12.vtd"
+run 0 "replay DMA with translation off" -- replay "$T/s12.vtd"
+expect out "^OK 0x0000000000000000$" "identity DMA read"
+expect out "^OK 0x1000 rw 0x1000$" "identity translate"
+
+# ---- translate (a raw memory image with legacy tables)
+python3 - "$T/mem.img" <<'PY'
+import struct, sys
+img = bytearray(0x200000)
+def q(a, v): img[a:a+8] = struct.pack('<Q', v)
+q(0x10000, 0x11001)            # root bus 0
+q(0x11180, 0x12001); q(0x11188, 0x102)   # 00:03.0, AW=2, DID 1
+q(0x12000, 0x13003); q(0x13000, 0x14003); q(0x14000, 0x15003)
+q(0x15000, 0x100003); q(0x15008, 0x101001)
+open(sys.argv[1], 'wb').write(img)
+PY
+cp "$T/mem.img" "$T/mem.orig"
+run 0 "translate against an image" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:03.0 --iova 0x1234
+expect out "^OK 0x101234 r- 0x1000$" "translated address"
+run 0 "translate --explain" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:03.0 --iova 0x10 --explain
+expect out "^root entry +@0x000010000: 0000000000011001" "explain shows the root entry"
+expect out "TT=0 AW=2 \(4-level\) DID=1" "explain decodes the context entry"
+expect out "^SS L1 entry" "explain shows the leaf"
+run 1 "translate a fault" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:03.0 --iova 0x1000 --write
+expect out "^FAULT 0x05 LGN.2: write to a page without write permission$" "fault line"
+run 1 "translate --json fault" -- translate --json --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:04.0 --iova 0
+json_ok "translate JSON parses"
+json_eq "j['status'], j['fault'], j['fault_name'], len(j['steps'])" "fault 0x02 LCT.2 4" "JSON fault and steps"
+if cmp -s "$T/mem.img" "$T/mem.orig"; then ok "the image is never modified"; else notok "the image is never modified"; fi
+run 2 "translate missing options" -- translate --mem "$T/mem.img"
+expect err "are required" "names the required options"
+run 2 "translate missing image" -- translate --mem "$T/none" --rtaddr 0 --sid 0 --iova 0
+run 2 "translate empty image" -- translate --mem /dev/null --rtaddr 0 --sid 0 --iova 0
+run 2 "translate bad sid" -- translate --mem "$T/mem.img" --rtaddr 0 --sid zz --iova 0
+run 2 "translate bad pasid" -- translate --mem "$T/mem.img" --rtaddr 0 --sid 0 --iova 0 --pasid 2000000
+
 # ---- demo
 run 0 "demo" -- demo
 expect out "30 hosts, 3 compatible, 27 incompatible" "demo table"

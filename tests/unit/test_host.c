@@ -355,6 +355,7 @@ static void test_sysfs_units(void **state)
 	put_unit(root, "dmar0", "0xd2008c40660462\n", "f050da\n", "6:0\n", "fed91000\n");
 	/* an AMD unit is not VT-d, even with the same files */
 	put_unit(root, "ivhd0", "d2008c40660462\n", "f050da\n", "1:0\n", NULL);
+	put_unit(root, "drhd0", "d2008c40660462\n", "f050da\n", "1:0\n", NULL);
 
 	struct vtd_host_device devs[8];
 	memset(devs, 0xee, sizeof(devs));
