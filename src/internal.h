@@ -23,6 +23,9 @@ void vtd_error_add(struct vtd_error *err, int code, const char *fmt, ...)
 /* snprintf that says whether everything fitted (paths, names). */
 bool vtd_fmt(char *buf, size_t len, const char *fmt, ...) VTD_PRINTF(3, 4);
 
+/* Copy s for a message: bounded, control and non-ASCII bytes shown as '?'. */
+const char *vtd_safe_str(const char *s, char *buf, size_t len);
+
 /* Parse a number in C syntax (0x.., 0.., decimal) spanning all of s. */
 int vtd_parse_u64(const char *s, uint64_t *out);
 

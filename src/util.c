@@ -83,3 +83,14 @@ bool vtd_fmt(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 	return n >= 0 && (size_t)n < len;
 }
+
+const char *vtd_safe_str(const char *s, char *buf, size_t len)
+{
+	size_t j = 0;
+	if (!len)
+		return "";
+	for (size_t i = 0; s && s[i] && j + 1 < len; i++)
+		buf[j++] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f) ? '?' : s[i];
+	buf[j] = '\0';
+	return buf;
+}

@@ -33,15 +33,7 @@ const struct vtd_sys_ops *vtd_sys_set(const struct vtd_sys_ops *ops)
 	return old;
 }
 
-/* Show a path in a message: bounded, printable. */
-static const char *safe(const char *s, char *buf, size_t len)
-{
-	size_t j = 0;
-	for (size_t i = 0; s[i] && j + 1 < len; i++)
-		buf[j++] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f) ? '?' : s[i];
-	buf[j] = '\0';
-	return buf;
-}
+#define safe vtd_safe_str
 
 static int bind_device(int devfd, int iommufd, uint32_t *devid, const char *path,
 		       struct vtd_error *err)
@@ -52,7 +44,11 @@ static int bind_device(int devfd, int iommufd, uint32_t *devid, const char *path
 	if (vtd_sys->ioctl(devfd, VTD_VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
 		int e = errno;
 		char p[128];
-		if (e == ENOTTY || e == EINVAL)
+		if (e == EINVAL)
+			vtd_error_add(err, VTD_ERR_IO,
+				      "%s: VFIO_DEVICE_BIND_IOMMUFD rejected the request (%s)",
+				      safe(path, p, sizeof(p)), strerror(e));
+		else if (e == ENOTTY)
 			vtd_error_add(err, VTD_ERR_UNSUPPORTED,
 				      "%s: VFIO_DEVICE_BIND_IOMMUFD is not supported (%s): the kernel "
 				      "needs Linux 6.6 or later with CONFIG_VFIO_DEVICE_CDEV and "

@@ -75,13 +75,15 @@ VTD_API int vtd_host_probe_sysfs(const char *root, struct vtd_host_device *devs,
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "sysfs root path is too long");
 		return -ENAMETOOLONG;
 	}
+	char shown[160];
 	DIR *d = opendir(dir);
 	if (!d) {
 		int e = errno;
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
 			      "%s: %s: no IOMMU is visible (VT-d off in firmware, or the kernel "
-			      "booted without intel_iommu=on)", dir, strerror(e));
-		return -ENOENT;
+			      "booted without intel_iommu=on)", vtd_safe_str(dir, shown, sizeof(shown)),
+			      strerror(e));
+		return e == ENOENT || e == ENOTDIR ? -ENOENT : -e;
 	}
 	/* Collect dmar* names first so the order is stable (dmar0, dmar1...). */
 	enum { MAX_UNITS = 256 };
@@ -115,8 +117,8 @@ VTD_API int vtd_host_probe_sysfs(const char *root, struct vtd_host_device *devs,
 				r = parse_hex64(line, &ecap);
 		}
 		if (r) {
-			vtd_error_add(err, VTD_ERR_IO, "%s: unreadable or malformed (%s)", path,
-				      strerror(-r));
+			vtd_error_add(err, VTD_ERR_IO, "%s: unreadable or malformed (%s)",
+				      vtd_safe_str(path, shown, sizeof(shown)), strerror(-r));
 			rc = rc ? rc : r;
 			continue;
 		}
@@ -124,7 +126,7 @@ VTD_API int vtd_host_probe_sysfs(const char *root, struct vtd_host_device *devs,
 			struct vtd_host_device *dev = &devs[found];
 			vtd_host_device_init(dev, cap, ecap);
 			dev->source = VTD_HOST_SRC_SYSFS;
-			snprintf(dev->name, sizeof(dev->name), "%s", names[i]);
+			vtd_safe_str(names[i], dev->name, sizeof(dev->name));
 			unsigned maj, min;
 			if (vtd_fmt(path, sizeof(path), "%s/%s/intel-iommu/version", dir, names[i]) &&
 			    !read_line(path, line, sizeof(line)) &&
@@ -144,23 +146,43 @@ VTD_API int vtd_host_probe_sysfs(const char *root, struct vtd_host_device *devs,
 	*n = found;
 	if (!found && !rc) {
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
-			      "%s has no VT-d (dmar) unit: not an Intel IOMMU, or VT-d is off", dir);
+			      "%s has no VT-d (dmar) unit: not an Intel IOMMU, or VT-d is off",
+			      vtd_safe_str(dir, shown, sizeof(shown)));
 		return -ENOENT;
 	}
 	return found ? 0 : rc;
 }
 
-/* PCI "DDDD:BB:DD.F" */
+/* PCI "DDDD:BB:DD.F", exactly: 4, 2 and 2 hex digits, one function digit */
+static int hexval(char c)
+{
+	return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+	       : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+}
+
 static bool parse_bdf(const char *s, uint16_t *seg, uint16_t *bdf)
 {
-	unsigned d, b, dv, f;
-	char tail;
-	if (strlen(s) != 12 || sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dv, &f, &tail) != 4)
+	static const char shape[] = "hhhh:hh:hh.h";
+	unsigned v[12];
+	if (strlen(s) != 12)
 		return false;
-	if (dv > 31 || f > 7)
+	for (int i = 0; i < 12; i++) {
+		if (shape[i] != 'h') {
+			if (s[i] != shape[i])
+				return false;
+			continue;
+		}
+		int h = hexval(s[i]);
+		if (h < 0)
+			return false;
+		v[i] = (unsigned)h;
+	}
+	unsigned dom = v[0] << 12 | v[1] << 8 | v[2] << 4 | v[3];
+	unsigned bus = v[5] << 4 | v[6], dev = v[8] << 4 | v[9], fn = v[11];
+	if (dev > 31 || fn > 7)
 		return false;
-	*seg = (uint16_t)d;
-	*bdf = (uint16_t)(b << 8 | dv << 3 | f);
+	*seg = (uint16_t)dom;
+	*bdf = (uint16_t)(bus << 8 | dev << 3 | fn);
 	return true;
 }
 
@@ -178,16 +200,23 @@ static int pcie_type(const char *pci_dir)
 	fclose(f);
 	if (got < 64)
 		return -2;
-	if (!(cfg[0x06] & 0x10)) /* no capability list */
+	if (!(cfg[0x06] & 0x10)) /* no capability list: conventional PCI */
 		return -1;
 	unsigned ptr = cfg[0x34] & 0xfc;
-	/* at most 48 capabilities fit in 192 bytes: bound the walk */
-	for (int i = 0; i < 48 && ptr >= 0x40 && ptr + 3 < got; i++) {
+	/* At most 48 capabilities fit in 192 bytes: bound the walk.  Without
+	 * privileges Linux shows only the first 64 bytes of config space, so
+	 * a list that runs past what was read says nothing (unknown, -2),
+	 * and neither does a list that loops. */
+	for (int i = 0; i < 48; i++) {
+		if (ptr == 0)
+			return -1; /* end of a complete list: no PCIe capability */
+		if (ptr < 0x40 || ptr + 3 >= got)
+			return -2;
 		if (cfg[ptr] == 0x10)
 			return (cfg[ptr + 2] >> 4) & 0xf;
 		ptr = cfg[ptr + 1] & 0xfc;
 	}
-	return -1;
+	return -2;
 }
 
 void vtd_host_pci_topology(const char *pci_dev_dir, struct vtd_host_device *dev)
