@@ -2,6 +2,7 @@
 # `make test` install what is missing, configure, build and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 MESON      ?= meson
@@ -31,22 +32,34 @@ $(ASAN_BUILD)/build.ninja: meson.build meson_options.txt | bootstrap
 			-Db_lundef=false -Dbuildtype=debug >/dev/null; \
 	fi
 
+$(TSAN_BUILD)/build.ninja: meson.build meson_options.txt | bootstrap
+	@if [ -d $(TSAN_BUILD) ] && [ -f $(TSAN_BUILD)/build.ninja ]; then \
+		$(MESON) setup --reconfigure $(TSAN_BUILD) >/dev/null; \
+	else \
+		$(MESON) setup $(TSAN_BUILD) -Dwerror=true -Db_sanitize=thread \
+			-Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; \
+	fi
+
 build: bootstrap $(BUILD)/build.ninja
 	@out=$$($(NINJA) -C $(BUILD) 2>&1) || { echo "$$out"; exit 1; }
 
 run: build
 	@$(VTD) demo
 
-# Every test in the normal build and again under ASan+UBSan; the last line is
-# the runner's summary ("N passed, N failed").
-test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
+# Every test in the normal build, again under ASan+UBSan, and the unit tests
+# (the concurrent ones above all) under TSan; the last line is the runner's
+# summary ("N passed, N failed").
+test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja
 	@$(NINJA) -C $(BUILD) >/dev/null
 	@$(NINJA) -C $(ASAN_BUILD) >/dev/null
+	@$(NINJA) -C $(TSAN_BUILD) >/dev/null
 	@rc=0; \
 	$(MESON) test -C $(BUILD) --print-errorlogs --suite libvtd || rc=1; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --suite libvtd || rc=1; \
-	python3 scripts/test-summary.py $(BUILD) $(ASAN_BUILD); \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(MESON) test -C $(TSAN_BUILD) --print-errorlogs --suite tsan || rc=1; \
+	python3 scripts/test-summary.py $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD); \
 	exit $$rc
 
 install: build
@@ -55,4 +68,4 @@ install: build
 	@DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
-#define ST(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
+/* Sequence-count protocol without fences (which TSan cannot model):
+ * writers store data with release after making the count odd, readers
+ * load data with acquire, so a reader that saw any new data also sees the
+ * odd count when it checks again (free on x86). */
+#define LD(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define ST(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 
 static inline uint64_t mix(uint64_t k0, uint64_t k1)
 {
@@ -47,8 +51,11 @@ int vtd_ct_init(struct vtd_ctab *t, uint32_t capacity, uint32_t nval)
 		t->buckets[i].head = VTD_CT_NIL;
 	for (uint32_t i = 0; i < 65536; i++)
 		t->dhead[i] = VTD_CT_NIL;
-	for (uint32_t i = 0; i < capacity; i++)
-		t->pool[i].next = i + 1 < capacity ? i + 1 : VTD_CT_NIL;
+	/* the free list runs through dnext (see remove_entry) */
+	for (uint32_t i = 0; i < capacity; i++) {
+		t->pool[i].next = VTD_CT_NIL;
+		t->pool[i].dnext = i + 1 < capacity ? i + 1 : VTD_CT_NIL;
+	}
 	t->free_head = 0;
 	return 0;
 }
@@ -88,8 +95,7 @@ bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, 
 			}
 			idx = LD(e->next);
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (LD(b->seq) == s1) {
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1) {
 			__atomic_fetch_add(found ? &t->hits : &t->misses, 1, __ATOMIC_RELAXED);
 			return found;
 		}
@@ -116,7 +122,6 @@ bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, 
 static inline void bucket_begin(struct vtd_ct_bucket *b)
 {
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static inline void bucket_end(struct vtd_ct_bucket *b)
@@ -244,7 +249,7 @@ uint64_t vtd_ct_inval_domain(struct vtd_ctab *t, uint16_t did, vtd_ct_match matc
 	pthread_mutex_lock(&t->lock);
 	uint64_t n = 0;
 	uint32_t idx = t->dhead[did];
-	while (idx != VTD_CT_NIL) {
+	for (uint32_t guard = 0; idx != VTD_CT_NIL && guard < t->capacity; guard++) {
 		uint32_t next = t->pool[idx].dnext;
 		if (!match || match(&t->pool[idx], arg)) {
 			remove_entry(t, idx);

@@ -126,6 +126,7 @@ VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
 	pthread_mutex_lock(&s->lock);
 	VTD_STORE(s->root, 0);
 	VTD_STORE(s->root_scalable, false);
+	VTD_STORE(s->root_ttm, 0u);
 	VTD_STORE(s->dmar_enabled, false);
 	s->iq = 0;
 	s->iq_size = 0;

@@ -175,6 +175,7 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 		uint64_t rt = vtd_get_q(s, VTD_REG_RTADDR);
 		VTD_STORE(s->root, rt & s->haw_mask & ~0xfffull);
 		VTD_STORE(s->root_scalable, s->cfg.scalable_mode && (rt & VTD_RTADDR_SMT));
+		VTD_STORE(s->root_ttm, (unsigned)((rt >> VTD_RTADDR_TTM_SHIFT) & 3));
 		/* CAP.ESRTPS: the root pointer change drops every cached
 		 * translation, so software need not invalidate. */
 		vtd_cache_reset(s);

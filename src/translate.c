@@ -105,7 +105,7 @@ static bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t 
 
 /* Does a cached translation allow this request?  If not, the walk runs
  * again and finds the exact fault (or sets a dirty flag). */
-static bool iotlb_allows(const struct vtd_dma_request *rq, uint64_t v0, uint64_t v1,
+static bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uint64_t v0, uint64_t v1,
 			 unsigned *perm)
 {
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
@@ -114,9 +114,9 @@ static bool iotlb_allows(const struct vtd_dma_request *rq, uint64_t v0, uint64_t
 		*perm = ss;
 		return !(want & ~ss);
 	}
-	if (!rq->priv && !(v1 & F_US))
+	if (!priv && !(v1 & F_US))
 		return false;
-	bool w = ((v1 & F_RW) || (rq->priv && !(v1 & F_WPE))) && (ss & VTD_PERM_W);
+	bool w = ((v1 & F_RW) || (priv && !(v1 & F_WPE))) && (ss & VTD_PERM_W);
 	if ((want & VTD_PERM_W) && (!w || !(v1 & F_DIRTY)))
 		return false;
 	if ((want & VTD_PERM_R) && !(ss & VTD_PERM_R))
@@ -135,15 +135,19 @@ static void iotlb_put(struct xl *x, uint64_t k0, bool tagged, uint64_t in, uint6
 		      &x->s->inval_gen, x->gen0);
 }
 
-static bool iotlb_hit(struct xl *x, uint64_t k0)
+static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 {
 	uint64_t v[2];
 	unsigned order, perm;
 	const struct vtd_dma_request *rq = x->req;
-	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, v[0], v[1], &perm))
+	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, priv, v[0], v[1], &perm))
 		return false;
 	uint64_t size = 1ull << (12 + order);
-	x->res->addr = (v[0] & ~(size - 1)) | (rq->addr & (size - 1));
+	uint64_t out = (v[0] & ~(size - 1)) | (rq->addr & (size - 1));
+	/* the interrupt range is checked per address: walk to fault on it */
+	if (out >= INTR_LO && out <= INTR_HI)
+		return false;
+	x->res->addr = out;
 	x->res->page_size = size;
 	x->res->perm = perm;
 	x->res->did = x->did;
@@ -168,6 +172,7 @@ static const struct ss_codes ss_legacy = { 0x07, 0x07, 0, 0x06, 0x05, 0x0c, 0x04
 static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x83 };
 /* second stage translating the address of a first-stage structure */
 static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
+static const struct ss_codes ss_nest_root = { 0x7b, 0x78, 0x75, 0x75, 0x77, 0x7a, 0x74 };
 
 static uint64_t ss_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
 {
@@ -268,7 +273,7 @@ static uint64_t fs_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
 
 /* Where a first-stage structure lives: itself, or through the second stage. */
 static int fs_table_addr(struct xl *x, const struct fs_ctx *f, uint64_t gpa, bool write,
-			 uint64_t *hpa)
+			 bool root, uint64_t *hpa)
 {
 	if (!f->nested) {
 		*hpa = gpa;
@@ -276,7 +281,9 @@ static int fs_table_addr(struct xl *x, const struct fs_ctx *f, uint64_t gpa, boo
 	}
 	uint64_t psize;
 	unsigned perm;
-	return ss_walk(x, &ss_nest_table, f->ss_table, f->ss_levels, gpa,
+	/* no read permission on the first-stage root is SFL.6, on a lower
+	 * table SFL.7 */
+	return ss_walk(x, root ? &ss_nest_root : &ss_nest_table, f->ss_table, f->ss_levels, gpa,
 		       VTD_PERM_R | (write ? VTD_PERM_W : 0), hpa, &psize, &perm);
 }
 
@@ -291,8 +298,6 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		      (unsigned long long)in, f->levels);
 		return fail(x, 0x80);
 	}
-	if (f->fsptptr & ~haw(x))
-		return fail(x, 0x73);
 	uint64_t table = f->fsptptr;
 	bool rw = true, us = true;
 	uint64_t ptes[5], eas[5];
@@ -300,14 +305,15 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 	for (unsigned level = f->levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t gea = table + ((in >> shift) & 0x1ff) * 8, ea;
-		if (fs_table_addr(x, f, gea, false, &ea))
+		if (fs_table_addr(x, f, gea, false, level == f->levels, &ea))
 			return -EACCES;
 		uint64_t pte;
 		char what[24];
 		snprintf(what, sizeof(what), "FS L%u entry", level);
 		if (vtd_mem_read64(x->s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
-			return fail(x, 0x70);
+			/* the root table through FSPTPTR is SFL.4, deeper ones SFL.1 */
+			return fail(x, level == f->levels ? 0x73 : 0x70);
 		}
 		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
 		bool leaf = level == 1 || ps;
@@ -342,7 +348,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 				if ((ptes[i] & bits) == bits)
 					continue;
 				uint64_t hea;
-				if (fs_table_addr(x, f, eas[i], true, &hea))
+				if (fs_table_addr(x, f, eas[i], true, false, &hea))
 					return -EACCES;
 				if (vtd_mem_set_bits64(x->s, hea, ptes[i], bits))
 					return fail(x, 0x91);
@@ -418,6 +424,8 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	if (rq->at == VTD_AT_TRANSLATED || tt == 2) {
 		if (rq->addr & ~haw(x))
 			return fail(x, 0x04);
+		if (tt == 2 && rq->addr >= INTR_LO && rq->addr <= INTR_HI)
+			return fail(x, 0x0e);
 		x->res->addr = rq->addr;
 		x->res->page_size = 4096;
 		x->res->perm = VTD_PERM_R | VTD_PERM_W;
@@ -428,7 +436,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
 		return fail(x, 0x03);
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-	if (iotlb_hit(x, k0))
+	if (iotlb_hit(x, k0, false))
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
@@ -496,7 +504,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		return fail(x, 0x44);
 	uint32_t pasid = rid_pasid;
 	if (rq->pasid_valid) {
-		if (!paside)
+		if (!paside || !vtd_ecap_pasid(s->ecap))
 			return fail(x, 0x45);
 		pasid = rq->pasid & 0xfffff;
 	}
@@ -567,9 +575,12 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		return fail(x, 0x5b);
 	if ((pgtt == 1 || pgtt == 3) && (fspm > 1 || (fspm == 1 && !vtd_cap_fs5lp(s->cap))))
 		return fail(x, 0x5b);
+	/* A request without PASID takes its privilege from RID_PRIV, which
+	 * this unit does not offer (ECAP.RPRIVS=0): it is a user request. */
+	bool priv = rq->pasid_valid && rq->priv;
 	if ((rq->perm & VTD_PERM_X) && !ere)
 		return fail(x, 0x5c);
-	if (rq->priv && (pgtt == 1 || pgtt == 3) && !sre)
+	if (priv && (pgtt == 1 || pgtt == 3) && !sre)
 		return fail(x, 0x5d);
 
 	x->res->did = x->did;
@@ -587,7 +598,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		break;
 	case 2: { /* second stage: tagged by domain only */
 		uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-		if (iotlb_hit(x, k0))
+		if (iotlb_hit(x, k0, priv))
 			return 0;
 		if (ss_walk(x, &ss_sm, pe[0] & haw(x) & ~0xfffull, ssaw + 2, rq->addr, want, &out,
 			    &psize, &perm))
@@ -609,10 +620,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		};
 		/* first-stage and nested translations are tagged by PASID too */
 		uint64_t k0 = vtd_iotlb_k0(x->did, true, pasid);
-		if (iotlb_hit(x, k0))
+		if (iotlb_hit(x, k0, priv))
 			return 0;
 		unsigned flags = 0, ssperm = VTD_PERM_R | VTD_PERM_W;
-		if (fs_walk(x, &f, rq->addr, want, rq->priv, &out, &psize, &perm, &flags))
+		if (fs_walk(x, &f, rq->addr, want, priv, &out, &psize, &perm, &flags))
 			return -EACCES;
 		if (f.nested) {
 			uint64_t hpa, spsize;
@@ -674,10 +685,17 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	}
 	bool sm = VTD_LOAD(s->root_scalable);
 	uint64_t root = VTD_LOAD(s->root);
+	unsigned ttm = VTD_LOAD(s->root_ttm);
 	x.sm = sm;
-	trace(&x, "RTADDR", root, NULL, 0, "%s mode, root table 0x%llx",
-	      sm ? "scalable" : "legacy", (unsigned long long)root);
-	int r = sm ? xlate_scalable(&x, root) : xlate_legacy(&x, root);
+	trace(&x, "RTADDR", root, NULL, 0, "%s mode (TTM=%u), root table 0x%llx",
+	      sm ? "scalable" : "legacy", ttm, (unsigned long long)root);
+	int r;
+	/* TTM 01b without scalable mode, 10b (reserved) and 11b (abort-DMA
+	 * mode, ECAP.ADMS=0) are invalid programming: RTA.1 */
+	if (ttm >= 2 || (ttm == 1 && !sm))
+		r = fail(&x, 0x30);
+	else
+		r = sm ? xlate_scalable(&x, root) : xlate_legacy(&x, root);
 	if (!r)
 		return 0;
 	/* Record the fault unless FPD suppresses it; ATS translation

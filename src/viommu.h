@@ -46,6 +46,7 @@ struct vtd_iommu {
 	/* latched by commands */
 	uint64_t root;                /* SRTP: root table address */
 	bool root_scalable;           /* SRTP: RTADDR.TTM = scalable */
+	unsigned root_ttm;            /* SRTP: RTADDR.TTM as written */
 	bool dmar_enabled;            /* GSTS.TES */
 	uint64_t iq;                  /* QIE: invalidation queue base */
 	uint32_t iq_size;             /* entries */
