@@ -23,13 +23,15 @@ for d in sys.argv[1:]:
             if res == 'SKIP':
                 skipped += 1
                 continue
-            cm_ok = re.findall(r'^\[  PASSED  \] (\d+) test', out, re.M)
-            cm_bad = re.findall(r'^\[  FAILED  \] (\d+) test', out, re.M)
+            # cmocka: "[==========] N test(s) run." on stdout, failures as
+            # "[  FAILED  ] name" lines (the totals go to stderr)
+            cm_run = re.findall(r'^\[==========\] (\d+) test\(s\) run', out, re.M)
+            cm_failed_names = set(re.findall(r'^\[  FAILED  \] (\w+)\s*$', out, re.M))
             tap_ok = len(re.findall(r'^ok \d+', out, re.M))
             tap_bad = len(re.findall(r'^not ok \d+', out, re.M))
-            if cm_ok or cm_bad:
-                p = sum(map(int, cm_ok))
-                b = sum(map(int, cm_bad))
+            if cm_run:
+                b = len(cm_failed_names)
+                p = sum(map(int, cm_run)) - b
             elif tap_ok or tap_bad:
                 p, b = tap_ok, tap_bad
             else:

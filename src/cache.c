@@ -13,6 +13,15 @@
 #define LD(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define ST(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 
+_Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec"))) = ~0u;
+
+unsigned vtd_counter_slot_init(void)
+{
+	static unsigned next;
+	vtd_tls_slot = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % VTD_COUNTER_SLOTS;
+	return vtd_tls_slot;
+}
+
 static inline uint64_t mix(uint64_t k0, uint64_t k1)
 {
 	/* splitmix-style finaliser: cheap and spreads page numbers well */
@@ -73,6 +82,13 @@ void vtd_ct_destroy(struct vtd_ctab *t)
 
 bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, uint16_t *did)
 {
+	bool hit = vtd_ct_probe(t, k0, k1, val, did);
+	vtd_count(hit ? &t->hits : &t->misses);
+	return hit;
+}
+
+bool vtd_ct_probe(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, uint16_t *did)
+{
 	struct vtd_ct_bucket *b = &t->buckets[mix(k0, k1) & (t->nbuckets - 1)];
 	for (int attempt = 0; attempt < 64; attempt++) {
 		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
@@ -95,10 +111,8 @@ bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, 
 			}
 			idx = LD(e->next);
 		}
-		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1) {
-			__atomic_fetch_add(found ? &t->hits : &t->misses, 1, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
 			return found;
-		}
 	}
 	/* constant churn on this bucket: take the lock once */
 	pthread_mutex_lock(&t->lock);
@@ -115,7 +129,6 @@ bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, 
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
-	__atomic_fetch_add(found ? &t->hits : &t->misses, 1, __ATOMIC_RELAXED);
 	return found;
 }
 

@@ -44,13 +44,13 @@ bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4])
 		if (__atomic_load_n(&sl->seq, __ATOMIC_RELAXED) != s1)
 			continue;
 		if (gen && gen == __atomic_load_n(&s->cc_gen, __ATOMIC_ACQUIRE)) {
-			__atomic_fetch_add(&s->cc_hits, 1, __ATOMIC_RELAXED);
+			vtd_count(&s->cc_hits);
 			return true;
 		}
 		break;
 	}
 miss:
-	__atomic_fetch_add(&s->cc_misses, 1, __ATOMIC_RELAXED);
+	vtd_count(&s->cc_misses);
 	return false;
 }
 

@@ -101,18 +101,18 @@ VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st
 	if (!s)
 		return;
 #define R(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-	st->iotlb_hits = R(s->iotlb.hits);
-	st->iotlb_misses = R(s->iotlb.misses);
+	st->iotlb_hits = vtd_counter_sum(&s->iotlb.hits);
+	st->iotlb_misses = vtd_counter_sum(&s->iotlb.misses);
 	st->iotlb_inserts = R(s->iotlb.inserts);
 	st->iotlb_evictions = R(s->iotlb.evictions);
 	st->iotlb_invalidated = R(s->iotlb.invalidated);
 	st->iotlb_entries = R(s->iotlb.used);
 	st->iotlb_capacity = s->iotlb.capacity;
-	st->pasid_hits = R(s->pasidc.hits);
-	st->pasid_misses = R(s->pasidc.misses);
+	st->pasid_hits = vtd_counter_sum(&s->pasidc.hits);
+	st->pasid_misses = vtd_counter_sum(&s->pasidc.misses);
 	st->pasid_entries = R(s->pasidc.used);
-	st->context_hits = R(s->cc_hits);
-	st->context_misses = R(s->cc_misses);
+	st->context_hits = vtd_counter_sum(&s->cc_hits);
+	st->context_misses = vtd_counter_sum(&s->cc_misses);
 	st->context_invalidated = R(s->cc_invalidated);
 	for (int i = 0; i < 16; i++)
 		st->qi_descriptors[i] = R(s->inv_count[i]);

@@ -95,11 +95,13 @@ static bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t 
 	for (unsigned i = 0; i < 3; i++) {
 		if (!__atomic_load_n(&s->iotlb.order_count[i], __ATOMIC_RELAXED))
 			continue;
-		if (vtd_ct_lookup(&s->iotlb, k0, vtd_iotlb_k1(addr, orders[i]), v, NULL)) {
+		if (vtd_ct_probe(&s->iotlb, k0, vtd_iotlb_k1(addr, orders[i]), v, NULL)) {
 			*order = orders[i];
+			vtd_count(&s->iotlb.hits);
 			return true;
 		}
 	}
+	vtd_count(&s->iotlb.misses);
 	return false;
 }
 
@@ -168,7 +170,9 @@ struct ss_codes {
 	uint8_t perm_r, perm_w, rsvd, beyond;
 };
 /* Legacy mode follows QEMU: a not-present entry is a permission fault. */
-static const struct ss_codes ss_legacy = { 0x07, 0x07, 0, 0x06, 0x05, 0x0c, 0x04 };
+/* an unreadable top-level table is bad context programming (LCT.4), as
+ * QEMU and VirtualBox report it */
+static const struct ss_codes ss_legacy = { 0x03, 0x07, 0, 0x06, 0x05, 0x0c, 0x04 };
 static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x83 };
 /* second stage translating the address of a first-stage structure */
 static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
@@ -414,8 +418,12 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
 	x->fpd = ce[0] & 2;
 	x->did = (uint16_t)(ce[1] >> 8);
-	/* TT: 0 untranslated only, 1 also device-TLB, 2 pass-through */
+	/* TT: 0 untranslated only, 1 also device-TLB, 2 pass-through; the
+	 * address width must be supported whatever the type (QEMU checks it
+	 * before the type too) */
 	if (tt == 3 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || (tt == 2 && !vtd_ecap_pt(s->ecap)))
+		return fail(x, 0x03);
+	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
 		return fail(x, 0x03);
 	if ((rq->at == VTD_AT_TRANSLATION_REQ && tt != 1) ||
 	    (rq->at == VTD_AT_TRANSLATED && tt != 1))
@@ -433,8 +441,6 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		      tt == 2 ? "pass-through" : "already translated");
 		return 0;
 	}
-	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
-		return fail(x, 0x03);
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
 	if (iotlb_hit(x, k0, false))
 		return 0;
@@ -500,11 +506,27 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	unsigned pdts = (ce[0] >> 9) & 7;
 	bool dte = ce[0] & 4, paside = ce[0] & 8;
 	uint32_t rid_pasid = (uint32_t)(ce[1] & 0xfffff);
+	/* SCT.4: enables for features this unit does not offer */
+	bool pre = ce[0] & 16;
+	if ((dte && !vtd_ecap_dt(s->ecap)) || (pre && !vtd_ecap_prs(s->ecap)) ||
+	    (paside && !vtd_ecap_pasid(s->ecap)))
+		return fail(x, 0x43);
 	if (rq->at != VTD_AT_UNTRANSLATED && !dte)
 		return fail(x, 0x44);
+	if (rq->at == VTD_AT_TRANSLATED) {
+		/* already translated by the device's ATC: the address is used
+		 * as is, as in legacy mode with TT=1 */
+		if (rq->addr & ~haw(x))
+			return fail(x, 0x83);
+		x->res->addr = rq->addr;
+		x->res->page_size = 4096;
+		x->res->perm = VTD_PERM_R | VTD_PERM_W;
+		trace(x, "result", rq->addr, NULL, 0, "already translated: address used as is");
+		return 0;
+	}
 	uint32_t pasid = rid_pasid;
 	if (rq->pasid_valid) {
-		if (!paside || !vtd_ecap_pasid(s->ecap))
+		if (!paside)
 			return fail(x, 0x45);
 		pasid = rq->pasid & 0xfffff;
 	}

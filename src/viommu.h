@@ -67,7 +67,8 @@ struct vtd_iommu {
 	pthread_mutex_t cc_lock;
 	uint32_t cc_gen;
 	uint64_t inval_gen;
-	uint64_t cc_hits, cc_misses, cc_invalidated;
+	struct vtd_counter cc_hits, cc_misses;
+	uint64_t cc_invalidated;
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 };
 

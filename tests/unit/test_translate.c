@@ -503,9 +503,12 @@ static void test_legacy_passthrough(void **state)
 	legacy("", TT(2), 2);
 	EXPECT_OK(xl(SID, 0xabcdef123ull, WR), 0xabcdef123ull, 4096, RD | WR);
 	assert_int_equal(R.did, DID);
-	/* pass-through: AW is not consulted (QEMU) */
+	/* LCT.4: the address width must be supported even for pass-through
+	 * (QEMU's vtd_dev_to_context_entry checks the level before the type) */
 	leg_ctx(DEVFN, TT(2) | 1, (DID << 8) | 4);
-	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
+	leg_ctx(DEVFN, TT(2) | 1, (DID << 8) | 2);
+	mmio_w(VTD_REG_CCMD, 8, 0xa000000000000000ull); /* global context invalidation */
 	/* LGN.1: beyond the host address width even with pass-through */
 	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x04, "LGN.1");
 	/* LCT.5: TT=2 blocks ATS translated and translation requests */
@@ -649,10 +652,11 @@ static void test_legacy_fault_07(void **state)
 	uint64_t ss = legacy("", 0, 2);
 	put64(ss, OUTSIDE | SS_RW);                     /* L4[0] -> outside RAM */
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x07, "LSL.1");
-	/* the top-level table itself outside RAM: also 07h (QEMU; VirtualBox
-	 * reports LCT.4.3 = 03h, [T] 2.1) */
+	/* the top-level table itself outside RAM: bad context programming,
+	 * LCT.4 = 03h (QEMU's vtd_iova_to_slpte at the top level; VirtualBox
+	 * LCT.4.3) */
 	leg_ctx(DEVFN, OUTSIDE | 1, (DID << 8) | 2);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x07, "LSL.1");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 }
 
 /* LRT.1 (08h): the root table cannot be read. */
@@ -1271,9 +1275,16 @@ static void test_sm_fault_42(void **state)
 			put64(a + 8 * q, bad[i][q]);
 		EXPECT_FAULT(xl(SID, 0x1000, RD), 0x42, "SCT.3");
 	}
-	/* PRE (bit 4) and RID_PRIV are not reserved */
-	sm_ctx(DEVFN, PDIR | 1 | 0x10, 1ull << 20);
+	/* RID_PRIV is not reserved; PRE is not reserved either, but enabling
+	 * page requests on a unit without ECAP.PRS is SCT.4 (43h), as are
+	 * DTE without ECAP.DT and PASIDE without ECAP.PASID */
+	sm_ctx(DEVFN, PDIR | 1, 1ull << 20);
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
+	const uint64_t enables[] = { 0x10, 0x4, 0x8 };
+	for (size_t i = 0; i < 3; i++) {
+		sm_ctx(DEVFN, PDIR | 1 | enables[i], 0);
+		EXPECT_FAULT(xl(SID, 0x1000, RD), 0x43, "SCT.4");
+	}
 }
 
 /* SCT.5 (44h): an ATS request with DTE=0. */
@@ -1975,7 +1986,7 @@ static void test_callbacks_read_errors(void **state)
 	assert_true(c2.reads >= 1);
 	put64(ROOT, CTX | 1);
 	leg_ctx(DEVFN, OUTSIDE | 1, (DID << 8) | 2);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x07, "LSL.1");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 	mmio_w(VTD_REG_RTADDR, 8, OUTSIDE);
 	mmio_w(VTD_REG_GCMD, 4, GCMD_TE | GCMD_SRTP);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x08, "LRT.1");

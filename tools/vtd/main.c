@@ -17,6 +17,7 @@ static const struct subcommand *const commands[] = {
 	&cmd_baseline,
 	&cmd_replay,
 	&cmd_translate,
+	&cmd_bench,
 	&cmd_demo,
 };
 

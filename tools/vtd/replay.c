@@ -314,6 +314,23 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
+static int cmd_stats(struct replay *r, char **tok, int ntok)
+{
+	(void)tok;
+	if (ntok != 1)
+		return script_error(r, "usage: stats");
+	struct vtd_iommu_stats st;
+	vtd_iommu_get_stats(r->iommu, &st);
+	printf("OK iotlb hits=%llu misses=%llu entries=%llu evictions=%llu invalidated=%llu; "
+	       "context hits=%llu misses=%llu invalidated=%llu; pasid hits=%llu misses=%llu\n",
+	       (unsigned long long)st.iotlb_hits, (unsigned long long)st.iotlb_misses,
+	       (unsigned long long)st.iotlb_entries, (unsigned long long)st.iotlb_evictions,
+	       (unsigned long long)st.iotlb_invalidated, (unsigned long long)st.context_hits,
+	       (unsigned long long)st.context_misses, (unsigned long long)st.context_invalidated,
+	       (unsigned long long)st.pasid_hits, (unsigned long long)st.pasid_misses);
+	return 0;
+}
+
 static int run_script(struct replay *r, FILE *in)
 {
 	char *line = malloc(MAX_LINE);
@@ -361,6 +378,8 @@ static int run_script(struct replay *r, FILE *in)
 			rc = replay_translate(r, tok, ntok);
 		else if (!strcmp(c, "msi"))
 			rc = cmd_msi(r, tok, ntok);
+		else if (!strcmp(c, "stats"))
+			rc = cmd_stats(r, tok, ntok);
 		else
 			rc = script_error(r, "unknown command '%.40s'", c);
 		fflush(stdout);
@@ -458,7 +477,8 @@ const struct subcommand cmd_replay = {
 		"                                           -> OK [0x<hexbytes>] | FAULT 0x<reason> <name>\n"
 		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
-		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data>\n\n"
+		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data>\n"
+		"  stats                                    -> OK <cache counters>\n\n"
 		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>' before the\n"
 		"response of the command that caused it.  An error in the script stops the run\n"
 		"with a message naming the line (exit status 2).\n",

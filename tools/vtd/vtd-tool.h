@@ -19,7 +19,7 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_caps, cmd_decode, cmd_check, cmd_host, cmd_baseline,
-	cmd_replay, cmd_translate, cmd_demo;
+	cmd_replay, cmd_translate, cmd_bench, cmd_demo;
 
 /* Print "vtd NAME: message" to stderr and return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark scenarios for `vtd bench`.  Each scenario runs for a fixed
+ * number of operations, several times; we report the median and the spread
+ * of ns/operation, and reference costs measured in the same run on the
+ * same machine (a dependent-load pointer chase, a plain hash lookup) so
+ * results compare across machines as ratios.
+ */
+#include "bench.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vtd/vtd.h>
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---- a guest with page tables ---------------------------------------------- */
+
+struct guest {
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct vtd_iommu *iommu;
+	uint64_t next;         /* bump allocator for table pages */
+	unsigned npages;       /* mapped 4K pages at IOVA 0.. */
+};
+
+static void put64(struct guest *g, uint64_t a, uint64_t v) { memcpy(g->ram + a, &v, 8); }
+static uint64_t get64(struct guest *g, uint64_t a)
+{
+	uint64_t v;
+	memcpy(&v, g->ram + a, 8);
+	return v;
+}
+
+static uint64_t alloc_page(struct guest *g)
+{
+	uint64_t p = g->next;
+	g->next += 4096;
+	return p;
+}
+
+/* Map IOVA page i -> data page, in a 4-level table at root (R/W bits for
+ * second stage or P|RW|US for first stage: the same low bits 0x7 work for
+ * both when present is bit 0 and W bit 1). */
+static void map_page(struct guest *g, uint64_t root, uint64_t iova, uint64_t pa, uint64_t bits)
+{
+	uint64_t table = root;
+	for (int level = 4; level > 1; level--) {
+		uint64_t ea = table + ((iova >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
+		uint64_t e = get64(g, ea);
+		if (!(e & 3)) {
+			e = alloc_page(g) | bits;
+			put64(g, ea, e);
+		}
+		table = e & ~0xfffull & ((1ull << 48) - 1);
+	}
+	put64(g, table + ((iova >> 12) & 0x1ff) * 8, pa | bits);
+}
+
+static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_t iotlb)
+{
+	memset(g, 0, sizeof(*g));
+	g->npages = npages;
+	g->ram_size = 64ull << 20;
+	g->ram_size += (uint64_t)npages * 8 + ((uint64_t)npages / 512 + 16) * 4096 * 2;
+	g->ram = calloc(1, g->ram_size);
+	if (!g->ram)
+		return -1;
+	g->next = 0x100000;
+	const char *props = !strcmp(mode, "ss") ? "" : !strcmp(mode, "fs") ? "x-scalable-mode=on,x-flts=on"
+			    : "x-scalable-mode=on,x-nest=on";
+	struct vtd_config cfg;
+	if (vtd_config_parse(&cfg, props, NULL))
+		return -1;
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .ram = g->ram, .ram_size = g->ram_size,
+				    .iotlb_entries = iotlb };
+	if (vtd_iommu_new(&cfg, &o, &g->iommu, NULL))
+		return -1;
+	uint64_t root = alloc_page(g), ctxt = alloc_page(g);
+	uint64_t data = 0x2000000; /* data pages start at 32 MiB, wrap within 16 MiB */
+	if (!strcmp(mode, "ss")) {
+		uint64_t pt = alloc_page(g);
+		put64(g, root, ctxt | 1);
+		put64(g, ctxt + 0x18 * 16, pt | 1);
+		put64(g, ctxt + 0x18 * 16 + 8, 0x102);
+		for (unsigned i = 0; i < npages; i++)
+			map_page(g, pt, (uint64_t)i << 12, data + (((uint64_t)i & 4095) << 12), 3);
+		vtd_iommu_mmio_write(g->iommu, VTD_REG_RTADDR, 8, root);
+	} else {
+		uint64_t pdir = alloc_page(g), ptab = alloc_page(g), fs = alloc_page(g);
+		put64(g, root, ctxt | 1);
+		put64(g, ctxt + 0x18 * 32, pdir | 1);
+		put64(g, pdir, ptab | 1);
+		bool nested = !strcmp(mode, "nested");
+		uint64_t ss = 0;
+		if (nested) {
+			/* second stage: identity over the first 64 MiB of RAM, 4K pages */
+			ss = alloc_page(g);
+			g->next += 0; /* tables allocated below as needed */
+		}
+		put64(g, ptab, (nested ? (ss | (3ull << 6) | (2ull << 2)) : (1ull << 6)) | 1);
+		put64(g, ptab + 8, 1);
+		put64(g, ptab + 16, fs);
+		for (unsigned i = 0; i < npages; i++)
+			map_page(g, fs, (uint64_t)i << 12, data + (((uint64_t)i & 4095) << 12), 7);
+		if (nested)
+			for (uint64_t a = 0; a < (64ull << 20); a += 4096)
+				map_page(g, ss, a, a, 3);
+		vtd_iommu_mmio_write(g->iommu, VTD_REG_RTADDR, 8, root | (1ull << 10));
+	}
+	vtd_iommu_mmio_write(g->iommu, VTD_REG_GCMD, 4, 1u << 30);
+	vtd_iommu_mmio_write(g->iommu, VTD_REG_GCMD, 4, 1u << 31);
+	return 0;
+}
+
+static void guest_free(struct guest *g)
+{
+	vtd_iommu_free(g->iommu);
+	free(g->ram);
+}
+
+static inline int xl(struct guest *g, uint64_t iova)
+{
+	struct vtd_dma_request rq = { .sid = 0x18, .addr = iova, .perm = VTD_PERM_R };
+	struct vtd_translation t;
+	t.trace = NULL;
+	return vtd_iommu_translate(g->iommu, &rq, &t);
+}
+
+/* ---- scenarios -------------------------------------------------------------------- */
+
+struct mt_arg {
+	struct guest *g;
+	uint64_t ops;
+	unsigned npages;
+	uint64_t seed;
+	int errors;
+};
+
+static void *hit_thread(void *p)
+{
+	struct mt_arg *a = p;
+	/* keep the loop's state local: the args of adjacent threads share a
+	 * cache line */
+	uint64_t seed = a->seed;
+	int errors = 0;
+	for (uint64_t i = 0; i < a->ops; i++)
+		errors |= xl(a->g, (rng(&seed) % a->npages) << 12);
+	a->errors = errors;
+	return NULL;
+}
+
+/* ns per op; one run */
+static double run_hit(unsigned threads, uint64_t ops)
+{
+	struct guest g;
+	const unsigned npages = 4096;
+	if (guest_new(&g, "ss", npages, 16384))
+		return -1;
+	for (unsigned i = 0; i < npages; i++)
+		xl(&g, (uint64_t)i << 12);
+	pthread_t th[64];
+	struct mt_arg args[64];
+	double t0 = now_ns();
+	for (unsigned i = 0; i < threads; i++) {
+		args[i] = (struct mt_arg){ &g, ops, npages, 0x9e3779b97f4a7c15ull + i, 0 };
+		pthread_create(&th[i], NULL, hit_thread, &args[i]);
+	}
+	int err = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		err |= args[i].errors;
+	}
+	double dt = now_ns() - t0;
+	guest_free(&g);
+	return err ? -1 : dt / (double)ops; /* per op per thread: latency */
+}
+
+static double run_miss(const char *mode, uint64_t ops)
+{
+	struct guest g;
+	const unsigned npages = 1u << 16;
+	/* a 16-entry IOTLB over 64K pages: nearly every translation walks */
+	if (guest_new(&g, mode, npages, 16))
+		return -1;
+	uint64_t seed = 42;
+	int err = 0;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		err |= xl(&g, (rng(&seed) % npages) << 12);
+	double dt = now_ns() - t0;
+	guest_free(&g);
+	return err ? -1 : dt / (double)ops;
+}
+
+static double run_psi(unsigned cached, uint64_t ops)
+{
+	struct guest g;
+	if (guest_new(&g, "ss", cached, cached + 64))
+		return -1;
+	for (unsigned i = 0; i < cached; i++)
+		xl(&g, (uint64_t)i << 12);
+	uint64_t seed = 7;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		uint64_t page = rng(&seed) % cached;
+		vtd_iommu_mmio_write(g.iommu, VTD_REG_IVA, 8, page << 12);
+		vtd_iommu_mmio_write(g.iommu, VTD_REG_IOTLB, 8, 0xb000000100000000ull);
+	}
+	double dt = now_ns() - t0;
+	guest_free(&g);
+	return dt / (double)ops;
+}
+
+static double run_dsi(uint64_t ops)
+{
+	struct guest g;
+	if (guest_new(&g, "ss", 64, 1024))
+		return -1;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		for (unsigned p = 0; p < 64; p++)
+			xl(&g, (uint64_t)p << 12);
+		vtd_iommu_mmio_write(g.iommu, VTD_REG_IOTLB, 8, 0xa000000100000000ull);
+	}
+	double dt = now_ns() - t0;
+	guest_free(&g);
+	return dt / (double)ops;
+}
+
+/* references */
+static double run_chase(unsigned loads, uint64_t ops)
+{
+	/* a random cycle over 64 MiB: every load misses the caches */
+	const size_t n = (64u << 20) / sizeof(size_t);
+	size_t *next = malloc(n * sizeof(*next));
+	if (!next)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		next[i] = i;
+	uint64_t seed = 99;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = (size_t)(rng(&seed) % (i + 1));
+		size_t t = next[i];
+		next[i] = next[j];
+		next[j] = t;
+	}
+	size_t p = 0;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		for (unsigned k = 0; k < loads; k++)
+			p = next[p];
+	double dt = now_ns() - t0;
+	volatile size_t sink = p;
+	(void)sink;
+	free(next);
+	return dt / (double)ops;
+}
+
+static double run_hash(uint64_t ops)
+{
+	/* open addressing over 4096 keys in a 8192-slot table: the cost of
+	 * a plain hash lookup, the floor for an IOTLB hit */
+	enum { SLOTS = 8192 };
+	static uint64_t keys[SLOTS], vals[SLOTS];
+	memset(keys, 0, sizeof(keys));
+	for (uint64_t k = 1; k <= 4096; k++) {
+		uint64_t h = (k * 0x9e3779b97f4a7c15ull) >> 51;
+		while (keys[h])
+			h = (h + 1) & (SLOTS - 1);
+		keys[h] = k;
+		vals[h] = k << 12;
+	}
+	uint64_t seed = 5, sum = 0;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		uint64_t k = rng(&seed) % 4096 + 1;
+		uint64_t h = (k * 0x9e3779b97f4a7c15ull) >> 51;
+		while (keys[h] != k)
+			h = (h + 1) & (SLOTS - 1);
+		sum += vals[h];
+	}
+	double dt = now_ns() - t0;
+	volatile uint64_t sink = sum;
+	(void)sink;
+	return dt / (double)ops;
+}
+
+const struct bench_scenario bench_scenarios[] = {
+	{ "ref-hash", "plain hash-table lookup (reference)", NULL },
+	{ "ref-chase4", "4 dependent cache-missing loads (reference for a 4-level walk)", NULL },
+	{ "ref-chase8", "8 dependent cache-missing loads (reference for a nested walk)", NULL },
+	{ "iotlb-hit", "IOTLB hit, 1 thread", "ref-hash" },
+	{ "iotlb-hit-mt", "IOTLB hit, every thread (latency per thread)", "ref-hash" },
+	{ "ss-miss", "second-stage 4-level walk + insert + eviction", "ref-chase4" },
+	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-chase4" },
+	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-chase8" },
+	{ "psi-1e3", "page-selective invalidation, 1e3 entries cached", NULL },
+	{ "psi-1e6", "page-selective invalidation, 1e6 entries cached", NULL },
+	{ "dsi", "64 translations + domain invalidation", NULL },
+	{ NULL, NULL, NULL },
+};
+
+double bench_run_once(const char *name, unsigned threads, double scale)
+{
+	uint64_t k = (uint64_t)(scale * 1000);
+	if (!k)
+		k = 1;
+	if (!strcmp(name, "ref-hash")) return run_hash(2000 * k);
+	if (!strcmp(name, "ref-chase4")) return run_chase(4, 200 * k);
+	if (!strcmp(name, "ref-chase8")) return run_chase(8, 100 * k);
+	if (!strcmp(name, "iotlb-hit")) return run_hit(1, 1000 * k);
+	if (!strcmp(name, "iotlb-hit-mt")) return run_hit(threads, 500 * k);
+	if (!strcmp(name, "ss-miss")) return run_miss("ss", 200 * k);
+	if (!strcmp(name, "fs-miss")) return run_miss("fs", 200 * k);
+	if (!strcmp(name, "nested-miss")) return run_miss("nested", 100 * k);
+	if (!strcmp(name, "psi-1e3")) return run_psi(1000, 200 * k);
+	if (!strcmp(name, "psi-1e6")) return run_psi(1000000, 200 * k);
+	if (!strcmp(name, "dsi")) return run_dsi(20 * k);
+	return -1;
+}

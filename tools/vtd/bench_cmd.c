@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* vtd bench: measure the hot paths, with same-machine reference costs. */
+#include "vtd-tool.h"
+#include "../../bench/bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct result {
+	const struct bench_scenario *sc;
+	double median, min, max;
+	bool ok;
+};
+
+static int run_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "list", no_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	unsigned threads = 2, runs = 5;
+	double seconds = 0.5;
+	int opt;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":jt:s:r:l", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'j': json = true; break;
+		case 't':
+			errno = 0;
+			threads = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || errno || threads < 1 || threads > 64 || optarg[0] == '-')
+				return usage_error("bench", "--threads: '%s' is not 1 to 64", optarg);
+			break;
+		case 's':
+			seconds = strtod(optarg, &end);
+			if (*end || !(seconds >= 0.01 && seconds <= 600))
+				return usage_error("bench", "--seconds: '%s' is not 0.01 to 600", optarg);
+			break;
+		case 'r':
+			errno = 0;
+			runs = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || errno || runs < 1 || runs > 101 || optarg[0] == '-')
+				return usage_error("bench", "--runs: '%s' is not 1 to 101", optarg);
+			break;
+		case 'l':
+			for (const struct bench_scenario *s = bench_scenarios; s->name; s++)
+				printf("%-14s %s\n", s->name, s->desc);
+			return EXIT_OK;
+		default: return bad_option("bench", opt, optopt, argv, optind);
+		}
+	}
+	size_t nsc = 0;
+	while (bench_scenarios[nsc].name)
+		nsc++;
+	struct result *res = calloc(nsc, sizeof(*res));
+	bool *want = calloc(nsc, sizeof(*want));
+	if (!res || !want) {
+		free(res);
+		free(want);
+		return usage_error("bench", "out of memory");
+	}
+	if (optind == argc) {
+		for (size_t i = 0; i < nsc; i++)
+			want[i] = true;
+	}
+	for (int a = optind; a < argc; a++) {
+		size_t i;
+		for (i = 0; i < nsc && strcmp(bench_scenarios[i].name, argv[a]); i++)
+			;
+		if (i == nsc) {
+			free(res);
+			free(want);
+			return usage_error("bench", "no scenario '%s' ('vtd bench --list')", argv[a]);
+		}
+		want[i] = true;
+		/* a scenario is always measured with its reference */
+		for (size_t j = 0; bench_scenarios[i].reference && j < nsc; j++)
+			if (!strcmp(bench_scenarios[j].name, bench_scenarios[i].reference))
+				want[j] = true;
+	}
+	for (size_t i = 0; i < nsc; i++) {
+		if (!want[i])
+			continue;
+		const struct bench_scenario *sc = &bench_scenarios[i];
+		/* size each run so that all runs take about --seconds */
+		double t0 = wall();
+		double probe = bench_run_once(sc->name, threads, 0.05);
+		double dt = wall() - t0;
+		double scale = dt > 0 ? 0.05 * (seconds / runs) / dt : 1;
+		if (scale < 0.02)
+			scale = 0.02;
+		if (scale > 200)
+			scale = 200;
+		double *v = calloc(runs, sizeof(*v));
+		bool ok = probe >= 0 && v;
+		for (unsigned r = 0; ok && r < runs; r++) {
+			v[r] = bench_run_once(sc->name, threads, scale);
+			ok = v[r] >= 0;
+		}
+		res[i].sc = sc;
+		res[i].ok = ok;
+		if (ok) {
+			qsort(v, runs, sizeof(*v), cmp_double);
+			res[i].median = v[runs / 2];
+			res[i].min = v[0];
+			res[i].max = v[runs - 1];
+		}
+		free(v);
+		if (!json) {
+			if (!ok) {
+				printf("%-14s failed\n", sc->name);
+				continue;
+			}
+			double ref = 0;
+			for (size_t j = 0; sc->reference && j < nsc; j++)
+				if (res[j].sc && !strcmp(res[j].sc->name, sc->reference) && res[j].ok)
+					ref = res[j].median;
+			printf("%-14s %10.1f ns/op  [%.1f .. %.1f]", sc->name, res[i].median, res[i].min,
+			       res[i].max);
+			if (ref > 0)
+				printf("  %5.2fx %s", res[i].median / ref, sc->reference);
+			printf("  %s\n", sc->desc);
+			fflush(stdout);
+		}
+	}
+	int rc = EXIT_OK;
+	if (json) {
+		printf("{\"threads\":%u,\"runs\":%u,\"scenarios\":[", threads, runs);
+		bool first = true;
+		for (size_t i = 0; i < nsc; i++) {
+			if (!res[i].sc)
+				continue;
+			printf("%s{\"name\":\"%s\",\"ok\":%s", first ? "" : ",", res[i].sc->name,
+			       res[i].ok ? "true" : "false");
+			if (res[i].ok)
+				printf(",\"median_ns\":%.2f,\"min_ns\":%.2f,\"max_ns\":%.2f", res[i].median,
+				       res[i].min, res[i].max);
+			if (res[i].sc->reference)
+				printf(",\"reference\":\"%s\"", res[i].sc->reference);
+			printf("}");
+			first = false;
+		}
+		printf("]}\n");
+	}
+	for (size_t i = 0; i < nsc; i++)
+		if (res[i].sc && !res[i].ok)
+			rc = EXIT_NEGATIVE;
+	free(res);
+	free(want);
+	return rc;
+}
+
+const struct subcommand cmd_bench = {
+	.name = "bench",
+	.summary = "measure translation, cache and invalidation costs",
+	.usage = "Usage: vtd bench [--json] [--threads N] [--seconds S] [--runs R] [--list]\n"
+		 "                 [SCENARIO...]\n\n"
+		 "Run each scenario R times (default 5) for about S seconds in all (default\n"
+		 "0.5) and print the median ns/operation, the spread, and the ratio to a\n"
+		 "reference cost measured in the same run (a plain hash lookup, a chase of\n"
+		 "dependent cache-missing loads), so figures compare across machines.\n",
+	.run = run_bench,
+};
