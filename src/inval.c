@@ -121,6 +121,8 @@ void vtd_cache_reset(struct vtd_iommu *s)
 	cc_inval(s, 1, 0, 0, 0);
 	vtd_ct_inval_all(&s->pasidc);
 	vtd_ct_inval_all(&s->iotlb);
+	/* SRTP or TE changed what every device sees */
+	vtd_notify_sync(s, true, 0, 0, ~0ull);
 }
 
 void vtd_cache_reset_iec(struct vtd_iommu *s)
@@ -206,6 +208,8 @@ unsigned vtd_inval_context(struct vtd_iommu *s, unsigned cirg, uint16_t did, uin
 	if (cirg < 1 || cirg > 3)
 		return 0;
 	cc_inval(s, cirg, did, sid, fm);
+	/* a device may have moved to another domain or table: resync */
+	vtd_notify_sync(s, true, 0, 0, ~0ull);
 	return cirg;
 }
 
@@ -217,17 +221,23 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 	case 1:
 		bump_gen(s);
 		vtd_ct_inval_all(&s->iotlb);
+		vtd_notify_sync(s, true, 0, 0, ~0ull);
 		return 1;
 	case 2:
 		bump_gen(s);
 		vtd_ct_inval_domain(&s->iotlb, did, NULL, NULL);
+		vtd_notify_sync(s, false, did, 0, ~0ull);
 		return 2;
-	case 3:
+	case 3: {
 		if (!vtd_cap_psi(s->cap) || am > vtd_cap_mamv(s->cap))
 			return 0;
 		bump_gen(s);
 		iotlb_range(s, did, false, 0, addr, am);
+		uint64_t len = 1ull << (12 + am);
+		uint64_t lo = addr & ~(len - 1);
+		vtd_notify_sync(s, false, did, lo, lo + len - 1);
 		return 3;
+	}
 	default:
 		return 0;
 	}
@@ -308,7 +318,8 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 		unsigned g = (d[0] >> 4) & 3;
 		if (!g)
 			return IQEI_RSVD;
-		cc_inval(s, g, (uint16_t)(d[0] >> 16), (uint16_t)(d[0] >> 32), (d[0] >> 48) & 3);
+		vtd_inval_context(s, g, (uint16_t)(d[0] >> 16), (uint16_t)(d[0] >> 32),
+				  (d[0] >> 48) & 3);
 		return IQEI_NONE;
 	}
 	case 2: { /* IOTLB */

@@ -70,6 +70,7 @@ struct vtd_iommu {
 	struct vtd_counter cc_hits, cc_misses;
 	uint64_t cc_invalidated;
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
+	struct vtd_notifier *notifiers;   /* under lock */
 };
 
 /* Latched state is written under the lock and read by translations
@@ -121,6 +122,11 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 			 unsigned am, bool ih);
 /* Process the invalidation queue from IQH to IQT (bounded by its size). */
 void vtd_inval_kick(struct vtd_iommu *s);
+
+/* notify.c: shadowing notifiers, synced after invalidations (lock held). */
+void vtd_notify_sync(struct vtd_iommu *s, bool all_domains, uint16_t did, uint64_t lo,
+		     uint64_t hi);
+void vtd_notify_free_all(struct vtd_iommu *s);
 
 /* fault.c: record a fault in the FRCD registers and raise the fault event. */
 struct vtd_fault_rec {

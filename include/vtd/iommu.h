@@ -150,6 +150,39 @@ struct vtd_translation {
 VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
 				struct vtd_translation *result);
 
+/* ---- shadowing notifiers (caching mode) ----------------------------------
+ *
+ * A VMM that must mirror the guest's mappings elsewhere (vhost, a legacy
+ * VFIO container: what caching-mode=on is for) registers a notifier for a
+ * device.  After every invalidation that covers the device's domain, the
+ * library walks the guest's tables over the invalidated range and reports
+ * the difference from what it reported before: unmap for ranges that went
+ * away or changed, map for new ones.  vtd_iommu_notifier_replay() reports
+ * the whole address space (e.g. when the VMM attaches a new backend).
+ *
+ * Second-stage (legacy, and scalable PGTT=010b) and pass-through spaces are
+ * shadowed; first-stage and nested spaces are not (with x-flts the host
+ * walks them itself).  Work is bounded: a sync visits at most
+ * VTD_NOTIFY_MAX_VISIT table entries; beyond that the notifier's error
+ * callback is told and the shadow stays as far as it got.
+ * Callbacks run with the object's lock held: they must not call back into
+ * the same vIOMMU.
+ */
+#define VTD_NOTIFY_MAX_VISIT (1u << 22)
+struct vtd_notifier;
+struct vtd_notifier_ops {
+	void (*map)(void *opaque, uint64_t iova, uint64_t size, uint64_t addr, unsigned perm);
+	void (*unmap)(void *opaque, uint64_t iova, uint64_t size);
+	void (*error)(void *opaque, const char *why);   /* optional */
+};
+/* Watch the address space of a device (RID_PASID in scalable mode). */
+VTD_API int vtd_iommu_notifier_add(struct vtd_iommu *iommu, uint16_t sid,
+				   const struct vtd_notifier_ops *ops, void *opaque,
+				   struct vtd_notifier **out);
+VTD_API void vtd_iommu_notifier_del(struct vtd_iommu *iommu, struct vtd_notifier *n);
+/* Report every current mapping (after unmapping what was reported before). */
+VTD_API int vtd_iommu_notifier_replay(struct vtd_iommu *iommu, struct vtd_notifier *n);
+
 /* Cache and invalidation counters (relaxed snapshots). */
 struct vtd_iommu_stats {
 	uint64_t iotlb_hits, iotlb_misses, iotlb_inserts, iotlb_evictions, iotlb_invalidated;

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shadowing notifiers (caching mode): keep a VMM's copy of a device's
+ * mappings in step with the guest, from invalidations.  See vtd/iommu.h.
+ *
+ * Each notifier keeps what it reported as a sorted array of leaves
+ * (iova, size, addr, perm).  A sync of [lo, hi] walks the guest's current
+ * tables over that range, then reports the difference: unmap for old
+ * leaves not in the new set, map for new leaves not in the old one.
+ */
+#include "viommu.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct leaf {
+	uint64_t iova, size, addr;
+	unsigned perm;
+};
+
+struct leafv {
+	struct leaf *v;
+	size_t n, cap;
+};
+
+struct vtd_notifier {
+	struct vtd_notifier *next;
+	uint16_t sid;
+	struct vtd_notifier_ops ops;
+	void *opaque;
+	struct leafv shadow;
+	uint16_t did;           /* domain at the last sync (for matching) */
+	bool did_valid;
+};
+
+static int push(struct leafv *l, const struct leaf *x)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		struct leaf *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = *x;
+	return 0;
+}
+
+/* What the device's requests without PASID are translated with. */
+struct space {
+	enum { SP_NONE, SP_SS, SP_PT } kind;
+	uint64_t table;
+	unsigned levels;
+	uint16_t did;
+};
+
+static int resolve(struct vtd_iommu *s, uint16_t sid, struct space *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (!s->dmar_enabled)
+		return 0;
+	uint64_t haw = s->haw_mask;
+	unsigned bus = sid >> 8, devfn = sid & 0xff;
+	uint64_t re[2], ce[4];
+	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
+		return 0;
+	if (!s->root_scalable) {
+		if (!(re[0] & 1) || vtd_mem_read(s, (re[0] & haw & ~0xfffull) + devfn * 16, ce, 16))
+			return 0;
+		if (!(ce[0] & 1))
+			return 0;
+		unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
+		if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
+			return 0;
+		sp->did = (uint16_t)(ce[1] >> 8);
+		if (tt == 2) {
+			sp->kind = SP_PT;
+		} else if (tt < 2) {
+			sp->kind = SP_SS;
+			sp->table = ce[0] & haw & ~0xfffull;
+			sp->levels = aw + 2;
+		}
+		return 0;
+	}
+	uint64_t half = devfn < 128 ? re[0] : re[1];
+	if (!(half & 1) || vtd_mem_read(s, (half & haw & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32))
+		return 0;
+	if (!(ce[0] & 1))
+		return 0;
+	uint32_t pasid = (uint32_t)(ce[1] & 0xfffff);
+	uint64_t pde, pe[8];
+	if (vtd_mem_read64(s, (ce[0] & haw & ~0xfffull) + (uint64_t)(pasid >> 6) * 8, &pde) ||
+	    !(pde & 1) || vtd_mem_read(s, (pde & haw & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64, pe, 64) ||
+	    !(pe[0] & 1))
+		return 0;
+	unsigned pgtt = (pe[0] >> 6) & 7, aw = (pe[0] >> 2) & 7;
+	sp->did = (uint16_t)pe[1];
+	if (pgtt == 4) {
+		sp->kind = SP_PT;
+	} else if (pgtt == 2 && ((vtd_cap_sagaw(s->cap) >> aw) & 1)) {
+		sp->kind = SP_SS;
+		sp->table = pe[0] & haw & ~0xfffull;
+		sp->levels = aw + 2;
+	}
+	return 0;
+}
+
+struct walk {
+	struct vtd_iommu *s;
+	struct leafv *out;
+	uint64_t lo, hi;
+	uint32_t visited;
+	bool truncated;
+	int err;
+};
+
+/* Collect the present leaves of a second-stage table within [lo, hi].
+ * Entries with reserved bits set are not mappings (the walk would fault). */
+static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t base)
+{
+	unsigned shift = 12 + 9 * (level - 1);
+	uint64_t span = 1ull << shift;
+	for (unsigned i = 0; i < 512 && !w->truncated && !w->err; i++) {
+		uint64_t va = base + (uint64_t)i * span;
+		if (va > w->hi || va + span - 1 < w->lo)
+			continue;
+		if (++w->visited > VTD_NOTIFY_MAX_VISIT) {
+			w->truncated = true;
+			return;
+		}
+		uint64_t pte;
+		if (vtd_mem_read64(w->s, table + 8ull * i, &pte) || !(pte & 3))
+			continue;
+		bool leaf = level == 1 || ((level == 2 || level == 3) && (pte & 0x80));
+		uint64_t addr = pte & w->s->haw_mask & ~(span - 1) & ~0xfffull;
+		if (pte & ~w->s->haw_mask & ~0xbff0000000000000ull & ~0x4000000000000000ull)
+			continue; /* address bits beyond the width: not a mapping */
+		if (leaf) {
+			struct leaf l = { va, span, addr, (unsigned)(pte & 3) };
+			w->err = push(w->out, &l);
+		} else if (level > 1) {
+			ss_leaves(w, pte & w->s->haw_mask & ~0xfffull, level - 1, va);
+		}
+	}
+}
+
+static bool same(const struct leaf *a, const struct leaf *b)
+{
+	return a->iova == b->iova && a->size == b->size && a->addr == b->addr && a->perm == b->perm;
+}
+
+/* Sync [lo, hi] of one notifier: the heart of caching-mode shadowing. */
+static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo, uint64_t hi)
+{
+	struct space sp;
+	resolve(s, n->sid, &sp);
+	n->did = sp.did;
+	n->did_valid = sp.kind != SP_NONE;
+	struct leafv now = { 0 };
+	struct walk w = { .s = s, .out = &now, .lo = lo, .hi = hi };
+	if (sp.kind == SP_SS) {
+		ss_leaves(&w, sp.table, sp.levels, 0);
+	} else if (sp.kind == SP_PT) {
+		/* pass-through: the whole address width, identity */
+		uint64_t top = s->haw_mask;
+		uint64_t a = lo, b = hi < top ? hi : top;
+		if (a <= b) {
+			struct leaf l = { 0, top + 1, 0, VTD_PERM_R | VTD_PERM_W };
+			w.err = push(&now, &l);
+		}
+	}
+	if (w.err || w.truncated) {
+		if (n->ops.error)
+			n->ops.error(n->opaque, w.err ? "out of memory while shadowing"
+						: "guest tables too large to shadow (visit limit)");
+		if (w.err) {
+			free(now.v);
+			return;
+		}
+	}
+	/* Both lists are sorted by IOVA and hold disjoint leaves (the shadow
+	 * by construction, the walk by its order): merge them in one pass.
+	 * Every unmap is reported before any map, so a backend never sees a
+	 * new mapping overlap one it still holds. */
+	struct leafv keep = { 0 }, tomap = { 0 };
+	size_t i = 0, j = 0, nold = n->shadow.n;
+	const struct leaf *old = n->shadow.v;
+	int err = 0;
+	for (; i < nold && old[i].iova + old[i].size - 1 < lo; i++)
+		err |= push(&keep, &old[i]);
+	while ((i < nold && old[i].iova <= hi) || j < now.n) {
+		bool have_old = i < nold && old[i].iova <= hi;
+		if (have_old && (j >= now.n || old[i].iova < now.v[j].iova)) {
+			if (n->ops.unmap)
+				n->ops.unmap(n->opaque, old[i].iova, old[i].size);
+			i++;
+		} else if (!have_old || now.v[j].iova < old[i].iova) {
+			err |= push(&tomap, &now.v[j]);
+			err |= push(&keep, &now.v[j]);
+			j++;
+		} else {
+			if (same(&old[i], &now.v[j])) {
+				err |= push(&keep, &old[i]);
+			} else {
+				if (n->ops.unmap)
+					n->ops.unmap(n->opaque, old[i].iova, old[i].size);
+				err |= push(&tomap, &now.v[j]);
+				err |= push(&keep, &now.v[j]);
+			}
+			i++;
+			j++;
+		}
+	}
+	for (; i < nold; i++)
+		err |= push(&keep, &old[i]);
+	for (size_t k = 0; k < tomap.n && n->ops.map; k++)
+		n->ops.map(n->opaque, tomap.v[k].iova, tomap.v[k].size, tomap.v[k].addr,
+			   tomap.v[k].perm);
+	free(tomap.v);
+	if (err && n->ops.error)
+		n->ops.error(n->opaque, "out of memory while shadowing");
+	free(n->shadow.v);
+	n->shadow = keep;
+	free(now.v);
+}
+
+/* Called after invalidations: all domains (global) or one, a range or all. */
+void vtd_notify_sync(struct vtd_iommu *s, bool all_domains, uint16_t did, uint64_t lo, uint64_t hi)
+{
+	for (struct vtd_notifier *n = s->notifiers; n; n = n->next) {
+		/* a notifier whose device was not mapped yet may have just
+		 * gained a domain: domain-selective syncs include it */
+		if (all_domains || !n->did_valid || n->did == did)
+			sync_range(s, n, lo, hi);
+	}
+}
+
+VTD_API int vtd_iommu_notifier_add(struct vtd_iommu *s, uint16_t sid,
+				   const struct vtd_notifier_ops *ops, void *opaque,
+				   struct vtd_notifier **out)
+{
+	if (!s || !ops || !out)
+		return -EINVAL;
+	struct vtd_notifier *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->sid = sid;
+	n->ops = *ops;
+	n->opaque = opaque;
+	pthread_mutex_lock(&s->lock);
+	n->next = s->notifiers;
+	s->notifiers = n;
+	pthread_mutex_unlock(&s->lock);
+	*out = n;
+	return 0;
+}
+
+VTD_API void vtd_iommu_notifier_del(struct vtd_iommu *s, struct vtd_notifier *n)
+{
+	if (!s || !n)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (struct vtd_notifier **pp = &s->notifiers; *pp; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+	free(n->shadow.v);
+	free(n);
+}
+
+VTD_API int vtd_iommu_notifier_replay(struct vtd_iommu *s, struct vtd_notifier *n)
+{
+	if (!s || !n)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	/* forget what was reported, then report everything there is */
+	for (size_t i = 0; i < n->shadow.n; i++)
+		if (n->ops.unmap)
+			n->ops.unmap(n->opaque, n->shadow.v[i].iova, n->shadow.v[i].size);
+	n->shadow.n = 0;
+	sync_range(s, n, 0, ~0ull);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void vtd_notify_free_all(struct vtd_iommu *s)
+{
+	struct vtd_notifier *n = s->notifiers;
+	while (n) {
+		struct vtd_notifier *next = n->next;
+		free(n->shadow.v);
+		free(n);
+		n = next;
+	}
+	s->notifiers = NULL;
+}
