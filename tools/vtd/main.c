@@ -104,6 +104,12 @@ int parse_size_arg(const char *s, uint64_t *out)
 	return 0;
 }
 
+const char *perm_name(unsigned perm)
+{
+	static const char *const names[4] = { "--", "r-", "-w", "rw" };
+	return names[perm & 3];
+}
+
 void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -89,12 +89,6 @@ static bool ram_range(struct replay *r, uint64_t addr, uint64_t len)
 	return addr < r->ram_size && len <= r->ram_size - addr;
 }
 
-static const char *perm_str(unsigned p)
-{
-	static const char *const s[4] = { "--", "r-", "-w", "rw" };
-	return s[p & 3];
-}
-
 /* key=value options after the fixed arguments of dma/translate */
 static int opt_args(struct replay *r, char **tok, int ntok, int from, uint32_t *pasid,
 		    bool *has_pasid, const char **data, bool *priv)
@@ -182,7 +176,7 @@ static int replay_translate(struct replay *r, char **tok, int ntok)
 	if (t.status == VTD_XLATE_FAULT)
 		print_fault(&t);
 	else
-		printf("OK 0x%llx %s 0x%llx\n", (unsigned long long)t.addr, perm_str(t.perm),
+		printf("OK 0x%llx %s 0x%llx\n", (unsigned long long)t.addr, perm_name(t.perm),
 		       (unsigned long long)t.page_size);
 	return 0;
 }

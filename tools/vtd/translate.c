@@ -12,12 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *perm_name(unsigned p)
-{
-	static const char *const s[4] = { "--", "r-", "-w", "rw" };
-	return s[p & 3];
-}
-
 static void print_json(const struct vtd_translation *t)
 {
 	printf("{\"status\":\"%s\"", t->status == VTD_XLATE_FAULT ? "fault"

@@ -34,6 +34,9 @@ int parse_bdf_arg(const char *s, uint16_t *sid);
 /* "4096", "64M", "2G"; 0 or -EINVAL */
 int parse_size_arg(const char *s, uint64_t *out);
 
+/* "rw", "r-", "-w" or "--" for VTD_PERM_R/W bits */
+const char *perm_name(unsigned perm);
+
 /* JSON output helpers (no dependency: the subset we need). */
 void json_str(FILE *f, const char *s);
 
