@@ -89,7 +89,13 @@ static void cc_inval(struct vtd_iommu *s, unsigned g, uint16_t did, uint16_t sid
 	pthread_mutex_lock(&s->cc_lock);
 	if (g == 1 || (g == 2 && s->root_scalable)) {
 		/* global; a scalable-mode context entry has no domain id, so a
-		 * domain-selective request covers every device */
+		 * domain-selective request covers every device.  Moving the
+		 * generation drops every slot at once; count them for stats. */
+		uint64_t dropped = 0;
+		for (unsigned b = 0; b < 256; b++)
+			for (unsigned d = 0; s->ccbus[b] && d < 256; d++)
+				dropped += s->ccbus[b][d].gen == s->cc_gen;
+		__atomic_fetch_add(&s->cc_invalidated, dropped, __ATOMIC_RELAXED);
 		uint32_t next = s->cc_gen + 1;
 		__atomic_store_n(&s->cc_gen, next ? next : 1, __ATOMIC_RELEASE);
 	} else if (g == 2) {
@@ -307,8 +313,6 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 {
 	unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
 	bool dw = s->iq_dw;
-	if (type < 16)
-		__atomic_fetch_add(&s->inv_count[type], 1, __ATOMIC_RELAXED);
 	/* the upper half of a 256-bit descriptor is reserved for these types */
 	bool hi_zero = !dw || (!d[2] && !d[3]);
 	switch (type) {
@@ -421,7 +425,11 @@ void vtd_inval_kick(struct vtd_iommu *s)
 			break;
 		}
 		enum iqei e = run_desc(s, d);
-		if (e != IQEI_NONE) {
+		if (e == IQEI_NONE) {
+			unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
+			if (type < 16) /* processed descriptors, by type */
+				__atomic_fetch_add(&s->inv_count[type], 1, __ATOMIC_RELAXED);
+		} else {
 			/* IQH stays on the offending descriptor */
 			iq_error(s, e);
 			break;
