@@ -105,6 +105,18 @@ static const struct {
 	{ 0x0c, true, "LSL.2", "reserved field set in a second-stage paging entry" },
 	{ 0x0d, true, "LCT.5", "translation or translated request blocked by the translation type" },
 	{ 0x0e, true, "LGN.4", "output address in the interrupt range" },
+	/* interrupt remapping: FPD in the IRTE suppresses only what is found
+	 * in a present entry */
+	{ 0x20, false, "IR.0", "reserved field set in a remappable interrupt request" },
+	{ 0x21, false, "IR.1", "interrupt index beyond the interrupt remapping table size" },
+	{ 0x22, true, "IR.2", "interrupt remapping table entry not present" },
+	{ 0x23, false, "IR.3", "error reading the interrupt remapping table" },
+	{ 0x24, true, "IR.4", "reserved field set in a present IRTE (or a posted IRTE)" },
+	{ 0x25, false, "IR.5", "compatibility-format interrupt blocked" },
+	{ 0x26, true, "IR.6", "source-id check failed (IRTE SVT/SQ/SID)" },
+	{ 0x27, true, "IR.7", "error reading the posted-interrupt descriptor" },
+	{ 0x28, true, "IR.8", "reserved field set in the posted-interrupt descriptor" },
+	{ 0x29, false, "IR.9", "interrupt request with PASID" },
 	{ 0x30, false, "RTA.1", "invalid root table address or translation table mode" },
 	{ 0x31, false, "RTA.2", "request with PASID in legacy mode" },
 	{ 0x38, false, "SRT.1", "error reading the scalable-mode root entry" },

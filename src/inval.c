@@ -133,7 +133,20 @@ void vtd_cache_reset(struct vtd_iommu *s)
 
 void vtd_cache_reset_iec(struct vtd_iommu *s)
 {
-	(void)s; /* the interrupt entry cache comes with interrupt remapping */
+	bump_gen(s);
+	vtd_ct_inval_all(&s->iec);
+}
+
+void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im)
+{
+	if (global) {
+		vtd_cache_reset_iec(s);
+		return;
+	}
+	bump_gen(s);
+	uint32_t n = 1u << im, first = index & ~(n - 1);
+	for (uint32_t i = 0; i < n && first + i < 65536; i++)
+		vtd_ct_inval_key(&s->iec, 1ull << 63, first + i);
 }
 
 /* ---- IOTLB ------------------------------------------------------------------- */
@@ -346,7 +359,11 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 			return IQEI_TYPE;
 		if ((d[0] & 0xffff000007fff1e0ull) || d[1] || !hi_zero)
 			return IQEI_RSVD;
-		vtd_cache_reset_iec(s);
+		/* IM beyond ECAP.MHMV is an invalid request */
+		if (((d[0] >> 27) & 0x1f) > vtd_ecap_mhmv(s->ecap))
+			return IQEI_RSVD;
+		vtd_inval_iec(s, !((d[0] >> 4) & 1), (uint16_t)(d[0] >> 32),
+			      (unsigned)((d[0] >> 27) & 0x1f));
 		return IQEI_NONE;
 	case 5: { /* invalidation wait */
 		uint64_t rsvd = 0xfffff100ull | (vtd_ecap_pds(s->ecap) ? 0 : 0x80ull);

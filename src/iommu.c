@@ -67,8 +67,10 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 	}
 	if (pthread_mutex_init(&s->cc_lock, NULL) ||
 	    vtd_ct_init(&s->iotlb, o.iotlb_entries ? o.iotlb_entries : 16384, 2) ||
-	    vtd_ct_init(&s->pasidc, o.pasid_cache_entries ? o.pasid_cache_entries : 4096, 4)) {
+	    vtd_ct_init(&s->pasidc, o.pasid_cache_entries ? o.pasid_cache_entries : 4096, 4) ||
+	    vtd_ct_init(&s->iec, 4096, 2)) {
 		vtd_ct_destroy(&s->iotlb);
+		vtd_ct_destroy(&s->pasidc);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
 		vtd_error_add(err, VTD_ERR_NOMEM, "out of memory for the caches");
@@ -89,6 +91,7 @@ VTD_API void vtd_iommu_free(struct vtd_iommu *s)
 	pthread_mutex_destroy(&s->cc_lock);
 	vtd_ct_destroy(&s->iotlb);
 	vtd_ct_destroy(&s->pasidc);
+	vtd_ct_destroy(&s->iec);
 	for (unsigned i = 0; i < 256; i++)
 		free(s->ccbus[i]);
 	free(s);
@@ -134,10 +137,11 @@ VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
 	s->iq_dw = false;
 	s->qi_enabled = false;
 	s->iq_head = 0;
-	s->intr_root = 0;
-	s->intr_size = 0;
-	s->intr_eime = false;
-	s->intr_enabled = false;
+	VTD_STORE(s->intr_root, 0);
+	VTD_STORE(s->intr_size, 0u);
+	VTD_STORE(s->intr_eime, false);
+	VTD_STORE(s->intr_enabled, false);
+	VTD_STORE(s->cfi_enabled, false);
 	s->next_frcd = 0;
 	vtd_regs_reset(s);
 	vtd_cache_reset(s);

@@ -201,19 +201,21 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 	if (vtd_ecap_ir(s->ecap)) {
 		if ((cmd ^ sts) & VTD_GCMD_IRE) {
 			bool en = cmd & VTD_GCMD_IRE;
-			s->intr_enabled = en;
+			VTD_STORE(s->intr_enabled, en);
 			sts = en ? (sts | VTD_GSTS_IRES) : (sts & ~VTD_GSTS_IRES);
 		}
 		if (cmd & VTD_GCMD_SIRTP) {
 			uint64_t irta = vtd_get_q(s, VTD_REG_IRTA);
-			s->intr_root = irta & s->haw_mask & ~0xfffull;
-			s->intr_size = 1u << ((irta & VTD_IRTA_S_MASK) + 1);
-			s->intr_eime = vtd_ecap_eim(s->ecap) && (irta & VTD_IRTA_EIME);
+			VTD_STORE(s->intr_root, irta & s->haw_mask & ~0xfffull);
+			VTD_STORE(s->intr_size, 1u << ((irta & VTD_IRTA_S_MASK) + 1));
+			VTD_STORE(s->intr_eime, vtd_ecap_eim(s->ecap) && (irta & VTD_IRTA_EIME));
 			vtd_cache_reset_iec(s);
 			sts |= VTD_GSTS_IRTPS;
 		}
-		if ((cmd ^ sts) & VTD_GCMD_CFI)
+		if ((cmd ^ sts) & VTD_GCMD_CFI) {
 			sts ^= VTD_GSTS_CFIS;
+			VTD_STORE(s->cfi_enabled, (sts & VTD_GSTS_CFIS) != 0);
+		}
 	}
 	/* SFL, EAFL (no advanced fault logging) and WBF (CAP.RWBF=0) are
 	 * reserved for this unit and ignored. */

@@ -57,12 +57,14 @@ struct vtd_iommu {
 	uint32_t intr_size;           /* entries */
 	bool intr_eime;
 	bool intr_enabled;
+	bool cfi_enabled;             /* GSTS.CFIS */
 	unsigned next_frcd;           /* next fault-recording register */
 
 	/* caches (cache.h); inval_gen moves on every invalidation so a walk
 	 * that raced one does not insert what it read before it */
 	struct vtd_ctab iotlb;        /* v[0] = page | perm, v[1] = flags */
 	struct vtd_ctab pasidc;       /* v[0] = PASID dir entry, v[1..3] = PASID entry 0-2 */
+	struct vtd_ctab iec;          /* interrupt entry cache: index -> IRTE */
 	struct vtd_cc_slot *ccbus[256];
 	pthread_mutex_t cc_lock;
 	uint32_t cc_gen;
@@ -113,6 +115,8 @@ uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order);
 void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
 		      uint64_t addr, unsigned am);
 void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid);
+/* Interrupt entry cache: global, or 2^im entries from index. */
+void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im);
 
 /* inval.c: register-based invalidation; each returns the granularity
  * actually performed (CAIG / IAIG), 0 when the request was refused. */

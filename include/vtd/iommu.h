@@ -150,6 +150,39 @@ struct vtd_translation {
 VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
 				struct vtd_translation *result);
 
+/* ---- interrupt remapping --------------------------------------------------- */
+
+/* What an MSI becomes. */
+struct vtd_irq {
+	bool blocked;          /* true: not delivered; fault reason below */
+	uint8_t fault;         /* interrupt-remapping fault reason (20h-29h) */
+	bool fault_recorded;
+	const char *fault_name;
+	bool remapped;         /* false: passed through unchanged */
+	uint16_t index;        /* IRTE index (remapped) */
+	uint64_t addr;         /* the MSI to deliver */
+	uint32_t data;
+	uint32_t dest;         /* destination APIC id (x2APIC: 32 bits) */
+	uint8_t vector;
+	uint8_t delivery_mode; /* 0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT */
+	bool dest_logical;
+	bool redir_hint;
+	bool level;            /* level-triggered */
+};
+
+/*
+ * Remap an MSI (a DWORD write to 0xFEEx_xxxx) from a device, as the
+ * interrupt-remapping hardware would: pass it through when remapping is off
+ * (or a compatibility-format interrupt is allowed by GCMD.CFI), otherwise
+ * look up, validate and apply the IRTE.  Returns 0 (deliver out->addr /
+ * out->data), -EACCES when blocked (out->fault; recorded as the spec says),
+ * -EINVAL on bad arguments.  Thread-safe; IRTEs are cached and invalidated
+ * by interrupt-entry-cache descriptors.  Posted interrupts are not offered
+ * (CAP.PI=0, as QEMU): an IRTE in posted format is invalid.
+ */
+VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *iommu, uint16_t sid, uint64_t addr,
+				uint32_t data, struct vtd_irq *out);
+
 /* ---- shadowing notifiers (caching mode) ----------------------------------
  *
  * A VMM that must mirror the guest's mappings elsewhere (vhost, a legacy

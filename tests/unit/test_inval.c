@@ -965,11 +965,13 @@ static void legacy_descriptors(bool dt, bool ir)
 			      "device-TLB");
 	else
 		q_reject(3, 0, 0, 0, 3, "device-TLB without device-iotlb");
-	/* type 4: needs interrupt remapping; reserved q0 8:5, 26:12, 63:48 */
-	uint64_t iec = 4 | 1 << 4 | 0x1full << 27 | 0xffffull << 32;
-	if (ir)
+	/* type 4: needs interrupt remapping; reserved q0 8:5, 26:12, 63:48;
+	 * IM (31:27) at most ECAP.MHMV (15), above it the request is invalid */
+	uint64_t iec = 4 | 1 << 4 | 0xfull << 27 | 0xffffull << 32;
+	if (ir) {
 		each_reserved(iec, 0, bits(8, 5) | bits(26, 12) | bits(63, 48), ~0ull, "IEC");
-	else
+		q_reject(4 | 1 << 4 | 16ull << 27, 0, 0, 0, 4, "IEC IM above MHMV");
+	} else
 		q_reject(4, 0, 0, 0, 3, "IEC without interrupt remapping");
 	/* type 5: reserved q0 8, 31:12 (7 without PDS); q1 1:0 */
 	uint64_t w = 5 | WAIT_SW | 0xdeadbeefull << 32;

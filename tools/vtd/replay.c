@@ -299,12 +299,12 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 		return EXIT_USAGE;
 	if (!num(tok[2], &addr) || !num(tok[3], &data) || data > 0xffffffffu)
 		return script_error(r, "bad MSI address or data");
-	uint64_t gsts = 0;
-	vtd_iommu_mmio_read(r->iommu, VTD_REG_GSTS, 4, &gsts);
-	if (gsts & (1u << 25))
-		return script_error(r, "msi: interrupt remapping is enabled (GSTS.IRES), and its "
-				       "translation is not implemented yet");
-	printf("OK 0x%llx 0x%llx\n", (unsigned long long)addr, (unsigned long long)data);
+	struct vtd_irq irq;
+	vtd_iommu_remap_msi(r->iommu, sid, addr, (uint32_t)data, &irq);
+	if (irq.blocked)
+		printf("FAULT 0x%02x %s\n", irq.fault, irq.fault_name);
+	else
+		printf("OK 0x%llx 0x%x\n", (unsigned long long)irq.addr, irq.data);
 	return 0;
 }
 
@@ -471,7 +471,7 @@ const struct subcommand cmd_replay = {
 		"                                           -> OK [0x<hexbytes>] | FAULT 0x<reason> <name>\n"
 		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
-		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data>\n"
+		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
 		"  stats                                    -> OK <cache counters>\n\n"
 		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>' before the\n"
 		"response of the command that caused it.  An error in the script stops the run\n"
