@@ -129,6 +129,7 @@ void vtd_cache_reset(struct vtd_iommu *s)
 	vtd_ct_inval_all(&s->iotlb);
 	/* SRTP or TE changed what every device sees */
 	vtd_notify_sync(s, true, 0, 0, ~0ull);
+	vtd_nest_follow_all(s);
 }
 
 void vtd_cache_reset_iec(struct vtd_iommu *s)
@@ -229,23 +230,27 @@ unsigned vtd_inval_context(struct vtd_iommu *s, unsigned cirg, uint16_t did, uin
 	cc_inval(s, cirg, did, sid, fm);
 	/* a device may have moved to another domain or table: resync */
 	vtd_notify_sync(s, true, 0, 0, ~0ull);
+	vtd_nest_follow_all(s);
 	return cirg;
 }
 
 unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint64_t addr,
 			 unsigned am, bool ih)
 {
-	(void)ih; /* a hint: we cache leaves only, so nothing more is kept */
+	/* IH is a hint for our own cache (we cache leaves only); it is passed
+	 * on to the host as "leaf only" */
 	switch (iirg) {
 	case 1:
 		bump_gen(s);
 		vtd_ct_inval_all(&s->iotlb);
 		vtd_notify_sync(s, true, 0, 0, ~0ull);
+		vtd_nest_invalidate(s, true, 0, VTD_HOST_NO_PASID, 0, 0, false, true);
 		return 1;
 	case 2:
 		bump_gen(s);
 		vtd_ct_inval_domain(&s->iotlb, did, NULL, NULL);
 		vtd_notify_sync(s, false, did, 0, ~0ull);
+		vtd_nest_invalidate(s, false, did, VTD_HOST_NO_PASID, 0, 0, false, true);
 		return 2;
 	case 3: {
 		if (!vtd_cap_psi(s->cap) || am > vtd_cap_mamv(s->cap))
@@ -255,6 +260,7 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 		uint64_t len = 1ull << (12 + am);
 		uint64_t lo = addr & ~(len - 1);
 		vtd_notify_sync(s, false, did, lo, lo + len - 1);
+		vtd_nest_invalidate(s, false, did, VTD_HOST_NO_PASID, addr, am, ih, false);
 		return 3;
 	}
 	default:
@@ -269,13 +275,16 @@ static bool match_pasid(const struct vtd_ct_entry *e, const void *arg)
 }
 
 void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
-		      uint64_t addr, unsigned am)
+		      uint64_t addr, unsigned am, bool ih)
 {
 	bump_gen(s);
-	if (g == 2)
+	if (g == 2) {
 		vtd_ct_inval_domain(&s->iotlb, did, match_pasid, &pasid);
-	else if (g == 3)
+		vtd_nest_invalidate(s, false, did, pasid, 0, 0, false, true);
+	} else if (g == 3) {
 		iotlb_range(s, did, true, pasid, addr, am);
+		vtd_nest_invalidate(s, false, did, pasid, addr, am, ih, false);
+	}
 }
 
 static bool match_pc_pasid(const struct vtd_ct_entry *e, const void *arg)
@@ -292,6 +301,8 @@ void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32
 		vtd_ct_inval_domain(&s->pasidc, did, match_pc_pasid, &pasid);
 	else if (g == 3)
 		vtd_ct_inval_all(&s->pasidc);
+	/* the PASID entries of attached host devices may have changed */
+	vtd_nest_follow_all(s);
 }
 
 /* ---- invalidation queue ---------------------------------------------------------- */
@@ -393,7 +404,7 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 		if (g < 2 || (g == 3 && am > vtd_cap_mamv(s->cap)))
 			return IQEI_RSVD;
 		vtd_inval_piotlb(s, g, (uint16_t)(d[0] >> 16), (uint32_t)(d[0] >> 32) & 0xfffff,
-				 d[1] & ~0xfffull, am);
+				 d[1] & ~0xfffull, am, (d[1] >> 6) & 1);
 		return IQEI_NONE;
 	}
 	case 7: { /* PASID cache */

@@ -87,6 +87,7 @@ VTD_API void vtd_iommu_free(struct vtd_iommu *s)
 	if (!s)
 		return;
 	vtd_notify_free_all(s);
+	vtd_nest_free_all(s);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cc_lock);
 	vtd_ct_destroy(&s->iotlb);

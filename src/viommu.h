@@ -73,6 +73,7 @@ struct vtd_iommu {
 	uint64_t cc_invalidated;
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 	struct vtd_notifier *notifiers;   /* under lock */
+	struct vtd_nest_dev *nest;        /* attached host devices, under lock */
 };
 
 /* Latched state is written under the lock and read by translations
@@ -113,7 +114,7 @@ uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid);
 uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order);
 /* Queued-only invalidations (PASID-based IOTLB, PASID cache). */
 void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
-		      uint64_t addr, unsigned am);
+		      uint64_t addr, unsigned am, bool ih);
 void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid);
 /* Interrupt entry cache: global, or 2^im entries from index. */
 void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im);
@@ -131,6 +132,12 @@ void vtd_inval_kick(struct vtd_iommu *s);
 void vtd_notify_sync(struct vtd_iommu *s, bool all_domains, uint16_t did, uint64_t lo,
 		     uint64_t hi);
 void vtd_notify_free_all(struct vtd_iommu *s);
+
+/* nest.c: host devices with nested translation (lock held). */
+void vtd_nest_follow_all(struct vtd_iommu *s);
+void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, uint32_t pasid,
+			 uint64_t addr, unsigned am, bool ih, bool whole);
+void vtd_nest_free_all(struct vtd_iommu *s);
 
 /* fault.c: record a fault in the FRCD registers and raise the fault event. */
 struct vtd_fault_rec {

@@ -11,6 +11,7 @@
 #define VTD_HOST_H
 
 #include <vtd/config.h>
+#include <vtd/iommu.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -165,6 +166,126 @@ VTD_API size_t vtd_compat_rules(const struct vtd_compat_rule **rules);
 VTD_API int vtd_compat_baseline(const struct vtd_config *start,
 				const struct vtd_host_device *hosts, size_t nhosts,
 				struct vtd_config *out, struct vtd_error *why);
+
+/* ---- nested translation on the host (x-flts=on) -------------------------- */
+
+struct vtd_iommu;
+
+/* A guest first stage, as the host IOMMU is to walk it (Linux struct
+ * iommu_hwpt_vtd_s1). */
+#define VTD_S1_SRE  (1u << 0)   /* supervisor requests */
+#define VTD_S1_EAFE (1u << 1)   /* extended access flag */
+#define VTD_S1_WPE  (1u << 2)   /* write protect */
+struct vtd_s1_cfg {
+	uint64_t pgtbl_addr;    /* guest physical address of the first-stage root */
+	uint32_t addr_width;    /* 48 (4-level) or 57 (5-level) */
+	uint32_t flags;         /* VTD_S1_* */
+};
+
+/* One entry of a first-stage invalidation (struct iommu_hwpt_vtd_s1_invalidate). */
+#define VTD_S1_INV_LEAF (1u << 0)
+struct vtd_s1_inval {
+	uint64_t addr;          /* 4 KiB aligned; 0 with npages = ~0 for everything */
+	uint64_t npages;
+	uint32_t flags;         /* VTD_S1_INV_LEAF: only leaf entries changed */
+};
+
+/* A first-stage fault the host saw, to be reported to the guest. */
+struct vtd_host_fault {
+	uint16_t sid;
+	bool pasid_valid;
+	uint32_t pasid;
+	uint64_t addr;
+	bool write;
+	uint8_t reason;         /* VT-d fault reason, e.g. 0x71 */
+};
+
+/*
+ * What the vIOMMU needs from the host.  Identifiers are the backend's
+ * (iommufd object ids for the iommufd backend).  Every call returns 0 or a
+ * negative errno.
+ */
+struct vtd_host_ops {
+	/* second stage owned by the VMM: guest physical -> host memory */
+	int (*alloc_parent)(void *ctx, uint32_t *parent);
+	int (*map)(void *ctx, uint64_t gpa, uint64_t size, void *hva, bool writable);
+	int (*unmap)(void *ctx, uint64_t gpa, uint64_t size);
+	/* a nested page table: the guest's first stage over the parent */
+	int (*alloc_nested)(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1,
+			    uint32_t *hwpt);
+	int (*free_hwpt)(void *ctx, uint32_t hwpt);
+	/* attach (or replace) what a device's requests (pasid, or none with
+	 * VTD_HOST_NO_PASID) are translated with; hwpt 0 detaches */
+	int (*attach)(void *ctx, uint32_t dev, uint32_t pasid, uint32_t hwpt);
+	/* invalidate a nested table; *done is set to how many entries were
+	 * handled, also on failure (partial completion) */
+	int (*invalidate)(void *ctx, uint32_t hwpt, const struct vtd_s1_inval *inv, uint32_t n,
+			  uint32_t *done);
+};
+#define VTD_HOST_NO_PASID 0xffffffffu
+
+struct vtd_host_if {
+	const struct vtd_host_ops *ops;
+	void *ctx;
+};
+
+/*
+ * Attach a host device behind the vIOMMU: the compatibility check runs
+ * first (every finding in *err when it fails: -EOPNOTSUPP); then the
+ * device follows the guest: translation off or legacy mode -> the parent
+ * (guest physical); a RID_PASID entry with PGTT=first-stage -> a nested
+ * table built from it; pass-through -> the parent; an absent or invalid
+ * entry -> blocked (detached).  Guest IOTLB and PASID-based IOTLB
+ * invalidations are forwarded before the wait descriptor that follows them
+ * completes.  dev is the backend's device handle.
+ */
+VTD_API int vtd_iommu_attach_host(struct vtd_iommu *iommu, uint16_t sid,
+				  const struct vtd_host_device *hostdev,
+				  const struct vtd_host_if *backend, uint32_t dev,
+				  struct vtd_error *err);
+VTD_API int vtd_iommu_detach_host(struct vtd_iommu *iommu, uint16_t sid);
+/* Report a host first-stage fault into the guest's fault registers. */
+VTD_API int vtd_iommu_host_fault(struct vtd_iommu *iommu, const struct vtd_host_fault *f);
+
+/*
+ * The iommufd host backend: one VFIO device (cdev) bound to /dev/iommu.
+ * alloc_parent makes an IOAS and a nest-parent HWPT (IOMMU_HWPT_ALLOC with
+ * NEST_PARENT), map/unmap are IOMMU_IOAS_MAP/UNMAP with fixed IOVAs,
+ * alloc_nested is IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_VTD_S1, attach is
+ * VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT, invalidate IOMMU_HWPT_INVALIDATE
+ * (entry_num partial completion handled).
+ */
+struct vtd_iommufd;
+VTD_API int vtd_iommufd_open(const char *vfio_cdev, struct vtd_iommufd **out,
+			     struct vtd_error *err);
+VTD_API void vtd_iommufd_close(struct vtd_iommufd *f);
+VTD_API void vtd_iommufd_backend(struct vtd_iommufd *f, struct vtd_host_if *out);
+
+/*
+ * The software host IOMMU: really walks the guest's first stage from guest
+ * memory and its own second stage (set by map), with its own translation
+ * cache that only forwarded invalidations drop.  For tests and for VMMs
+ * without a host IOMMU.
+ */
+struct vtd_sim;
+struct vtd_sim_event_ops {
+	/* every backend call, for logs and tests ("alloc_nested hwpt=3 ...") */
+	void (*event)(void *opaque, const char *what);
+};
+VTD_API int vtd_sim_new(const struct vtd_sim_event_ops *ev, void *ev_opaque,
+			struct vtd_sim **out);
+VTD_API void vtd_sim_free(struct vtd_sim *sim);
+VTD_API void vtd_sim_backend(struct vtd_sim *sim, struct vtd_host_if *out);
+/* Translate a device request as the host would; returns 0 with *hva (the
+ * host memory the request reaches, through the parent's mappings), -EACCES
+ * with *fault for a first-stage fault, -ENODEV when nothing is attached. */
+VTD_API int vtd_sim_translate(struct vtd_sim *sim, uint32_t dev, uint32_t pasid, uint64_t iova,
+			      bool write, void **hva, struct vtd_host_fault *fault);
+/* Map more guest memory into every attached device's parent (RAM given in
+ * vtd_iommu_opts is mapped at attach).  With the host's read-only erratum
+ * (ERRATA_772415_SPR17) a read-only range is not mapped: -EPERM. */
+VTD_API int vtd_iommu_host_map(struct vtd_iommu *iommu, uint64_t gpa, uint64_t size, void *hva,
+			       bool writable);
 
 #ifdef __cplusplus
 }

@@ -133,19 +133,11 @@ static void topology_from_cdev(const char *cdev, struct vtd_host_device *dev)
 	vtd_host_pci_topology(real, dev);
 }
 
-VTD_API int vtd_host_probe_iommufd(const char *cdev, struct vtd_host_device *dev,
-				   struct vtd_error *err)
+/* Open /dev/iommu and the VFIO cdev and bind them; messages in *err. */
+static int open_bind(const char *cdev, int *iommufd_out, int *devfd_out, uint32_t *devid,
+		     struct vtd_error *err)
 {
-	vtd_error_clear(err);
-	if (!cdev || !dev)
-		return -EINVAL;
-	memset(dev, 0, sizeof(*dev));
 	char p[128];
-	vtd_fmt(dev->name, sizeof(dev->name), "%s", safe(cdev, p, sizeof(p)));
-	vtd_fmt(dev->description, sizeof(dev->description), "iommufd: %s", safe(cdev, p, sizeof(p)));
-	dev->source = VTD_HOST_SRC_IOMMUFD;
-	dev->backend = VTD_BACKEND_IOMMUFD;
-
 	int iommufd = vtd_sys->open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (iommufd < 0) {
 		int e = errno;
@@ -163,16 +155,43 @@ VTD_API int vtd_host_probe_iommufd(const char *cdev, struct vtd_host_device *dev
 		if (e == ENOENT)
 			vtd_error_add(err, VTD_ERR_IO,
 				      "%s does not exist: bind the device to vfio-pci (the kernel "
-				      "needs CONFIG_VFIO_DEVICE_CDEV for /dev/vfio/devices/)", dev->name);
+				      "needs CONFIG_VFIO_DEVICE_CDEV for /dev/vfio/devices/)",
+				      safe(cdev, p, sizeof(p)));
 		else
-			vtd_error_add(err, VTD_ERR_IO, "cannot open %s: %s", dev->name, strerror(e));
+			vtd_error_add(err, VTD_ERR_IO, "cannot open %s: %s", safe(cdev, p, sizeof(p)),
+				      strerror(e));
 		vtd_sys->close(iommufd);
 		return -e;
 	}
+	int r = bind_device(devfd, iommufd, devid, cdev, err);
+	if (r) {
+		vtd_sys->close(devfd);
+		vtd_sys->close(iommufd);
+		return r;
+	}
+	*iommufd_out = iommufd;
+	*devfd_out = devfd;
+	return 0;
+}
+
+VTD_API int vtd_host_probe_iommufd(const char *cdev, struct vtd_host_device *dev,
+				   struct vtd_error *err)
+{
+	vtd_error_clear(err);
+	if (!cdev || !dev)
+		return -EINVAL;
+	memset(dev, 0, sizeof(*dev));
+	char p[128];
+	vtd_fmt(dev->name, sizeof(dev->name), "%s", safe(cdev, p, sizeof(p)));
+	vtd_fmt(dev->description, sizeof(dev->description), "iommufd: %s", safe(cdev, p, sizeof(p)));
+	dev->source = VTD_HOST_SRC_IOMMUFD;
+	dev->backend = VTD_BACKEND_IOMMUFD;
+	int iommufd, devfd;
 	uint32_t devid = 0;
-	int r = bind_device(devfd, iommufd, &devid, cdev, err);
-	if (!r)
-		r = get_hw_info(iommufd, devid, dev, err);
+	int r = open_bind(cdev, &iommufd, &devfd, &devid, err);
+	if (r)
+		return r;
+	r = get_hw_info(iommufd, devid, dev, err);
 	/* Closing the device fd unbinds it from iommufd. */
 	vtd_sys->close(devfd);
 	vtd_sys->close(iommufd);
@@ -180,4 +199,179 @@ VTD_API int vtd_host_probe_iommufd(const char *cdev, struct vtd_host_device *dev
 		return r;
 	topology_from_cdev(cdev, dev);
 	return 0;
+}
+
+/* ---- the iommufd host backend (nesting) ---------------------------------- */
+
+struct vtd_iommufd {
+	int iommufd, devfd;
+	uint32_t devid;
+	uint32_t ioas;
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return vtd_sys->ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+static int f_alloc_parent(void *ctx, uint32_t *parent)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->ioas) {
+		struct vtd_iommu_ioas_alloc a = { .size = sizeof(a) };
+		int r = xioctl(f->iommufd, VTD_IOMMU_IOAS_ALLOC, &a);
+		if (r)
+			return r;
+		f->ioas = a.out_ioas_id;
+	}
+	struct vtd_iommu_hwpt_alloc h = {
+		.size = sizeof(h), .flags = VTD_IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.dev_id = f->devid, .pt_id = f->ioas, .data_type = VTD_IOMMU_HWPT_DATA_NONE,
+	};
+	int r = xioctl(f->iommufd, VTD_IOMMU_HWPT_ALLOC, &h);
+	if (!r)
+		*parent = h.out_hwpt_id;
+	return r;
+}
+
+static int f_map(void *ctx, uint64_t gpa, uint64_t size, void *hva, bool writable)
+{
+	struct vtd_iommufd *f = ctx;
+	struct vtd_iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = VTD_IOMMU_IOAS_MAP_FIXED_IOVA | VTD_IOMMU_IOAS_MAP_READABLE |
+			 (writable ? VTD_IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.ioas_id = f->ioas, .user_va = (uint64_t)(uintptr_t)hva, .length = size, .iova = gpa,
+	};
+	return xioctl(f->iommufd, VTD_IOMMU_IOAS_MAP, &m);
+}
+
+static int f_unmap(void *ctx, uint64_t gpa, uint64_t size)
+{
+	struct vtd_iommufd *f = ctx;
+	struct vtd_iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = f->ioas, .iova = gpa,
+					  .length = size };
+	return xioctl(f->iommufd, VTD_IOMMU_IOAS_UNMAP, &u);
+}
+
+static int f_alloc_nested(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1, uint32_t *hwpt)
+{
+	struct vtd_iommufd *f = ctx;
+	/* the kernel does not check unknown flags or alignment (it drops the
+	 * low bits): refuse them here */
+	if ((s1->flags & ~(VTD_S1_SRE | VTD_S1_EAFE | VTD_S1_WPE)) || (s1->pgtbl_addr & 0xfff) ||
+	    (s1->addr_width != 48 && s1->addr_width != 57))
+		return -EINVAL;
+	struct vtd_iommu_hwpt_vtd_s1 d = {
+		.flags = (s1->flags & VTD_S1_SRE ? VTD_IOMMU_VTD_S1_SRE : 0) |
+			 (s1->flags & VTD_S1_EAFE ? VTD_IOMMU_VTD_S1_EAFE : 0) |
+			 (s1->flags & VTD_S1_WPE ? VTD_IOMMU_VTD_S1_WPE : 0),
+		.pgtbl_addr = s1->pgtbl_addr, .addr_width = s1->addr_width,
+	};
+	struct vtd_iommu_hwpt_alloc h = {
+		.size = sizeof(h), .dev_id = f->devid, .pt_id = parent,
+		.data_type = VTD_IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(d),
+		.data_uptr = (uint64_t)(uintptr_t)&d,
+	};
+	int r = xioctl(f->iommufd, VTD_IOMMU_HWPT_ALLOC, &h);
+	if (!r)
+		*hwpt = h.out_hwpt_id;
+	return r;
+}
+
+static int f_free_hwpt(void *ctx, uint32_t hwpt)
+{
+	struct vtd_iommufd *f = ctx;
+	struct vtd_iommu_destroy d = { .size = sizeof(d), .id = hwpt };
+	return xioctl(f->iommufd, VTD_IOMMU_DESTROY, &d);
+}
+
+static int f_attach(void *ctx, uint32_t dev, uint32_t pasid, uint32_t hwpt)
+{
+	struct vtd_iommufd *f = ctx;
+	(void)dev; /* one device per backend object: its fd */
+	bool with_pasid = pasid != VTD_HOST_NO_PASID;
+	if (hwpt) {
+		/* 12 bytes (Linux 6.6 layout) unless a PASID is named */
+		struct vtd_vfio_device_attach_iommufd_pt a = {
+			.argsz = with_pasid ? 16 : 12, .flags = with_pasid ? VTD_VFIO_DEVICE_ATTACH_PASID : 0,
+			.pt_id = hwpt, .pasid = with_pasid ? pasid : 0,
+		};
+		return xioctl(f->devfd, VTD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+	}
+	struct vtd_vfio_device_detach_iommufd_pt d = {
+		.argsz = with_pasid ? 12 : 8, .flags = with_pasid ? VTD_VFIO_DEVICE_DETACH_PASID : 0,
+		.pasid = with_pasid ? pasid : 0,
+	};
+	return xioctl(f->devfd, VTD_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
+}
+
+static int f_invalidate(void *ctx, uint32_t hwpt, const struct vtd_s1_inval *inv, uint32_t n,
+			uint32_t *done)
+{
+	struct vtd_iommufd *f = ctx;
+	enum { MAX = 64 };
+	struct vtd_iommu_hwpt_vtd_s1_invalidate e[MAX];
+	*done = 0;
+	while (*done < n) {
+		uint32_t k = n - *done < MAX ? n - *done : MAX;
+		for (uint32_t i = 0; i < k; i++)
+			e[i] = (struct vtd_iommu_hwpt_vtd_s1_invalidate){
+				.addr = inv[*done + i].addr, .npages = inv[*done + i].npages,
+				.flags = inv[*done + i].flags & VTD_S1_INV_LEAF ? VTD_IOMMU_VTD_INV_FLAGS_LEAF : 0,
+			};
+		struct vtd_iommu_hwpt_invalidate c = {
+			.size = sizeof(c), .hwpt_id = hwpt, .data_uptr = (uint64_t)(uintptr_t)e,
+			.data_type = VTD_IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, .entry_len = sizeof(e[0]),
+			.entry_num = k,
+		};
+		int r = xioctl(f->iommufd, VTD_IOMMU_HWPT_INVALIDATE, &c);
+		/* entry_num comes back as the number handled, also on failure */
+		*done += c.entry_num <= k ? c.entry_num : k;
+		if (r)
+			return r;
+		if (c.entry_num < k)
+			return -EIO;
+	}
+	return 0;
+}
+
+static const struct vtd_host_ops iommufd_ops = {
+	f_alloc_parent, f_map, f_unmap, f_alloc_nested, f_free_hwpt, f_attach, f_invalidate,
+};
+
+VTD_API int vtd_iommufd_open(const char *cdev, struct vtd_iommufd **out, struct vtd_error *err)
+{
+	vtd_error_clear(err);
+	if (!cdev || !out)
+		return -EINVAL;
+	struct vtd_iommufd *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	int r = open_bind(cdev, &f->iommufd, &f->devfd, &f->devid, err);
+	if (r) {
+		free(f);
+		return r;
+	}
+	*out = f;
+	return 0;
+}
+
+VTD_API void vtd_iommufd_close(struct vtd_iommufd *f)
+{
+	if (!f)
+		return;
+	if (f->ioas) {
+		struct vtd_iommu_destroy d = { .size = sizeof(d), .id = f->ioas };
+		xioctl(f->iommufd, VTD_IOMMU_DESTROY, &d);
+	}
+	vtd_sys->close(f->devfd);
+	vtd_sys->close(f->iommufd);
+	free(f);
+}
+
+VTD_API void vtd_iommufd_backend(struct vtd_iommufd *f, struct vtd_host_if *out)
+{
+	out->ops = &iommufd_ops;
+	out->ctx = f;
 }

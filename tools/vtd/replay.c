@@ -18,6 +18,7 @@
 
 struct replay {
 	struct vtd_iommu *iommu;
+	struct vtd_sim *sim;          /* --host sim */
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t base;
@@ -308,6 +309,91 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
+static void on_host_event(void *opaque, const char *what)
+{
+	(void)opaque;
+	printf("HOST %s\n", what);
+}
+
+/* attach BDF: put a passthrough device on the sim host behind the vIOMMU */
+static int cmd_attach(struct replay *r, char **tok, int ntok)
+{
+	uint16_t sid;
+	if (ntok != 2)
+		return script_error(r, "usage: attach BDF");
+	if (!r->sim)
+		return script_error(r, "attach needs --host sim");
+	if (parse_sid(r, tok[1], &sid))
+		return EXIT_USAGE;
+	/* the sim host is a nesting-capable VT-d unit (Granite Rapids' registers) */
+	struct vtd_host_device hd;
+	vtd_host_from_profile("gnr-main", &hd, NULL);
+	hd.hw_info_flags = 0;
+	struct vtd_host_if hif;
+	vtd_sim_backend(r->sim, &hif);
+	struct vtd_error err;
+	int e = vtd_iommu_attach_host(r->iommu, sid, &hd, &hif, sid, &err);
+	if (e) {
+		printf("ERROR %s\n", err.msg[0] ? err.msg : "attach failed");
+		return 0;
+	}
+	printf("OK\n");
+	return 0;
+}
+
+/* hostdma BDF IOVA LEN r|w [data=..]: a DMA of the passthrough device, as
+ * the host IOMMU translates it */
+static int cmd_hostdma(struct replay *r, char **tok, int ntok)
+{
+	uint16_t sid;
+	uint64_t iova, len;
+	if (ntok < 5)
+		return script_error(r, "usage: hostdma BDF IOVA LEN r|w [data=0x...]");
+	if (!r->sim)
+		return script_error(r, "hostdma needs --host sim");
+	if (parse_sid(r, tok[1], &sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &iova) || !num(tok[3], &len) || len == 0 || len > 4096 ||
+	    ((iova + len - 1) >> 12) != (iova >> 12))
+		return script_error(r, "hostdma moves 1 to 4096 bytes within one page");
+	if (strcmp(tok[4], "r") && strcmp(tok[4], "w"))
+		return script_error(r, "access must be r or w, not '%s'", tok[4]);
+	bool wr = tok[4][0] == 'w';
+	uint8_t buf[4096] = { 0 };
+	for (int i = 5; i < ntok; i++) {
+		if (wr && !strncmp(tok[i], "data=", 5)) {
+			if (hexbytes(tok[i] + 5, buf, len) != (long)len)
+				return script_error(r, "data must be exactly %llu bytes of hex",
+						    (unsigned long long)len);
+		} else {
+			return script_error(r, "unexpected argument '%s'", tok[i]);
+		}
+	}
+	void *hva;
+	struct vtd_host_fault f;
+	int e = vtd_sim_translate(r->sim, sid, VTD_HOST_NO_PASID, iova, wr, &hva, &f);
+	if (e == -ENODEV) {
+		printf("BLOCKED\n");
+		return 0;
+	}
+	if (e) {
+		/* the host's first-stage fault goes to the guest's fault log */
+		f.sid = sid;
+		vtd_iommu_host_fault(r->iommu, &f);
+		printf("FAULT 0x%02x %s\n", f.reason, vtd_fault_name(f.reason));
+		return 0;
+	}
+	if (wr) {
+		memcpy(hva, buf, len);
+		printf("OK\n");
+	} else {
+		printf("OK ");
+		print_hex(hva, len);
+		putchar('\n');
+	}
+	return 0;
+}
+
 static int cmd_stats(struct replay *r, char **tok, int ntok)
 {
 	(void)tok;
@@ -374,6 +460,10 @@ static int run_script(struct replay *r, FILE *in)
 			rc = cmd_msi(r, tok, ntok);
 		else if (!strcmp(c, "stats"))
 			rc = cmd_stats(r, tok, ntok);
+		else if (!strcmp(c, "attach"))
+			rc = cmd_attach(r, tok, ntok);
+		else if (!strcmp(c, "hostdma"))
+			rc = cmd_hostdma(r, tok, ntok);
 		else
 			rc = script_error(r, "unknown command '%.40s'", c);
 		fflush(stdout);
@@ -390,8 +480,10 @@ static int run_replay(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "mem-size", required_argument, NULL, 'm' },
 		{ "base", required_argument, NULL, 'b' },
+		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool sim = false;
 	const char *config = NULL;
 	uint64_t mem = 64ull << 20, base = 0xfed90000ull;
 	int opt;
@@ -399,6 +491,12 @@ static int run_replay(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":c:m:b:", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'H':
+			if (strcmp(optarg, "sim"))
+				return usage_error("replay", "--host: '%s' is not a host this tool can "
+						   "drive (sim)", optarg);
+			sim = true;
+			break;
 		case 'c': config = optarg; break;
 		case 'm':
 			if (parse_size_arg(optarg, &mem) || mem < 4096 || mem > (64ull << 30))
@@ -447,8 +545,18 @@ static int run_replay(int argc, char **argv)
 			fclose(in);
 		return EXIT_USAGE;
 	}
+	static const struct vtd_sim_event_ops hev = { .event = on_host_event };
+	if (sim && vtd_sim_new(&hev, NULL, &r.sim)) {
+		vtd_iommu_free(r.iommu);
+		free(r.ram);
+		if (in != stdin)
+			fclose(in);
+		fprintf(stderr, "vtd replay: cannot create the sim host\n");
+		return EXIT_USAGE;
+	}
 	int rc = run_script(&r, in);
 	vtd_iommu_free(r.iommu);
+	vtd_sim_free(r.sim);
 	free(r.ram);
 	if (in != stdin)
 		fclose(in);
@@ -459,7 +567,8 @@ const struct subcommand cmd_replay = {
 	.name = "replay",
 	.summary = "run a script of register writes, DMAs and MSIs",
 	.usage =
-		"Usage: vtd replay [--config PROPS] [--mem-size SIZE] [--base HEX] SCRIPT|-\n\n"
+		"Usage: vtd replay [--config PROPS] [--mem-size SIZE] [--base HEX] [--host sim]\n"
+		"                  SCRIPT|-\n\n"
 		"One command per line, '#' comments, numbers in C syntax.  Addresses inside\n"
 		"the register window (--base, default 0xfed90000, 4 KiB) reach the IOMMU;\n"
 		"others are guest RAM (--mem-size, default 64M).\n\n"
@@ -472,7 +581,11 @@ const struct subcommand cmd_replay = {
 		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
-		"  stats                                    -> OK <cache counters>\n\n"
+		"  stats                                    -> OK <cache counters>\n"
+		"With --host sim, a software host IOMMU with nesting (x-flts=on):\n"
+		"  attach BDF                               -> OK | ERROR <compatibility findings>\n"
+		"  hostdma BDF IOVA LEN r|w [data=0x..]     -> OK [0x<hexbytes>] | FAULT .. | BLOCKED\n"
+		"and every host call prints 'HOST <what>' as it happens.\n\n"
 		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>' before the\n"
 		"response of the command that caused it.  An error in the script stops the run\n"
 		"with a message naming the line (exit status 2).\n",
