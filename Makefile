@@ -9,7 +9,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run test test-asan install uninstall clean fuzz check-summary
+.PHONY: all bootstrap build run test install clean fuzz
 
 all: build
 
@@ -61,6 +61,24 @@ test: bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/bui
 		$(MESON) test -C $(TSAN_BUILD) --print-errorlogs --suite tsan || rc=1; \
 	python3 scripts/test-summary.py $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD); \
 	exit $$rc
+
+# Coverage-guided fuzzing with clang's libFuzzer: each target for
+# FUZZ_SECONDS on its corpus (new inputs are kept in build-fuzz/corpus-*).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := replay config iommufd state
+fuzz: bootstrap
+	@if [ ! -f build-fuzz/build.ninja ]; then \
+		CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Dtests=false \
+			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; \
+	fi
+	@$(NINJA) -C build-fuzz >/dev/null
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build-fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
+			grep -E "^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)|ERROR|SUMMARY" || true; \
+	done
 
 install: build
 	@$(MESON) configure $(BUILD) --prefix=$(PREFIX) >/dev/null

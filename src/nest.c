@@ -40,7 +40,31 @@ struct vtd_nest_dev {
 	uint16_t did;             /* guest domain of the RID_PASID entry */
 	uint32_t pasid;           /* RID_PASID */
 	uint64_t forwarded, forward_errors;
+	/* what was mapped into the parent, to undo at detach (the IOAS may
+	 * outlive the device and take it again later) */
+	struct { uint64_t gpa, size; } *maps;
+	size_t nmaps;
 };
+
+static void remember_map(struct vtd_nest_dev *d, uint64_t gpa, uint64_t size)
+{
+	void *n = realloc(d->maps, (d->nmaps + 1) * sizeof(*d->maps));
+	if (!n)
+		return; /* not undone at detach; the map itself succeeded */
+	d->maps = n;
+	d->maps[d->nmaps].gpa = gpa;
+	d->maps[d->nmaps].size = size;
+	d->nmaps++;
+}
+
+static void unmap_all(struct vtd_nest_dev *d)
+{
+	for (size_t i = 0; i < d->nmaps; i++)
+		d->be.ops->unmap(d->be.ctx, d->maps[i].gpa, d->maps[i].size);
+	free(d->maps);
+	d->maps = NULL;
+	d->nmaps = 0;
+}
 
 /* What the guest asks for the device's requests without PASID. */
 struct want {
@@ -179,6 +203,14 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED, "%s", VTD_COMPAT_SUMMARY_FAIL);
 		return -EOPNOTSUPP;
 	}
+	pthread_mutex_lock(&s->lock);
+	for (struct vtd_nest_dev *o = s->nest; o; o = o->next)
+		if (o->sid == sid) {
+			pthread_mutex_unlock(&s->lock);
+			vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
+			return -EEXIST;
+		}
+	pthread_mutex_unlock(&s->lock);
 	struct vtd_nest_dev *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -200,12 +232,14 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 			free(d);
 			return rc;
 		}
+		remember_map(d, 0, s->ram_size);
 	}
 	pthread_mutex_lock(&s->lock);
 	for (struct vtd_nest_dev *o = s->nest; o; o = o->next)
-		if (o->sid == sid) {
+		if (o->sid == sid) { /* raced with another attach */
 			pthread_mutex_unlock(&s->lock);
 			vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
+			unmap_all(d);
 			be->ops->free_hwpt(be->ctx, d->parent);
 			free(d);
 			return -EEXIST;
@@ -231,6 +265,7 @@ VTD_API int vtd_iommu_detach_host(struct vtd_iommu *s, uint16_t sid)
 		if (d->nested)
 			d->be.ops->free_hwpt(d->be.ctx, d->hwpt);
 		d->be.ops->free_hwpt(d->be.ctx, d->parent);
+		unmap_all(d);
 		pthread_mutex_unlock(&s->lock);
 		free(d);
 		return 0;
@@ -253,7 +288,9 @@ VTD_API int vtd_iommu_host_map(struct vtd_iommu *s, uint64_t gpa, uint64_t size,
 			continue;
 		}
 		int r = d->be.ops->map(d->be.ctx, gpa, size, hva, writable);
-		if (r && !rc)
+		if (!r)
+			remember_map(d, gpa, size);
+		else if (!rc)
 			rc = r;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -279,6 +316,7 @@ void vtd_nest_free_all(struct vtd_iommu *s)
 	while (s->nest) {
 		struct vtd_nest_dev *d = s->nest;
 		s->nest = d->next;
+		free(d->maps);
 		free(d);
 	}
 }

@@ -216,6 +216,23 @@ VTD_API void vtd_iommu_notifier_del(struct vtd_iommu *iommu, struct vtd_notifier
 /* Report every current mapping (after unmapping what was reported before). */
 VTD_API int vtd_iommu_notifier_replay(struct vtd_iommu *iommu, struct vtd_notifier *n);
 
+/* ---- save / restore (migration) -------------------------------------------- */
+
+/*
+ * Serialise the guest-visible state (registers, latched pointers, queue and
+ * fault positions) into buf, a versioned little-endian format with a CRC.
+ * Returns the size needed (call with len 0 to ask), or a negative errno; the
+ * buffer is complete only when the return value is <= len.
+ */
+VTD_API long vtd_iommu_save(struct vtd_iommu *iommu, void *buf, size_t len);
+/*
+ * Restore a saved state into an instance with the same configuration.  A
+ * truncated, corrupted, inconsistent or newer-version state is refused with
+ * a message in *err and leaves the instance unchanged.
+ */
+VTD_API int vtd_iommu_load(struct vtd_iommu *iommu, const void *buf, size_t len,
+			   struct vtd_error *err);
+
 /* Cache and invalidation counters (relaxed snapshots). */
 struct vtd_iommu_stats {
 	uint64_t iotlb_hits, iotlb_misses, iotlb_inserts, iotlb_evictions, iotlb_invalidated;

@@ -326,8 +326,13 @@ static int f_invalidate(void *ctx, uint32_t hwpt, const struct vtd_s1_inval *inv
 			.entry_num = k,
 		};
 		int r = xioctl(f->iommufd, VTD_IOMMU_HWPT_INVALIDATE, &c);
-		/* entry_num comes back as the number handled, also on failure */
-		*done += c.entry_num <= k ? c.entry_num : k;
+		/* entry_num comes back as the number handled, also when the
+		 * handler fails (it stops before a bad entry, so below k); a
+		 * call refused before the handler ran leaves it at k */
+		if (!r)
+			*done += c.entry_num <= k ? c.entry_num : k;
+		else if (c.entry_num < k)
+			*done += c.entry_num;
 		if (r)
 			return r;
 		if (c.entry_num < k)

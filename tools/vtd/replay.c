@@ -33,15 +33,19 @@ static void on_msi(void *opaque, uint64_t addr, uint32_t data)
 }
 
 static int script_error(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+FILE *replay_errout;
+uint32_t replay_cache_entries;
+
 static int script_error(struct replay *r, const char *fmt, ...)
 {
 	va_list ap;
+	FILE *e = replay_errout ? replay_errout : stderr;
 	fflush(stdout);
-	fprintf(stderr, "vtd replay: %s:%u: ", r->file, r->line);
+	fprintf(e, "vtd replay: %s:%u: ", r->file, r->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(e, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', e);
 	return EXIT_USAGE;
 }
 
@@ -394,6 +398,88 @@ static int cmd_hostdma(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
+/* save FILE / load FILE: a migration.  The file holds the guest RAM pages
+ * that are not zero (what the VMM would migrate) and the vIOMMU state from
+ * vtd_iommu_save. */
+static bool page_zero(const uint8_t *p)
+{
+	for (size_t i = 0; i < 4096; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int cmd_save(struct replay *r, char **tok, int ntok)
+{
+	if (ntok != 2)
+		return script_error(r, "usage: save FILE");
+	long n = vtd_iommu_save(r->iommu, NULL, 0);
+	char *buf = n > 0 ? malloc((size_t)n) : NULL;
+	if (!buf || vtd_iommu_save(r->iommu, buf, (size_t)n) != n) {
+		free(buf);
+		return script_error(r, "save: cannot serialise the state");
+	}
+	FILE *f = fopen(tok[1], "wb");
+	bool ok = f != NULL;
+	uint64_t pages = 0;
+	for (uint64_t a = 0; a + 4096 <= r->ram_size; a += 4096)
+		pages += !page_zero(r->ram + a);
+	ok = ok && fwrite(&pages, 8, 1, f) == 1;
+	for (uint64_t a = 0; ok && a + 4096 <= r->ram_size; a += 4096)
+		if (!page_zero(r->ram + a))
+			ok = fwrite(&a, 8, 1, f) == 1 && fwrite(r->ram + a, 4096, 1, f) == 1;
+	ok = ok && fwrite(buf, 1, (size_t)n, f) == (size_t)n;
+	if (f && fclose(f))
+		ok = false;
+	free(buf);
+	if (!ok)
+		return script_error(r, "save: cannot write '%s': %s", tok[1], strerror(errno));
+	printf("OK\n");
+	return 0;
+}
+
+static int cmd_load(struct replay *r, char **tok, int ntok)
+{
+	if (ntok != 2)
+		return script_error(r, "usage: load FILE");
+	FILE *f = fopen(tok[1], "rb");
+	if (!f)
+		return script_error(r, "load: cannot open '%s': %s", tok[1], strerror(errno));
+	uint64_t pages;
+	if (fread(&pages, 8, 1, f) != 1 || pages > r->ram_size / 4096) {
+		fclose(f);
+		return script_error(r, "load: '%s' is not a replay save (or RAM too small)", tok[1]);
+	}
+	uint8_t *ram = calloc(1, r->ram_size);
+	enum { MAX = 1 << 20 };
+	char *buf = malloc(MAX);
+	bool ok = ram && buf;
+	for (uint64_t i = 0; ok && i < pages; i++) {
+		uint64_t a;
+		ok = fread(&a, 8, 1, f) == 1 && !(a & 0xfff) && a + 4096 <= r->ram_size &&
+		     fread(ram + a, 4096, 1, f) == 1;
+	}
+	size_t n = ok ? fread(buf, 1, MAX, f) : 0;
+	fclose(f);
+	if (!ok) {
+		free(ram);
+		free(buf);
+		return script_error(r, "load: '%s' is truncated or corrupted", tok[1]);
+	}
+	struct vtd_error err;
+	/* state first: a refused state leaves RAM and vIOMMU as they were */
+	int e = vtd_iommu_load(r->iommu, buf, n, &err);
+	free(buf);
+	if (e) {
+		free(ram);
+		return script_error(r, "load: '%s': %s", tok[1], err.msg);
+	}
+	memcpy(r->ram, ram, r->ram_size);
+	free(ram);
+	printf("OK\n");
+	return 0;
+}
+
 static int cmd_stats(struct replay *r, char **tok, int ntok)
 {
 	(void)tok;
@@ -460,6 +546,10 @@ static int run_script(struct replay *r, FILE *in)
 			rc = cmd_msi(r, tok, ntok);
 		else if (!strcmp(c, "stats"))
 			rc = cmd_stats(r, tok, ntok);
+		else if (!strcmp(c, "save"))
+			rc = cmd_save(r, tok, ntok);
+		else if (!strcmp(c, "load"))
+			rc = cmd_load(r, tok, ntok);
 		else if (!strcmp(c, "attach"))
 			rc = cmd_attach(r, tok, ntok);
 		else if (!strcmp(c, "hostdma"))
@@ -525,32 +615,37 @@ static int run_replay(int argc, char **argv)
 		fprintf(stderr, "vtd replay: cannot open '%s': %s\n", file, strerror(errno));
 		return EXIT_USAGE;
 	}
-	struct replay r = { .ram_size = mem, .base = base, .file = strcmp(file, "-") ? file : "<stdin>" };
+	int rc = replay_stream(in, strcmp(file, "-") ? file : "<stdin>", &cfg, mem, base, sim);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}
+
+int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint64_t mem,
+		  uint64_t base, bool sim)
+{
+	struct replay r = { .ram_size = mem, .base = base, .file = name };
 	/* calloc of a large block is lazily zero-filled by the OS */
 	r.ram = calloc(1, mem);
 	if (!r.ram) {
-		if (in != stdin)
-			fclose(in);
 		fprintf(stderr, "vtd replay: cannot allocate %llu bytes of guest RAM\n",
 			(unsigned long long)mem);
 		return EXIT_USAGE;
 	}
 	static const struct vtd_event_ops ev = { .msi = on_msi };
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &ev, .ram = r.ram, .ram_size = mem };
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &ev, .ram = r.ram, .ram_size = mem,
+				    .iotlb_entries = replay_cache_entries,
+				    .pasid_cache_entries = replay_cache_entries };
 	struct vtd_error err;
-	if (vtd_iommu_new(&cfg, &o, &r.iommu, &err)) {
+	if (vtd_iommu_new(cfg, &o, &r.iommu, &err)) {
 		fprintf(stderr, "vtd replay: %s\n", err.msg);
 		free(r.ram);
-		if (in != stdin)
-			fclose(in);
 		return EXIT_USAGE;
 	}
 	static const struct vtd_sim_event_ops hev = { .event = on_host_event };
 	if (sim && vtd_sim_new(&hev, NULL, &r.sim)) {
 		vtd_iommu_free(r.iommu);
 		free(r.ram);
-		if (in != stdin)
-			fclose(in);
 		fprintf(stderr, "vtd replay: cannot create the sim host\n");
 		return EXIT_USAGE;
 	}
@@ -558,8 +653,6 @@ static int run_replay(int argc, char **argv)
 	vtd_iommu_free(r.iommu);
 	vtd_sim_free(r.sim);
 	free(r.ram);
-	if (in != stdin)
-		fclose(in);
 	return rc;
 }
 
@@ -582,6 +675,7 @@ const struct subcommand cmd_replay = {
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
 		"  stats                                    -> OK <cache counters>\n"
+		"  save FILE | load FILE                    -> OK (vIOMMU state; a failed load stops)\n"
 		"With --host sim, a software host IOMMU with nesting (x-flts=on):\n"
 		"  attach BDF                               -> OK | ERROR <compatibility findings>\n"
 		"  hostdma BDF IOVA LEN r|w [data=0x..]     -> OK [0x<hexbytes>] | FAULT .. | BLOCKED\n"

@@ -66,6 +66,13 @@ void machine_facts(const char *root, struct machine_facts *m);
 /* Parse a configuration for a subcommand; prints every problem. 0 or EXIT_USAGE. */
 int parse_config_arg(const char *cmd, const char *props, struct vtd_config *cfg);
 
+/* replay.c: run a script; 0 or EXIT_USAGE (the error printed to
+ * replay_errout, stderr when NULL) */
+extern FILE *replay_errout;
+extern uint32_t replay_cache_entries;   /* 0: the library's defaults */
+int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint64_t mem,
+		  uint64_t base, bool sim);
+
 /* check.c: the compatibility table / report, shared with demo */
 int report_check(FILE *f, const struct vtd_config *cfg, const struct hostlist *l, bool json);
 
