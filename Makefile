@@ -9,7 +9,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run test install clean fuzz
+.PHONY: all bootstrap build run test install clean fuzz valgrind
 
 all: build
 
@@ -79,6 +79,12 @@ fuzz: bootstrap
 			build-fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
 			grep -E "^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)|ERROR|SUMMARY" || true; \
 	done
+
+# Every unit test under valgrind memcheck (leaks are errors).
+valgrind: build
+	@$(MESON) test -C $(BUILD) --suite unit --wrapper \
+		'valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q' \
+		--timeout-multiplier 20 --print-errorlogs
 
 install: build
 	@$(MESON) configure $(BUILD) --prefix=$(PREFIX) >/dev/null

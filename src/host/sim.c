@@ -7,6 +7,10 @@
  * result through the parent again.  Translations are cached per table and
  * dropped only by a forwarded invalidation (or by freeing the table), so a
  * guest that forgets to invalidate sees stale translations, as on hardware.
+ * The cache holds 4 KiB translations: an invalidation that covers only part
+ * of a large first-stage page drops only those pages, where hardware that
+ * caches the leaf would drop all of it (a guest following the spec
+ * invalidates the whole large page, so it cannot tell).
  */
 #include "host.h"
 
