@@ -9,7 +9,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run test install clean fuzz valgrind
+.PHONY: all bootstrap build run test install clean fuzz valgrind abi-check abi-update
 
 all: build
 
@@ -79,6 +79,13 @@ fuzz: bootstrap
 			build-fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
 			grep -E "^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)|ERROR|SUMMARY" || true; \
 	done
+
+# The library's ABI against abi/libvtd.abi (also part of make test), and
+# recording a new baseline after an intended change.
+abi-check: build
+	@sh scripts/abi-check.sh $(BUILD)/src/libvtd.so.0.1.0 include/vtd abi/libvtd.abi
+abi-update: build
+	@sh scripts/abi-check.sh --update $(BUILD)/src/libvtd.so.0.1.0 include/vtd abi/libvtd.abi
 
 # Every unit test under valgrind memcheck (leaks are errors).
 valgrind: build

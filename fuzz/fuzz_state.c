@@ -5,23 +5,12 @@
  * To get past the CRC, the input's CRC field is recomputed when the first
  * byte is odd, so the fuzzer also explores well-formed states.
  */
-#include <vtd/vtd.h>
+#include "../src/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-	}
-	return ~c;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, size - 1);
 	size_t n = size - 1;
 	if ((data[0] & 1) && n >= 16) {
-		uint32_t len = (uint32_t)n, crc = crc32(buf + 16, n - 16);
+		uint32_t len = (uint32_t)n, crc = vtd_crc32(buf + 16, n - 16);
 		memcpy(buf + 8, &len, 4);
 		memcpy(buf + 12, &crc, 4);
 	}

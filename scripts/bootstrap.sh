@@ -12,6 +12,7 @@ cc:gcc
 pkg-config:pkg-config
 python3:python3
 /usr/include/cmocka.h:libcmocka-dev
+abidiff:abigail-tools
 "
 # Optional extras used by some tests when present (clang for fuzz targets,
 # kernel uAPI headers for the ABI cross-check); never fatal.

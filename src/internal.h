@@ -26,6 +26,9 @@ bool vtd_fmt(char *buf, size_t len, const char *fmt, ...) VTD_PRINTF(3, 4);
 /* Copy s for a message: bounded, control and non-ASCII bytes shown as '?'. */
 const char *vtd_safe_str(const char *s, char *buf, size_t len);
 
+/* CRC-32 (IEEE 802.3), for the saved state. */
+uint32_t vtd_crc32(const uint8_t *p, size_t n);
+
 /* Parse a number in C syntax (0x.., 0.., decimal) spanning all of s. */
 int vtd_parse_u64(const char *s, uint64_t *out);
 

@@ -21,7 +21,7 @@
 #define STATE_MAGIC "VTDS"
 #define STATE_VERSION 1u
 
-static uint32_t crc32(const uint8_t *p, size_t n)
+uint32_t vtd_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
 	for (size_t i = 0; i < n; i++) {
@@ -89,7 +89,7 @@ VTD_API long vtd_iommu_save(struct vtd_iommu *s, void *buf, size_t len)
 	if (buf && total <= len) {
 		struct wbuf h = { buf, len, 8 };
 		put32(&h, (uint32_t)total);
-		uint32_t crc = crc32((uint8_t *)buf + 16, total - 16);
+		uint32_t crc = vtd_crc32((uint8_t *)buf + 16, total - 16);
 		put32(&h, crc);
 	}
 	return (long)total;
@@ -147,7 +147,7 @@ VTD_API int vtd_iommu_load(struct vtd_iommu *s, const void *buf, size_t len, str
 			      len, total, len < total ? " (truncated)" : "");
 		return -EINVAL;
 	}
-	if (crc32((const uint8_t *)buf + 16, len - 16) != crc) {
+	if (vtd_crc32((const uint8_t *)buf + 16, len - 16) != crc) {
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "state is corrupted (CRC mismatch)");
 		return -EINVAL;
 	}
