@@ -27,6 +27,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What one PASID of the device (or its requests without PASID) is
+ * attached to on the host. */
+struct binding {
+	uint32_t hwpt;            /* 0: blocked / detached */
+	bool nested;              /* hwpt is a nested table we own */
+	struct vtd_s1_cfg s1;
+	uint16_t did;             /* guest domain of the PASID entry */
+	uint32_t pasid;           /* the guest PASID it follows */
+};
+
+/* PASIDs this unit offers (ECAP.PSS = 7: 8-bit) */
+#define NEST_PASIDS 256
+
 struct vtd_nest_dev {
 	struct vtd_nest_dev *next;
 	uint16_t sid;
@@ -34,11 +47,9 @@ struct vtd_nest_dev {
 	struct vtd_host_if be;
 	struct vtd_host_device host;
 	uint32_t parent;
-	uint32_t hwpt;            /* what the device is attached to (0: blocked) */
-	bool nested;              /* hwpt is a nested table we own */
-	struct vtd_s1_cfg s1;
-	uint16_t did;             /* guest domain of the RID_PASID entry */
-	uint32_t pasid;           /* RID_PASID */
+	struct binding rid;       /* requests without PASID (RID_PASID) */
+	struct binding *pas;      /* [NEST_PASIDS]: requests with PASID, when the
+				   * guest and the host both do PASIDs */
 	uint64_t forwarded, forward_errors;
 	/* what was mapped into the parent, to undo at detach (the IOAS may
 	 * outlive the device and take it again later) */
@@ -66,7 +77,7 @@ static void unmap_all(struct vtd_nest_dev *d)
 	d->nmaps = 0;
 }
 
-/* What the guest asks for the device's requests without PASID. */
+/* What the guest asks for one address space of the device. */
 struct want {
 	enum { W_BLOCK, W_PARENT, W_NESTED } kind;
 	struct vtd_s1_cfg s1;
@@ -74,34 +85,35 @@ struct want {
 	uint32_t pasid;
 };
 
-static void want_of(struct vtd_iommu *s, uint16_t sid, struct want *w)
+/* The device's scalable-mode context entry; false when absent. */
+static bool sm_context(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4])
 {
-	memset(w, 0, sizeof(*w));
-	if (!s->dmar_enabled || !s->root_scalable) {
-		/* no translation, or legacy mode (no first stage to nest):
-		 * guest-physical addresses through the parent */
-		w->kind = s->dmar_enabled ? W_BLOCK : W_PARENT;
-		if (s->dmar_enabled && !s->root_scalable)
-			w->kind = W_PARENT; /* shadowed legacy mode is for caching mode */
-		return;
-	}
-	uint64_t haw = s->haw_mask, re[2], ce[4], pde, pe[8];
+	uint64_t haw = s->haw_mask, re[2];
 	unsigned bus = sid >> 8, devfn = sid & 0xff;
 	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
-		return;
+		return false;
 	uint64_t half = devfn < 128 ? re[0] : re[1];
-	if (!(half & 1) || vtd_mem_read(s, (half & haw & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32) ||
-	    !(ce[0] & 1))
-		return;
-	uint32_t pasid = (uint32_t)(ce[1] & 0xfffff);
-	if (vtd_mem_read64(s, (ce[0] & haw & ~0xfffull) + (uint64_t)(pasid >> 6) * 8, &pde) ||
+	return (half & 1) &&
+	       !vtd_mem_read(s, (half & haw & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32) &&
+	       (ce[0] & 1);
+}
+
+/* The PASID entry for pasid under a context entry, as a host binding. */
+static void want_pasid(struct vtd_iommu *s, const uint64_t ce[4], uint32_t pasid,
+		       struct want *w)
+{
+	uint64_t haw = s->haw_mask, pde, pe[8];
+	memset(w, 0, sizeof(*w));
+	w->pasid = pasid;
+	unsigned pdts = (ce[0] >> 9) & 7;
+	if ((pasid >> 6) >= (1u << (pdts + 7)) ||
+	    vtd_mem_read64(s, (ce[0] & haw & ~0xfffull) + (uint64_t)(pasid >> 6) * 8, &pde) ||
 	    !(pde & 1) ||
 	    vtd_mem_read(s, (pde & haw & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64, pe, 64) ||
 	    !(pe[0] & 1))
 		return;
 	unsigned pgtt = (pe[0] >> 6) & 7, fspm = (pe[2] >> 2) & 3;
 	w->did = (uint16_t)pe[1];
-	w->pasid = pasid;
 	if (pgtt == 4) {
 		w->kind = W_PARENT;
 	} else if (pgtt == 1 && fspm <= 1) {
@@ -116,40 +128,66 @@ static void want_of(struct vtd_iommu *s, uint16_t sid, struct want *w)
 	 * (QEMU: "Invalid PGTT type"): blocked */
 }
 
-static void follow(struct vtd_iommu *s, struct vtd_nest_dev *d)
+/* Make the host binding b (host PASID hpasid) what w asks for. */
+static void bind(struct vtd_nest_dev *d, struct binding *b, uint32_t hpasid, const struct want *w)
 {
-	struct want w;
-	want_of(s, d->sid, &w);
 	const struct vtd_host_ops *ops = d->be.ops;
 	uint32_t target = 0;
-	uint32_t old = d->hwpt;
-	bool old_nested = d->nested;
-	if (w.kind == W_PARENT) {
+	uint32_t old = b->hwpt;
+	bool old_nested = b->nested;
+	if (w->kind == W_PARENT) {
 		target = d->parent;
-	} else if (w.kind == W_NESTED) {
-		if (d->nested && !memcmp(&d->s1, &w.s1, sizeof(w.s1))) {
-			target = d->hwpt; /* unchanged */
-		} else if (ops->alloc_nested(d->be.ctx, d->parent, &w.s1, &target)) {
-			target = 0; /* the host refused it: the device is blocked */
+	} else if (w->kind == W_NESTED) {
+		if (b->nested && !memcmp(&b->s1, &w->s1, sizeof(w->s1))) {
+			target = b->hwpt; /* unchanged */
+		} else if (ops->alloc_nested(d->be.ctx, d->parent, &w->s1, &target)) {
+			target = 0; /* the host refused it: blocked */
 		}
 	}
-	d->did = w.did;
-	d->pasid = w.pasid;
+	b->did = w->did;
+	b->pasid = w->pasid;
 	if (target == old)
 		return;
-	if (ops->attach(d->be.ctx, d->dev, VTD_HOST_NO_PASID, target) && target) {
+	if (ops->attach(d->be.ctx, d->dev, hpasid, target) && target) {
 		/* could not attach: block rather than keep a stale table */
-		ops->attach(d->be.ctx, d->dev, VTD_HOST_NO_PASID, 0);
+		ops->attach(d->be.ctx, d->dev, hpasid, 0);
 		if (target != d->parent)
 			ops->free_hwpt(d->be.ctx, target);
 		target = 0;
 	}
 	if (old_nested && old != target)
 		ops->free_hwpt(d->be.ctx, old);
-	d->hwpt = target;
-	d->nested = target && target != d->parent;
-	if (d->nested)
-		d->s1 = w.s1;
+	b->hwpt = target;
+	b->nested = target && target != d->parent;
+	if (b->nested)
+		b->s1 = w->s1;
+}
+
+static void follow(struct vtd_iommu *s, struct vtd_nest_dev *d)
+{
+	struct want w = { .kind = W_BLOCK };
+	uint64_t ce[4];
+	bool ctx = false;
+	if (!s->dmar_enabled || !s->root_scalable) {
+		/* no translation, or legacy mode (no first stage to nest):
+		 * guest-physical addresses through the parent */
+		w.kind = W_PARENT;
+	} else if ((ctx = sm_context(s, d->sid, ce))) {
+		want_pasid(s, ce, (uint32_t)(ce[1] & 0xfffff), &w);
+	}
+	bind(d, &d->rid, VTD_HOST_NO_PASID, &w);
+	if (!d->pas)
+		return;
+	/* requests with PASID: every PASID the unit offers, when the guest
+	 * enabled them in the context entry (bounded: 256 entries) */
+	bool paside = ctx && (ce[0] & 8);
+	uint32_t rid_pasid = ctx ? (uint32_t)(ce[1] & 0xfffff) : ~0u;
+	for (uint32_t p = 0; p < NEST_PASIDS; p++) {
+		struct want wp = { .kind = W_BLOCK, .pasid = p };
+		if (paside && p != rid_pasid)
+			want_pasid(s, ce, p, &wp);
+		bind(d, &d->pas[p], p, &wp);
+	}
 }
 
 void vtd_nest_follow_all(struct vtd_iommu *s)
@@ -160,29 +198,41 @@ void vtd_nest_follow_all(struct vtd_iommu *s)
 
 /* Forward a guest invalidation to the nested tables it concerns.  pasid
  * VTD_HOST_NO_PASID means every PASID of the domain (legacy descriptors). */
+static void forward(struct vtd_nest_dev *d, const struct binding *b, bool whole, uint64_t addr,
+		    unsigned am, bool ih)
+{
+	struct vtd_s1_inval inv = { 0, ~0ull, 0 };
+	if (!whole) {
+		inv.addr = addr & ~((1ull << (12 + am)) - 1);
+		inv.npages = 1ull << am;
+		inv.flags = ih ? VTD_S1_INV_LEAF : 0;
+	}
+	uint32_t done = 0;
+	/* the kernel reports partial completion in entry_num: retry the rest
+	 * once, then count the failure */
+	int r = d->be.ops->invalidate(d->be.ctx, b->hwpt, &inv, 1, &done);
+	if (r && done < 1)
+		r = d->be.ops->invalidate(d->be.ctx, b->hwpt, &inv, 1, &done);
+	d->forwarded++;
+	if (r)
+		d->forward_errors++;
+}
+
+/* Forward a guest invalidation to the nested tables it concerns.  pasid
+ * VTD_HOST_NO_PASID means every PASID of the domain (legacy descriptors). */
 void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, uint32_t pasid,
 			 uint64_t addr, unsigned am, bool ih, bool whole)
 {
 	for (struct vtd_nest_dev *d = s->nest; d; d = d->next) {
-		if (!d->nested)
-			continue;
-		if (!all_domains && (d->did != did || (pasid != VTD_HOST_NO_PASID && pasid != d->pasid)))
-			continue;
-		struct vtd_s1_inval inv = { 0, ~0ull, 0 };
-		if (!whole) {
-			inv.addr = addr & ~((1ull << (12 + am)) - 1);
-			inv.npages = 1ull << am;
-			inv.flags = ih ? VTD_S1_INV_LEAF : 0;
+		for (int i = -1; i < (d->pas ? NEST_PASIDS : 0); i++) {
+			const struct binding *b = i < 0 ? &d->rid : &d->pas[i];
+			if (!b->nested)
+				continue;
+			if (!all_domains && (b->did != did ||
+					     (pasid != VTD_HOST_NO_PASID && pasid != b->pasid)))
+				continue;
+			forward(d, b, whole, addr, am, ih);
 		}
-		uint32_t done = 0;
-		/* the kernel reports partial completion in entry_num: retry the
-		 * rest once, then count the failure */
-		int r = d->be.ops->invalidate(d->be.ctx, d->hwpt, &inv, 1, &done);
-		if (r && done < 1)
-			r = d->be.ops->invalidate(d->be.ctx, d->hwpt, &inv, 1, &done);
-		d->forwarded++;
-		if (r)
-			d->forward_errors++;
 	}
 }
 
@@ -218,9 +268,19 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 	d->dev = dev;
 	d->be = *be;
 	d->host = *hostdev;
+	/* PASIDs other than RID_PASID when the guest has them and the host
+	 * does too (QEMU binds PASID 0 only) */
+	if (s->cfg.pasid && vtd_ecap_pasid(hostdev->ecap)) {
+		d->pas = calloc(NEST_PASIDS, sizeof(*d->pas));
+		if (!d->pas) {
+			free(d);
+			return -ENOMEM;
+		}
+	}
 	int rc = be->ops->alloc_parent(be->ctx, &d->parent);
 	if (rc) {
 		vtd_error_add(err, VTD_ERR_IO, "host refused the nest parent (%d)", rc);
+		free(d->pas);
 		free(d);
 		return rc;
 	}
@@ -229,6 +289,7 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 		if (rc) {
 			vtd_error_add(err, VTD_ERR_IO, "host refused to map guest RAM (%d)", rc);
 			be->ops->free_hwpt(be->ctx, d->parent);
+			free(d->pas);
 			free(d);
 			return rc;
 		}
@@ -241,6 +302,7 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 			vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
 			unmap_all(d);
 			be->ops->free_hwpt(be->ctx, d->parent);
+			free(d->pas);
 			free(d);
 			return -EEXIST;
 		}
@@ -261,12 +323,14 @@ VTD_API int vtd_iommu_detach_host(struct vtd_iommu *s, uint16_t sid)
 		if (d->sid != sid)
 			continue;
 		*pp = d->next;
-		d->be.ops->attach(d->be.ctx, d->dev, VTD_HOST_NO_PASID, 0);
-		if (d->nested)
-			d->be.ops->free_hwpt(d->be.ctx, d->hwpt);
+		struct want none = { .kind = W_BLOCK };
+		for (uint32_t p = 0; d->pas && p < NEST_PASIDS; p++)
+			bind(d, &d->pas[p], p, &none);
+		bind(d, &d->rid, VTD_HOST_NO_PASID, &none);
 		d->be.ops->free_hwpt(d->be.ctx, d->parent);
 		unmap_all(d);
 		pthread_mutex_unlock(&s->lock);
+		free(d->pas);
 		free(d);
 		return 0;
 	}
@@ -317,6 +381,7 @@ void vtd_nest_free_all(struct vtd_iommu *s)
 		struct vtd_nest_dev *d = s->nest;
 		s->nest = d->next;
 		free(d->maps);
+		free(d->pas);
 		free(d);
 	}
 }
