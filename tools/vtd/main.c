@@ -17,6 +17,8 @@ static const struct subcommand *const commands[] = {
 	&cmd_baseline,
 	&cmd_replay,
 	&cmd_translate,
+	&cmd_tables,
+	&cmd_acpi,
 	&cmd_bench,
 	&cmd_demo,
 };
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 		print_main_help(stderr);
 		return EXIT_USAGE;
 	}
+	replay_load_image = memimage_load;
 	const char *name = argv[1];
 	if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
 		print_main_help(stdout);

@@ -35,6 +35,8 @@ static void on_msi(void *opaque, uint64_t addr, uint32_t data)
 static int script_error(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 FILE *replay_errout;
 uint32_t replay_cache_entries;
+int (*replay_load_image)(const char *cmd, const char *path, uint64_t size, uint8_t **ram,
+			 uint64_t *ram_size);
 
 static int script_error(struct replay *r, const char *fmt, ...)
 {
@@ -564,6 +566,9 @@ static int run_script(struct replay *r, FILE *in)
 	return rc;
 }
 
+static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
+		      uint64_t mem, uint64_t base, bool sim);
+
 static int run_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -571,10 +576,11 @@ static int run_replay(int argc, char **argv)
 		{ "mem-size", required_argument, NULL, 'm' },
 		{ "base", required_argument, NULL, 'b' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "mem", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool sim = false;
-	const char *config = NULL;
+	bool sim = false, has_size = false;
+	const char *config = NULL, *image = NULL;
 	uint64_t mem = 64ull << 20, base = 0xfed90000ull;
 	int opt;
 	opterr = 0;
@@ -588,10 +594,12 @@ static int run_replay(int argc, char **argv)
 			sim = true;
 			break;
 		case 'c': config = optarg; break;
+		case 'M': image = optarg; break;
 		case 'm':
 			if (parse_size_arg(optarg, &mem) || mem < 4096 || mem > (64ull << 30))
 				return usage_error("replay", "--mem-size: '%s' is not a size from 4K to 64G "
 						   "(suffixes K, M, G)", optarg);
+			has_size = true;
 			break;
 		case 'b':
 			if (parse_hex_arg("replay", "--base", optarg, &base))
@@ -610,12 +618,23 @@ static int run_replay(int argc, char **argv)
 	struct vtd_config cfg;
 	if (parse_config_arg("replay", config, &cfg))
 		return EXIT_USAGE;
+	/* --mem: the guest RAM starts as the image (raw or ELF core; holes
+	 * read as zeros), --mem-size bytes or as much as the image spans */
+	uint8_t *ram = NULL;
+	if (image) {
+		if (!replay_load_image)
+			return usage_error("replay", "--mem is not available in this build");
+		if (replay_load_image("replay", image, has_size ? mem : 0, &ram, &mem))
+			return EXIT_USAGE;
+	}
 	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	if (!in) {
 		fprintf(stderr, "vtd replay: cannot open '%s': %s\n", file, strerror(errno));
+		free(ram);
 		return EXIT_USAGE;
 	}
-	int rc = replay_stream(in, strcmp(file, "-") ? file : "<stdin>", &cfg, mem, base, sim);
+	int rc = ram ? replay_ram(in, strcmp(file, "-") ? file : "<stdin>", &cfg, ram, mem, base, sim)
+		     : replay_stream(in, strcmp(file, "-") ? file : "<stdin>", &cfg, mem, base, sim);
 	if (in != stdin)
 		fclose(in);
 	return rc;
@@ -624,14 +643,21 @@ static int run_replay(int argc, char **argv)
 int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint64_t mem,
 		  uint64_t base, bool sim)
 {
-	struct replay r = { .ram_size = mem, .base = base, .file = name };
 	/* calloc of a large block is lazily zero-filled by the OS */
-	r.ram = calloc(1, mem);
-	if (!r.ram) {
+	uint8_t *ram = calloc(1, mem);
+	if (!ram) {
 		fprintf(stderr, "vtd replay: cannot allocate %llu bytes of guest RAM\n",
 			(unsigned long long)mem);
 		return EXIT_USAGE;
 	}
+	return replay_ram(in, name, cfg, ram, mem, base, sim);
+}
+
+/* Run a script over guest RAM the caller allocated (freed here). */
+static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
+		      uint64_t mem, uint64_t base, bool sim)
+{
+	struct replay r = { .ram = ram, .ram_size = mem, .base = base, .file = name };
 	static const struct vtd_event_ops ev = { .msi = on_msi };
 	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &ev, .ram = r.ram, .ram_size = mem,
 				    .iotlb_entries = replay_cache_entries,
@@ -660,11 +686,14 @@ const struct subcommand cmd_replay = {
 	.name = "replay",
 	.summary = "run a script of register writes, DMAs and MSIs",
 	.usage =
-		"Usage: vtd replay [--config PROPS] [--mem-size SIZE] [--base HEX] [--host sim]\n"
-		"                  SCRIPT|-\n\n"
+		"Usage: vtd replay [--config PROPS] [--mem-size SIZE] [--mem IMAGE] [--base HEX]\n"
+		"                  [--host sim] SCRIPT|-\n\n"
 		"One command per line, '#' comments, numbers in C syntax.  Addresses inside\n"
 		"the register window (--base, default 0xfed90000, 4 KiB) reach the IOMMU;\n"
-		"others are guest RAM (--mem-size, default 64M).\n\n"
+		"others are guest RAM (--mem-size, default 64M).  --mem IMAGE starts the\n"
+		"guest RAM as a memory image holds it (raw, or an ELF core from\n"
+		"dump-guest-memory; holes read as zeros), sized to the image unless\n"
+		"--mem-size is given.\n\n"
 		"  writel ADDR VAL | writeq ADDR VAL        -> OK\n"
 		"  readl ADDR | readq ADDR                  -> OK 0x<value>\n"
 		"  write ADDR LEN 0x<hexbytes>              -> OK          (guest RAM)\n"

@@ -4,13 +4,9 @@
 #include "vtd-tool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void print_json(const struct vtd_translation *t)
 {
@@ -125,31 +121,19 @@ static int run_translate(int argc, char **argv)
 	if (parse_config_arg("translate", config, &cfg))
 		return EXIT_USAGE;
 
-	int fd = open(mem, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "vtd translate: cannot open '%s': %s\n", mem, strerror(errno));
+	struct memimage *img;
+	if (memimage_open("translate", mem, &img))
 		return EXIT_USAGE;
-	}
-	struct stat st;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-		fprintf(stderr, "vtd translate: '%s' is not a non-empty regular file\n", mem);
-		close(fd);
-		return EXIT_USAGE;
-	}
-	/* Private mapping: accessed/dirty updates the walk makes stay in this
-	 * process, the image is never modified; sparse images cost nothing. */
-	void *ram = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (ram == MAP_FAILED) {
-		fprintf(stderr, "vtd translate: cannot map '%s': %s\n", mem, strerror(errno));
-		return EXIT_USAGE;
-	}
+	/* a raw image is also flat RAM: the library's fast path */
+	uint64_t ram_size = 0;
+	void *ram = memimage_flat(img, &ram_size);
 	struct vtd_iommu *iommu;
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .ram = ram, .ram_size = (uint64_t)st.st_size };
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .mem = &memimage_ops, .mem_opaque = img,
+				    .ram = ram, .ram_size = ram_size };
 	struct vtd_error err;
 	if (vtd_iommu_new(&cfg, &o, &iommu, &err)) {
 		fprintf(stderr, "vtd translate: %s\n", err.msg);
-		munmap(ram, (size_t)st.st_size);
+		memimage_close(img);
 		return EXIT_USAGE;
 	}
 	/* Program the unit as the guest did: root pointer, then translation. */
@@ -177,7 +161,7 @@ static int run_translate(int argc, char **argv)
 	}
 	free(trace);
 	vtd_iommu_free(iommu);
-	munmap(ram, (size_t)st.st_size);
+	memimage_close(img);
 	return rc;
 }
 
@@ -188,9 +172,11 @@ const struct subcommand cmd_translate = {
 		"Usage: vtd translate --mem IMAGE --rtaddr HEX --sid BB:DD.F --iova HEX\n"
 		"                     [--config PROPS] [--pasid N] [--write] [--priv]\n"
 		"                     [--explain] [--json]\n\n"
-		"Translate as the vIOMMU would, reading the tables from a raw guest memory\n"
-		"image (file offset = guest physical address, e.g. from QEMU's pmemsave).\n"
-		"The image is mapped privately and never modified.\n\n"
+		"Translate as the vIOMMU would, reading the tables from a guest memory image:\n"
+		"raw (file offset = guest physical address, e.g. from QEMU's pmemsave) or an\n"
+		"ELF core from dump-guest-memory / virsh dump --memory-only (recognised by\n"
+		"its magic; memory no segment covers cannot be read).  The image is mapped\n"
+		"privately and never modified.\n\n"
 		"  --rtaddr HEX   RTADDR as the guest programmed it (bit 10 set: scalable mode)\n"
 		"  --config PROPS the vIOMMU's properties (x-scalable-mode=on for scalable tables)\n"
 		"  --explain      every table entry read, where, its value and what it meant\n\n"

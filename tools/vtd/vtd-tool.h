@@ -19,7 +19,7 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_caps, cmd_decode, cmd_check, cmd_host, cmd_baseline,
-	cmd_replay, cmd_translate, cmd_bench, cmd_demo;
+	cmd_replay, cmd_translate, cmd_bench, cmd_demo, cmd_tables, cmd_acpi;
 
 /* Print "vtd NAME: message" to stderr and return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,6 +72,31 @@ extern FILE *replay_errout;
 extern uint32_t replay_cache_entries;   /* 0: the library's defaults */
 int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint64_t mem,
 		  uint64_t base, bool sim);
+/* replay --mem: loads an image into new guest RAM (memimage_load).  Set by
+ * main(): the fuzz targets link replay.c without memimage.c. */
+extern int (*replay_load_image)(const char *cmd, const char *path, uint64_t size, uint8_t **ram,
+				uint64_t *ram_size);
+
+/* memimage.c: a guest memory image, raw (file offset = guest physical
+ * address) or an ELF core (dump-guest-memory), recognised by its magic.
+ * Mapped privately: writes (accessed/dirty updates) never reach the file. */
+struct memimage;
+/* 0, or EXIT_USAGE with the problem printed as "vtd CMD: ..." */
+int memimage_open(const char *cmd, const char *path, struct memimage **out);
+void memimage_close(struct memimage *m);
+const char *memimage_format(const struct memimage *m);     /* "raw" or "elf" */
+uint64_t memimage_extent(const struct memimage *m);        /* highest address + 1 */
+/* The flat RAM from guest physical 0 of a raw image (the library's fast
+ * path), else NULL. */
+void *memimage_flat(const struct memimage *m, uint64_t *size);
+/* 0, or -EFAULT when part of the range is not in the image */
+int memimage_read(struct memimage *m, uint64_t gpa, void *buf, size_t len);
+/* Memory callbacks over an image (opaque: the struct memimage). */
+extern const struct vtd_mem_ops memimage_ops;
+/* New zero-filled RAM of size bytes (0: the image's extent) holding the
+ * image's contents; 0 or EXIT_USAGE (message printed). */
+int memimage_load(const char *cmd, const char *path, uint64_t size, uint8_t **ram,
+		  uint64_t *ram_size);
 
 /* check.c: the compatibility table / report, shared with demo */
 int report_check(FILE *f, const struct vtd_config *cfg, const struct hostlist *l, bool json);
