@@ -332,6 +332,29 @@ static void completion_event(struct vtd_iommu *s)
 	vtd_set_clear_l(s, VTD_REG_IECTL, 0, VTD_ECTL_IP);
 }
 
+/* A device-TLB invalidation to the device, with the size decoded from the
+ * address (PCIe: S=1 means the lowest clear bit from 12 up gives the size). */
+static void devtlb(struct vtd_iommu *s, uint16_t sid, bool pv, uint32_t pasid, bool global,
+		   uint64_t addr, bool sbit)
+{
+	if (!s->events.devtlb_inval)
+		return;
+	struct vtd_devtlb_inval inv = { .sid = sid, .pasid_valid = pv, .pasid = pasid,
+					.global = global, .addr = addr, .size = 4096 };
+	if (sbit) {
+		uint64_t ones = ~addr & ~0xfffull;
+		if (!ones) {
+			inv.addr = 0;
+			inv.size = ~0ull; /* every bit set: the whole address space */
+		} else {
+			unsigned z = (unsigned)__builtin_ctzll(ones); /* lowest clear bit */
+			inv.size = z >= 63 ? ~0ull : 1ull << (z + 1);
+			inv.addr = inv.size == ~0ull ? 0 : addr & ~(inv.size - 1);
+		}
+	}
+	s->events.devtlb_inval(s->event_opaque, &inv);
+}
+
 /* One descriptor; returns IQEI_NONE or the error. */
 static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 {
@@ -359,11 +382,12 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 			return IQEI_RSVD;
 		return IQEI_NONE;
 	}
-	case 3: /* device-TLB: no device TLB is modelled (ATS comes later) */
+	case 3: /* device-TLB: the device's ATC, through the callback */
 		if (!vtd_ecap_dt(s->ecap))
 			return IQEI_TYPE;
 		if ((d[0] & 0x000f0000ffe001f0ull) || (d[1] & 0xffe) || !hi_zero)
 			return IQEI_RSVD;
+		devtlb(s, (uint16_t)(d[0] >> 32), false, 0, false, d[1] & ~0xfffull, d[1] & 1);
 		return IQEI_NONE;
 	case 4: /* interrupt entry cache */
 		if (!vtd_ecap_ir(s->ecap))
@@ -423,7 +447,20 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 			return IQEI_TYPE;
 		if ((d[1] & 0x7fe) || d[2] || d[3])
 			return IQEI_RSVD;
+		devtlb(s, (uint16_t)(d[0] >> 16), true, (uint32_t)(d[0] >> 32) & 0xfffff, d[1] & 1,
+		       d[1] & ~0xfffull, (d[1] >> 11) & 1);
 		return IQEI_NONE;
+	case 9: { /* page group response, to the device */
+		if (!vtd_ecap_prs(s->ecap))
+			return IQEI_TYPE;
+		if ((d[0] & 0xfff00000000001c0ull) || (d[1] & 0xfffffffffffff003ull) || !hi_zero)
+			return IQEI_RSVD;
+		if (s->events.page_response)
+			s->events.page_response(s->event_opaque, (uint16_t)(d[0] >> 16), (d[0] >> 4) & 1,
+						(uint32_t)(d[0] >> 32) & 0xfffff,
+						(uint16_t)((d[1] >> 3) & 0x1ff), (uint8_t)((d[0] >> 12) & 0xf));
+		return IQEI_NONE;
+	}
 	default:
 		return IQEI_TYPE;
 	}

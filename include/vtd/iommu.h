@@ -33,11 +33,28 @@ struct vtd_mem_ops {
 	int (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected, uint64_t desired);
 };
 
+/* A device-TLB invalidation for a device (ATS Invalidate Request). */
+struct vtd_devtlb_inval {
+	uint16_t sid;
+	bool pasid_valid;
+	uint32_t pasid;
+	bool global;           /* PASID-based: all PASIDs' global entries too */
+	uint64_t addr;         /* start, aligned to size */
+	uint64_t size;         /* bytes (decoded from the S bit); ~0 for all */
+};
+
 /* Things the IOMMU tells the VMM. */
 struct vtd_event_ops {
 	/* The IOMMU raises an interrupt (fault event, invalidation
 	 * completion, page request event): a 32-bit-data MSI write. */
 	void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+	/* Optional: invalidate a device's ATC.  Returning means the device
+	 * completed it: a wait descriptor behind it completes only then. */
+	void (*devtlb_inval)(void *opaque, const struct vtd_devtlb_inval *inv);
+	/* Optional: the guest answered a page request group (PRG response
+	 * code: 0 success, 1 invalid request, 0xf response failure). */
+	void (*page_response)(void *opaque, uint16_t sid, bool pasid_valid, uint32_t pasid,
+			      uint16_t prg_index, uint8_t code);
 };
 
 /* Options for vtd_iommu_new(); set .sz = sizeof(struct vtd_iommu_opts) so
@@ -149,6 +166,66 @@ struct vtd_translation {
  */
 VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
 				struct vtd_translation *result);
+
+/* ---- ATS and page requests (device-iotlb=on, svm=on) ----------------------- */
+
+struct vtd_ats_request {
+	uint16_t sid;
+	bool pasid_valid;
+	uint32_t pasid;
+	uint64_t addr;
+	bool no_write;         /* NW: the device will not write (no dirty update) */
+	bool priv;
+	bool exec;
+};
+
+/* PCIe completion status of a translation request */
+enum vtd_ats_status {
+	VTD_ATS_SUCCESS = 0,
+	VTD_ATS_UR = 1,        /* unsupported request: ATS not enabled, bad structure */
+	VTD_ATS_CA = 4,        /* completer abort: the IOMMU could not read its tables */
+};
+
+struct vtd_ats_completion {
+	enum vtd_ats_status status;
+	uint64_t addr;         /* translated address with the size encoding (S) */
+	uint64_t size;         /* bytes the translation covers (4 KiB .. 1 GiB) */
+	bool s;                /* size field: translation larger than 4 KiB */
+	bool r, w;             /* both 0: no access (not present, no permission) */
+	bool u;                /* untranslated access only (e.g. the MSI range) */
+	bool n;                /* non-snooped */
+	bool priv, exe;
+	uint8_t fault;         /* the translation's fault reason when r = w = 0 or UR/CA */
+};
+
+/*
+ * Answer an ATS Translation Request as the hardware would: a completion
+ * with the translated address and size, R/W and U, or UR/CA.  No fault is
+ * recorded for translation requests (the device learns from the
+ * completion).  Returns 0, or -EINVAL on bad arguments.
+ */
+VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *iommu, const struct vtd_ats_request *req,
+				    struct vtd_ats_completion *cpl);
+
+struct vtd_page_request {
+	uint16_t sid;
+	bool pasid_valid;
+	uint32_t pasid;
+	uint64_t addr;         /* page address */
+	bool read, write, exec, priv;
+	bool last;             /* last page in group (LPIG) */
+	uint16_t prg_index;    /* page request group, 9 bits */
+};
+
+/*
+ * A device's Page Request (PRI): write it into the guest's page request
+ * queue and raise the page request event.  Returns 0 when queued,
+ * -ENOSPC when the queue was full (PRS.PRO set; a last-in-group request
+ * is answered with Success on the guest's behalf through page_response),
+ * -EPERM when the device may not make page requests (legacy mode: RTA.3;
+ * PRE=0: SCT.8 recorded; ECAP.PRS=0), -EINVAL on bad arguments.
+ */
+VTD_API int vtd_iommu_page_request(struct vtd_iommu *iommu, const struct vtd_page_request *req);
 
 /* ---- interrupt remapping --------------------------------------------------- */
 

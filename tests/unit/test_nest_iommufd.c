@@ -1352,7 +1352,7 @@ static void msi_none(void *opaque, uint64_t addr, uint32_t data)
 	(void)data;
 }
 
-static const struct vtd_event_ops no_events = { msi_none };
+static const struct vtd_event_ops no_events = { .msi = msi_none };
 
 static void guest_new(struct guest *g, const char *props)
 {

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address translation services for devices with an ATC (device-iotlb=on)
+ * and page requests (svm=on): translation completions, the page request
+ * queue (PQA/PQH/PQT, PRS, PECTL) and its overflow rule.
+ *
+ * Not modelled: execute permission in completions (ECAP.ERS=0), stop
+ * markers (ECAP.SMS=0), page-request drain beyond ordering (PD is accepted
+ * and completes at once, as the queue is processed synchronously).
+ */
+#include "viommu.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* How a translation fault answers a Translation Request. */
+static enum vtd_ats_status fault_status(uint8_t fr)
+{
+	switch (fr) {
+	/* the IOMMU could not read its own structures: completer abort */
+	case 0x07: case 0x08: case 0x09: case 0x38: case 0x40: case 0x50: case 0x58:
+	case 0x70: case 0x73: case 0x78: case 0x7b: case 0x91:
+		return VTD_ATS_CA;
+	/* root/context/PASID programming does not allow it: unsupported */
+	case 0x01: case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x0d: case 0x30:
+	case 0x31: case 0x39: case 0x3a: case 0x41: case 0x42: case 0x43: case 0x44:
+	case 0x45: case 0x46: case 0x51: case 0x52: case 0x59: case 0x5a: case 0x5b:
+	case 0x5c: case 0x5d:
+		return VTD_ATS_UR;
+	/* the page is not there or not allowed: success with R=W=0 */
+	default:
+		return VTD_ATS_SUCCESS;
+	}
+}
+
+VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_request *rq,
+				    struct vtd_ats_completion *c)
+{
+	if (!s || !rq || !c)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	/* no ATS without a device-TLB capability or with remapping off:
+	 * the request is not supported */
+	if (!vtd_ecap_dt(s->ecap) || !VTD_LOAD(s->dmar_enabled)) {
+		c->status = VTD_ATS_UR;
+		return 0;
+	}
+	struct vtd_dma_request d = {
+		.sid = rq->sid, .pasid_valid = rq->pasid_valid, .pasid = rq->pasid,
+		.addr = rq->addr, .perm = VTD_PERM_R | (rq->exec ? VTD_PERM_X : 0), .priv = rq->priv,
+		.at = VTD_AT_TRANSLATION_REQ,
+	};
+	struct vtd_translation t = { 0 };
+	vtd_iommu_translate(s, &d, &t);
+	if (t.status == VTD_XLATE_FAULT) {
+		c->fault = t.fault;
+		c->status = fault_status(t.fault);
+		if (c->status == VTD_ATS_SUCCESS) {
+			c->addr = rq->addr & ~0xfffull;
+			c->size = 4096;
+			/* the interrupt range is reached untranslated only */
+			c->u = t.fault == 0x0e || t.fault == 0x87;
+		}
+		return 0;
+	}
+	/* a write is possible: ask for it too, so the first stage's dirty
+	 * flag is set now unless the device promised not to write (NW) */
+	unsigned perm = t.perm;
+	if ((perm & VTD_PERM_W) && !rq->no_write) {
+		struct vtd_translation tw = { 0 };
+		d.perm = VTD_PERM_W;
+		if (vtd_iommu_translate(s, &d, &tw) || tw.status != VTD_XLATE_OK)
+			perm &= ~VTD_PERM_W;
+	}
+	uint64_t size = t.page_size ? t.page_size : 4096;
+	uint64_t base = t.addr & ~(size - 1);
+	c->status = VTD_ATS_SUCCESS;
+	c->size = size;
+	c->s = size > 4096;
+	/* PCIe size encoding: below the size, the bits from 12 up are all
+	 * ones except the highest one */
+	c->addr = base | (c->s ? (((size >> 1) - 1) & ~0xfffull) : 0);
+	c->r = perm & VTD_PERM_R;
+	c->w = perm & VTD_PERM_W;
+	c->priv = rq->priv && rq->pasid_valid;
+	return 0;
+}
+
+/* ---- page requests ------------------------------------------------------- */
+
+static void pr_event(struct vtd_iommu *s, uint32_t prs_before)
+{
+	/* one interrupt per transition of the status from clear to set */
+	if (prs_before & (VTD_PRS_PPR | VTD_PRS_PRO))
+		return;
+	vtd_set_clear_l(s, VTD_REG_PECTL, VTD_ECTL_IP, 0);
+	if (vtd_get_l(s, VTD_REG_PECTL) & VTD_ECTL_IM)
+		return;
+	vtd_regs_send_msi(s, VTD_REG_PEDATA, VTD_REG_PEADDR, VTD_REG_PEUADDR);
+	vtd_set_clear_l(s, VTD_REG_PECTL, 0, VTD_ECTL_IP);
+}
+
+static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq, uint8_t reason)
+{
+	struct vtd_fault_rec f = {
+		.sid = rq->sid, .reason = reason, .is_write = rq->write, .addr = rq->addr,
+		.pasid_valid = rq->pasid_valid, .pasid = rq->pasid, .priv = rq->priv,
+		.exec = rq->exec, .at = VTD_AT_TRANSLATION_REQ,
+	};
+	vtd_fault_record(s, &f);
+	/* the device is told its request was invalid */
+	if (rq->last && s->events.page_response)
+		s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
+					rq->prg_index, 1);
+	return -EPERM;
+}
+
+VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_request *rq)
+{
+	if (!s || !rq || rq->prg_index > 0x1ff || rq->pasid > 0xfffff)
+		return -EINVAL;
+	if (!vtd_ecap_prs(s->ecap))
+		return -EPERM;
+	pthread_mutex_lock(&s->lock);
+	int rc = 0;
+	if (!s->dmar_enabled || !s->root_scalable) {
+		/* page requests need scalable mode: RTA.3 */
+		rc = pr_fault(s, rq, 0x32);
+		goto out;
+	}
+	/* the device's context entry must allow page requests (PRE) */
+	uint64_t re[2], ce[4];
+	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
+	if (vtd_mem_read(s, s->root + bus * 16, re, 16)) {
+		rc = pr_fault(s, rq, 0x38);
+		goto out;
+	}
+	uint64_t half = devfn < 128 ? re[0] : re[1];
+	if (!(half & 1)) {
+		rc = pr_fault(s, rq, 0x39);
+		goto out;
+	}
+	if (vtd_mem_read(s, (half & s->haw_mask & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32)) {
+		rc = pr_fault(s, rq, 0x40);
+		goto out;
+	}
+	if (!(ce[0] & 1)) {
+		rc = pr_fault(s, rq, 0x41);
+		goto out;
+	}
+	if (!(ce[0] & 16)) {
+		rc = pr_fault(s, rq, 0x47);
+		goto out;
+	}
+	uint64_t pqa = vtd_get_q(s, VTD_REG_PQA);
+	uint32_t entries = 128u << (pqa & 7);
+	uint32_t head = (uint32_t)((vtd_get_q(s, VTD_REG_PQH) >> 5) & 0x3fff) % entries;
+	uint32_t tail = (uint32_t)((vtd_get_q(s, VTD_REG_PQT) >> 5) & 0x3fff) % entries;
+	uint32_t prs = vtd_get_l(s, VTD_REG_PRS);
+	if ((tail + 1) % entries == head || (prs & VTD_PRS_PRO)) {
+		/* full (or still overflowed): drop it, set PRO, and answer a
+		 * last-in-group request with Success so the device retries */
+		vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PRO, 0);
+		pr_event(s, prs);
+		if (rq->last && s->events.page_response)
+			s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
+						rq->prg_index, 0);
+		rc = -ENOSPC;
+		goto out;
+	}
+	uint64_t d[4] = {
+		1 | ((uint64_t)rq->pasid_valid << 8) | ((uint64_t)rq->sid << 16) |
+			((uint64_t)(rq->pasid & 0xfffff) << 32) | ((uint64_t)rq->exec << 52) |
+			((uint64_t)rq->priv << 53),
+		(uint64_t)rq->read | ((uint64_t)rq->write << 1) | ((uint64_t)rq->last << 2) |
+			((uint64_t)rq->prg_index << 3) | (rq->addr & ~0xfffull),
+		0, 0,
+	};
+	uint64_t base = pqa & s->haw_mask & ~0xfffull;
+	if (vtd_mem_write(s, base + (uint64_t)tail * 32, d, sizeof(d))) {
+		/* the queue is not in memory: nothing can be reported there */
+		rc = -EFAULT;
+		goto out;
+	}
+	tail = (tail + 1) % entries;
+	vtd_set_q(s, VTD_REG_PQT, (uint64_t)tail << 5);
+	vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PPR, 0);
+	pr_event(s, prs);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
