@@ -229,9 +229,6 @@ static struct vtd_ats_completion ats(uint16_t sid, bool pv, uint32_t pasid, uint
 	struct vtd_ats_completion c;
 	memset(&c, 0xa5, sizeof(c));
 	assert_int_equal(vtd_iommu_ats_translate(s, &rq, &c), 0);
-	if (getenv("ATS_DEBUG"))
-		fprintf(stderr, "ats %04x %u @%#llx: status %d fault %#x\n", sid, pasid,
-			(unsigned long long)addr, c.status, c.fault);
 	return c;
 }
 

@@ -32,6 +32,30 @@ static void on_msi(void *opaque, uint64_t addr, uint32_t data)
 	printf("IRQ 0x%llx 0x%x\n", (unsigned long long)addr, data);
 }
 
+/* what the device side sees: ATC invalidations and page group responses */
+static void on_devtlb(void *opaque, const struct vtd_devtlb_inval *inv)
+{
+	(void)opaque;
+	printf("DEVTLB %02x:%02x.%u", inv->sid >> 8, (inv->sid >> 3) & 0x1f, inv->sid & 7);
+	if (inv->pasid_valid)
+		printf(" pasid=%u%s", inv->pasid, inv->global ? " global" : "");
+	if (inv->size == ~0ull)
+		printf(" all\n");
+	else
+		printf(" 0x%llx size=0x%llx\n", (unsigned long long)inv->addr,
+		       (unsigned long long)inv->size);
+}
+
+static void on_page_response(void *opaque, uint16_t sid, bool pasid_valid, uint32_t pasid,
+			     uint16_t prg_index, uint8_t code)
+{
+	(void)opaque;
+	printf("PRGRESP %02x:%02x.%u", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
+	if (pasid_valid)
+		printf(" pasid=%u", pasid);
+	printf(" group=%u code=0x%x\n", prg_index, code);
+}
+
 static int script_error(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 FILE *replay_errout;
 uint32_t replay_cache_entries;
@@ -315,6 +339,94 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
+/* ats BDF IOVA [pasid=N] [priv] [nw]: an ATS translation request */
+static int cmd_ats(struct replay *r, char **tok, int ntok)
+{
+	if (ntok < 3)
+		return script_error(r, "usage: ats BDF IOVA [pasid=N] [priv] [nw]");
+	struct vtd_ats_request rq = { 0 };
+	if (parse_sid(r, tok[1], &rq.sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &rq.addr))
+		return script_error(r, "bad address '%s'", tok[2]);
+	/* nw is ours; the rest are the common options */
+	char *rest[16];
+	int nrest = 0;
+	for (int i = 0; i < ntok; i++) {
+		if (i >= 3 && !strcmp(tok[i], "nw"))
+			rq.no_write = true;
+		else
+			rest[nrest++] = tok[i];
+	}
+	if (opt_args(r, rest, nrest, 3, &rq.pasid, &rq.pasid_valid, NULL, &rq.priv))
+		return EXIT_USAGE;
+	struct vtd_ats_completion c;
+	vtd_iommu_ats_translate(r->iommu, &rq, &c);
+	if (c.status != VTD_ATS_SUCCESS) {
+		printf("%s", c.status == VTD_ATS_UR ? "UR" : "CA");
+		if (c.fault)
+			printf(" 0x%02x %s", c.fault, vtd_fault_name(c.fault));
+		putchar('\n');
+		return 0;
+	}
+	printf("OK 0x%llx size=0x%llx %s%s%s%s", (unsigned long long)c.addr,
+	       (unsigned long long)c.size, c.r ? "r" : "-", c.w ? "w" : "-", c.u ? " u" : "",
+	       c.s ? " s" : "");
+	if (!c.r && !c.w && c.fault)
+		printf(" (0x%02x %s)", c.fault, vtd_fault_name(c.fault));
+	putchar('\n');
+	return 0;
+}
+
+/* prq BDF ADDR r|w|rw [pasid=N] [priv] group=N [last]: a page request */
+static int cmd_prq(struct replay *r, char **tok, int ntok)
+{
+	if (ntok < 4)
+		return script_error(r, "usage: prq BDF ADDR r|w|rw [pasid=N] [priv] group=N [last]");
+	struct vtd_page_request pr = { 0 };
+	if (parse_sid(r, tok[1], &pr.sid))
+		return EXIT_USAGE;
+	if (!num(tok[2], &pr.addr))
+		return script_error(r, "bad address '%s'", tok[2]);
+	if (!strcmp(tok[3], "r") || !strcmp(tok[3], "rw"))
+		pr.read = true;
+	if (!strcmp(tok[3], "w") || !strcmp(tok[3], "rw"))
+		pr.write = true;
+	if (!pr.read && !pr.write)
+		return script_error(r, "access must be r, w or rw, not '%s'", tok[3]);
+	char *rest[16];
+	int nrest = 0;
+	bool has_group = false;
+	for (int i = 0; i < ntok; i++) {
+		uint64_t v;
+		if (i >= 4 && !strcmp(tok[i], "last")) {
+			pr.last = true;
+		} else if (i >= 4 && !strncmp(tok[i], "group=", 6)) {
+			if (!num(tok[i] + 6, &v) || v > 0x1ff)
+				return script_error(r, "bad page request group '%s' (0 to 511)",
+						    tok[i] + 6);
+			pr.prg_index = (uint16_t)v;
+			has_group = true;
+		} else {
+			rest[nrest++] = tok[i];
+		}
+	}
+	if (!has_group)
+		return script_error(r, "prq needs group=N");
+	if (opt_args(r, rest, nrest, 4, &pr.pasid, &pr.pasid_valid, NULL, &pr.priv))
+		return EXIT_USAGE;
+	int rc = vtd_iommu_page_request(r->iommu, &pr);
+	if (!rc)
+		printf("OK\n");
+	else if (rc == -ENOSPC)
+		printf("DROPPED queue full (PRS.PRO)\n");
+	else if (rc == -EFAULT)
+		printf("DROPPED queue not in guest memory\n");
+	else
+		printf("REFUSED%s\n", rc == -EPERM ? " page requests not allowed" : "");
+	return 0;
+}
+
 static void on_host_event(void *opaque, const char *what)
 {
 	(void)opaque;
@@ -548,6 +660,10 @@ static int run_script(struct replay *r, FILE *in)
 			rc = cmd_msi(r, tok, ntok);
 		else if (!strcmp(c, "stats"))
 			rc = cmd_stats(r, tok, ntok);
+		else if (!strcmp(c, "ats"))
+			rc = cmd_ats(r, tok, ntok);
+		else if (!strcmp(c, "prq"))
+			rc = cmd_prq(r, tok, ntok);
 		else if (!strcmp(c, "save"))
 			rc = cmd_save(r, tok, ntok);
 		else if (!strcmp(c, "load"))
@@ -658,7 +774,9 @@ static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, 
 		      uint64_t mem, uint64_t base, bool sim)
 {
 	struct replay r = { .ram = ram, .ram_size = mem, .base = base, .file = name };
-	static const struct vtd_event_ops ev = { .msi = on_msi };
+	static const struct vtd_event_ops ev = {
+		.msi = on_msi, .devtlb_inval = on_devtlb, .page_response = on_page_response,
+	};
 	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &ev, .ram = r.ram, .ram_size = mem,
 				    .iotlb_entries = replay_cache_entries,
 				    .pasid_cache_entries = replay_cache_entries };
@@ -703,13 +821,19 @@ const struct subcommand cmd_replay = {
 		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
+		"  ats BDF IOVA [pasid=N] [priv] [nw]       -> OK 0x<address> size=0x<n> rw|r-|-- [u] [s]\n"
+		"                                              | UR | CA [0x<reason> <name>]\n"
+		"  prq BDF ADDR r|w|rw [pasid=N] [priv] group=N [last]\n"
+		"                                           -> OK | DROPPED <why> | REFUSED <why>\n"
 		"  stats                                    -> OK <cache counters>\n"
 		"  save FILE | load FILE                    -> OK (vIOMMU state; a failed load stops)\n"
 		"With --host sim, a software host IOMMU with nesting (x-flts=on):\n"
 		"  attach BDF                               -> OK | ERROR <compatibility findings>\n"
 		"  hostdma BDF IOVA LEN r|w [data=0x..]     -> OK [0x<hexbytes>] | FAULT .. | BLOCKED\n"
 		"and every host call prints 'HOST <what>' as it happens.\n\n"
-		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>' before the\n"
+		"An interrupt the IOMMU raises prints 'IRQ 0x<addr> 0x<data>', a device-TLB\n"
+		"invalidation 'DEVTLB <bdf> [pasid=N] 0x<addr> size=0x<n>|all', a page group\n"
+		"response 'PRGRESP <bdf> [pasid=N] group=N code=0x<rc>', each before the\n"
 		"response of the command that caused it.  An error in the script stops the run\n"
 		"with a message naming the line (exit status 2).\n",
 	.run = run_replay,
