@@ -74,9 +74,13 @@ static void on_msi(void *o, uint64_t addr, uint32_t data)
 	ev.msi_data = data;
 }
 
+#define WAIT_STATUS 0x30000ull /* wait descriptor status word */
+static uint32_t status_seen_in_inval;
+
 static void on_inval(void *o, const struct vtd_devtlb_inval *inv)
 {
 	(void)o;
+	memcpy(&status_seen_in_inval, ram + WAIT_STATUS, 4);
 	if (ev.ninv < 8)
 		ev.inv[ev.ninv] = *inv;
 	ev.ninv++;
@@ -443,6 +447,49 @@ static void test_devtlb_inval(void **state)
 	assert_int_equal(mmio_r(VTD_REG_IQH, 8), (uint64_t)q_tail << 5);
 }
 
+/* a wait descriptor behind a device-TLB invalidation completes only after
+ * the device acknowledged it (the callback returned) */
+static void test_devtlb_wait_ordering(void **state)
+{
+	(void)state;
+	qi_on();
+	memset(ram + WAIT_STATUS, 0, 4);
+	uint64_t a = QBASE;
+	put64(a, 3 | ((uint64_t)DEV << 32));
+	put64(a + 8, 0x5000);
+	put64(a + 16, 0);
+	put64(a + 24, 0);
+	/* wait: SW (bit 5), status data 0x1234 at 63:32, address in qword 1 */
+	put64(a + 32, 5 | (1ull << 5) | (0x1234ull << 32));
+	put64(a + 40, WAIT_STATUS);
+	put64(a + 48, 0);
+	put64(a + 56, 0);
+	q_tail = 2;
+	mmio_w(VTD_REG_IQT, 8, (uint64_t)q_tail << 5);
+	assert_int_equal(ev.ninv, 1);
+	assert_int_equal(status_seen_in_inval, 0);
+	uint32_t st;
+	memcpy(&st, ram + WAIT_STATUS, 4);
+	assert_int_equal(st, 0x1234);
+}
+
+/* translated requests (AT=10b): used as is when DTE=1, SCT.5 otherwise */
+static void test_translated_requests(void **state)
+{
+	(void)state;
+	struct vtd_dma_request rq = { .sid = DEV, .addr = 0x700010, .perm = VTD_PERM_W,
+				      .at = VTD_AT_TRANSLATED };
+	struct vtd_translation t = { 0 };
+	assert_int_equal(vtd_iommu_translate(s, &rq, &t), 0);
+	assert_int_equal(t.status, VTD_XLATE_OK);
+	assert_int_equal(t.addr, 0x700010);
+	rq.sid = NODT;
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(vtd_iommu_translate(s, &rq, &t), -EACCES);
+	assert_int_equal(t.fault, 0x44);
+	assert_int_equal(take_fault(), 0x44);
+}
+
 static void test_devtlb_inval_reserved(void **state)
 {
 	(void)state;
@@ -640,9 +687,13 @@ static void test_page_group_response(void **state)
 	assert_int_equal(ev.nresp, 2);
 	assert_false(ev.resp[1].pv);
 	assert_int_equal(ev.resp[1].code, 0);
+	q_put(9 | (1ull << 12) | ((uint64_t)DEV << 16), 7ull << 3);
+	assert_int_equal(ev.nresp, 3);
+	assert_int_equal(ev.resp[2].code, 1);
+	assert_int_equal(ev.resp[2].prgi, 7);
 	/* reserved bits (qw1 bit 0): IQE, no response */
 	q_put(9 | ((uint64_t)DEV << 16), 1);
-	assert_int_equal(ev.nresp, 2);
+	assert_int_equal(ev.nresp, 3);
 	assert_true(mmio_r(VTD_REG_FSTS, 4) & VTD_FSTS_IQE);
 }
 
@@ -660,6 +711,8 @@ int main(void)
 		T(test_completion_bad_args),
 		T(test_completion_remapping_off),
 		T(test_devtlb_inval),
+		T(test_devtlb_wait_ordering),
+		T(test_translated_requests),
 		T(test_devtlb_inval_reserved),
 		T(test_devtlb_unsupported),
 		T(test_prq_descriptor),

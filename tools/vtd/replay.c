@@ -339,11 +339,11 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
-/* ats BDF IOVA [pasid=N] [priv] [nw]: an ATS translation request */
+/* ats BDF IOVA [r|w] [pasid=N] [priv] [nw]: an ATS translation request */
 static int cmd_ats(struct replay *r, char **tok, int ntok)
 {
 	if (ntok < 3)
-		return script_error(r, "usage: ats BDF IOVA [pasid=N] [priv] [nw]");
+		return script_error(r, "usage: ats BDF IOVA [r|w] [pasid=N] [priv] [nw]");
 	struct vtd_ats_request rq = { 0 };
 	if (parse_sid(r, tok[1], &rq.sid))
 		return EXIT_USAGE;
@@ -353,8 +353,11 @@ static int cmd_ats(struct replay *r, char **tok, int ntok)
 	char *rest[16];
 	int nrest = 0;
 	for (int i = 0; i < ntok; i++) {
-		if (i >= 3 && !strcmp(tok[i], "nw"))
+		/* r (or nw): the device will only read; w: it may write */
+		if (i >= 3 && (!strcmp(tok[i], "nw") || (i == 3 && !strcmp(tok[i], "r"))))
 			rq.no_write = true;
+		else if (i == 3 && !strcmp(tok[i], "w"))
+			rq.no_write = false;
 		else
 			rest[nrest++] = tok[i];
 	}
@@ -821,7 +824,7 @@ const struct subcommand cmd_replay = {
 		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
-		"  ats BDF IOVA [pasid=N] [priv] [nw]       -> OK 0x<address> size=0x<n> rw|r-|-- [u] [s]\n"
+		"  ats BDF IOVA [r|w] [pasid=N] [priv] [nw] -> OK 0x<address> size=0x<n> rw|r-|-- [u] [s]\n"
 		"                                              | UR | CA [0x<reason> <name>]\n"
 		"  prq BDF ADDR r|w|rw [pasid=N] [priv] group=N [last]\n"
 		"                                           -> OK | DROPPED <why> | REFUSED <why>\n"
