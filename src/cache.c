@@ -15,11 +15,21 @@
 
 _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec"))) = ~0u;
 
-unsigned vtd_counter_slot_init(void)
+/* The first VTD_COUNTER_SLOTS threads that count own a slot each; later
+ * ones share the last slot with atomic increments.  Slots are never given
+ * back, so ownership cannot change under a running thread. */
+void vtd_count_slow(struct vtd_counter *c)
 {
 	static unsigned next;
-	vtd_tls_slot = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % VTD_COUNTER_SLOTS;
-	return vtd_tls_slot;
+	if (vtd_tls_slot == ~0u) {
+		unsigned n = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+		vtd_tls_slot = n < VTD_COUNTER_SLOTS ? n : VTD_COUNTER_SLOTS;
+		if (vtd_tls_slot < VTD_COUNTER_SLOTS) {
+			vtd_count(c);
+			return;
+		}
+	}
+	__atomic_fetch_add(&c->slot[VTD_COUNTER_SLOTS].v, 1, __ATOMIC_RELAXED);
 }
 
 static inline uint64_t mix(uint64_t k0, uint64_t k1)

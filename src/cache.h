@@ -36,22 +36,30 @@ struct vtd_counter {
 	struct {
 		uint64_t v;
 		char pad[56];
-	} slot[VTD_COUNTER_SLOTS];
+	} slot[VTD_COUNTER_SLOTS + 1];  /* the last one: shared, atomic */
 };
-/* initial-exec TLS: a plain %fs-relative load, no __tls_get_addr call */
+/* initial-exec TLS: a plain %fs-relative load, no __tls_get_addr call.
+ * Values below VTD_COUNTER_SLOTS: this thread is the only writer of that
+ * slot; VTD_COUNTER_SLOTS: one of the later threads, which share the last
+ * slot with atomic increments; ~0u: not assigned yet. */
 extern _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec")));
-unsigned vtd_counter_slot_init(void);
+void vtd_count_slow(struct vtd_counter *c);
 static inline void vtd_count(struct vtd_counter *c)
 {
 	unsigned slot = vtd_tls_slot;
-	if (__builtin_expect(slot >= VTD_COUNTER_SLOTS, 0))
-		slot = vtd_counter_slot_init();
-	__atomic_fetch_add(&c->slot[slot].v, 1, __ATOMIC_RELAXED);
+	if (__builtin_expect(slot < VTD_COUNTER_SLOTS, 1)) {
+		/* the only writer: a plain increment (no locked instruction on
+		 * the hit path); readers see whole 64-bit words */
+		uint64_t v = __atomic_load_n(&c->slot[slot].v, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->slot[slot].v, v + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	vtd_count_slow(c);
 }
 static inline uint64_t vtd_counter_sum(struct vtd_counter *c)
 {
 	uint64_t n = 0;
-	for (unsigned i = 0; i < VTD_COUNTER_SLOTS; i++)
+	for (unsigned i = 0; i <= VTD_COUNTER_SLOTS; i++)
 		n += __atomic_load_n(&c->slot[i].v, __ATOMIC_RELAXED);
 	return n;
 }

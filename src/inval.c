@@ -173,18 +173,6 @@ static bool match_range(const struct vtd_ct_entry *e, const void *arg)
 	return base <= r->hi && base + size - 1 >= r->lo;
 }
 
-/* IOTLB keys: see translate.c (iotlb_k0/iotlb_k1). */
-uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid)
-{
-	return (1ull << 63) | ((uint64_t)tagged << 40) | ((uint64_t)(pasid & 0xfffff) << 16) | did;
-}
-
-uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order)
-{
-	unsigned slot = order >= 18 ? 2 : order >= 9 ? 1 : 0;
-	return ((addr >> (12 + order)) << 2) | slot;
-}
-
 /* Drop [addr, addr + 2^(12+am)) of a domain: probe exact keys when the
  * range is small compared to the domain, else walk the domain's list. */
 static void iotlb_range(struct vtd_iommu *s, uint16_t did, bool tagged, uint32_t pasid,

@@ -50,8 +50,8 @@ struct xl {
 };
 
 VTD_PRINTF(6, 7)
-static void trace(struct xl *x, const char *what, uint64_t addr, const uint64_t *v, unsigned n,
-		  const char *fmt, ...)
+static void trace_step(struct xl *x, const char *what, uint64_t addr, const uint64_t *v,
+		       unsigned n, const char *fmt, ...)
 {
 	struct vtd_trace *t = x->t;
 	if (!t || t->n >= VTD_TRACE_MAX)
@@ -68,6 +68,14 @@ static void trace(struct xl *x, const char *what, uint64_t addr, const uint64_t 
 	vsnprintf(st->note, sizeof(st->note), fmt, ap);
 	va_end(ap);
 }
+
+/* Tracing is rare and the hit path is hot: test for it before the
+ * arguments (formatting, varargs) are even set up. */
+#define trace(xp, ...)                                              \
+	do {                                                        \
+		if (__builtin_expect((xp)->t != NULL, 0))           \
+			trace_step((xp), __VA_ARGS__);              \
+	} while (0)
 
 /* A fault: remember the reason; recording happens once, at the end. */
 static int fail(struct xl *x, uint8_t reason)

@@ -109,9 +109,19 @@ void vtd_cache_reset_iec(struct vtd_iommu *s);
  * happened since gen0 was read. */
 bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4]);
 void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0);
-/* IOTLB keys: tag (domain, PASID or none) and page number at a size. */
-uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid);
-uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order);
+/* IOTLB keys, inline because every translation computes them: k0 tags
+ * the domain (and PASID for first-stage and nested entries), k1 the page
+ * number at the entry's size with the size class in the low bits. */
+static inline uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid)
+{
+	return (1ull << 63) | ((uint64_t)tagged << 40) | ((uint64_t)(pasid & 0xfffff) << 16) | did;
+}
+
+static inline uint64_t vtd_iotlb_k1(uint64_t addr, unsigned order)
+{
+	unsigned slot = order >= 18 ? 2 : order >= 9 ? 1 : 0;
+	return ((addr >> (12 + order)) << 2) | slot;
+}
 /* Queued-only invalidations (PASID-based IOTLB, PASID cache). */
 void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
 		      uint64_t addr, unsigned am, bool ih);

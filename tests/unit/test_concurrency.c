@@ -19,6 +19,8 @@
 
 #include <vtd/vtd.h>
 
+#include "cache.h"
+
 #define RAM (8u << 20)
 #define PAGES 256
 #define MMIO_GCMD 0x18
@@ -152,11 +154,39 @@ static void test_queued_invalidation(void **state)
 	run(true);
 }
 
+/* Statistics counters: the first threads own a slot and increment it
+ * without a locked instruction, later ones share one slot atomically; no
+ * increment may be lost either way (more threads than slots, all at once). */
+#define CNT_THREADS (VTD_COUNTER_SLOTS + 8)
+#define CNT_EACH 20000
+static struct vtd_counter counter;
+
+static void *count_thread(void *p)
+{
+	(void)p;
+	for (int i = 0; i < CNT_EACH; i++)
+		vtd_count(&counter);
+	return NULL;
+}
+
+static void test_counters(void **state)
+{
+	(void)state;
+	memset(&counter, 0, sizeof(counter));
+	pthread_t th[CNT_THREADS];
+	for (int i = 0; i < CNT_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, count_thread, NULL), 0);
+	for (int i = 0; i < CNT_THREADS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(vtd_counter_sum(&counter), (uint64_t)CNT_THREADS * CNT_EACH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_invalidation),
 		cmocka_unit_test(test_queued_invalidation),
+		cmocka_unit_test(test_counters),
 	};
 	return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }
