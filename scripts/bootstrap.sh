@@ -20,6 +20,23 @@ OPTIONAL="
 clang:clang
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 iasl:acpica-tools
+qemu-system-x86_64:qemu-system-x86
+"
+# The real-kernel integration test (`make vm-test` runs `bootstrap.sh --vm`):
+# a guest kernel built from Debian's source, QEMU, and a static busybox for
+# the initramfs.  Not installed for `make run` / `make test`.
+VM_NEEDS="
+qemu-system-x86_64:qemu-system-x86
+/usr/src/linux-source-6.12.tar.xz:linux-source-6.12
+make:make
+flex:flex
+bison:bison
+bc:bc
+/usr/include/libelf.h:libelf-dev
+/usr/include/openssl/ssl.h:libssl-dev
+xz:xz-utils
+cpio:cpio
+file:file
 "
 
 missing=""
@@ -35,6 +52,11 @@ want() {
     done
 }
 want "$NEEDS"
+if [ "${1:-}" = --vm ]; then
+    want "$VM_NEEDS"
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+        missing="$missing busybox-static"
+fi
 required="$missing"
 want "$OPTIONAL"
 

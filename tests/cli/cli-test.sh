@@ -323,5 +323,17 @@ run 2 "load of a missing file" -- replay "$T/l4.vtd"
 run 0 "demo" -- demo
 expect out "30 hosts, 3 compatible, 27 incompatible" "demo table"
 
+# ---- bench: every scenario once, briefly, so none can rot (no timing
+# is asserted: benchmarks are not tests)
+run 0 "bench lists scenarios" -- bench --list
+nsc=$(wc -l <"$T/out")
+run 0 "bench runs every scenario once" -- bench --runs 1 --seconds 0.01 --threads 2 --json
+json_ok "bench JSON parses"
+json_eq "len(j['scenarios'])" "$nsc" "bench ran every listed scenario"
+json_eq "[s['name'] for s in j['scenarios'] if not s['ok']]" "[]" "no scenario failed"
+run 2 "bench unknown scenario" -- bench nope
+expect err "no scenario 'nope'" "unknown scenario named"
+run 2 "bench bad threads" -- bench --threads 0
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
