@@ -171,6 +171,17 @@ run 2 "host without action" -- host
 run 2 "host bad action" -- host frob
 run 0 "host probe capable machine" -- host probe --root "$R"
 expect out "^ready:" "probe says ready"
+# the iommufd view: one entry per VFIO cdev, in natural order; these fake
+# cdevs cannot be bound, so each says why (and the probe does not fail)
+: >"$R/dev/vfio/devices/vfio10"
+: >"$R/dev/vfio/devices/vfio2"
+run 0 "host probe iommufd view" -- host probe --json --root "$R"
+json_ok "probe iommufd JSON parses"
+json_eq "[d['device'].rsplit('/',1)[1] for d in j['iommufd']]" "['vfio2', 'vfio10']" "one iommufd entry per cdev, natural order"
+json_eq "all(('error' in d) != ('cap' in d) for d in j['iommufd'])" "True" "each cdev has a view or a reason"
+run 0 "host probe iommufd view, text" -- host probe --root "$R"
+expect out "vfio2 iommufd: " "text names the cdev"
+rm -f "$R/dev/vfio/devices/vfio10" "$R/dev/vfio/devices/vfio2"
 run 1 "host probe empty machine" -- host probe --root "$T/empty"
 expect out "missing: no VT-d unit" "probe names missing VT-d"
 expect out "missing: no /dev/iommu" "probe names missing iommufd"

@@ -2,7 +2,10 @@
 /* vtd host list | show NAME | probe: the host IOMMUs libvtd knows of. */
 #include "vtd-tool.h"
 
+#include <dirent.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *nest_summary(uint64_t cap, uint64_t ecap)
@@ -89,6 +92,48 @@ static int host_show(const char *name, bool json)
 	return usage_error("host", "%s", err.msg);
 }
 
+/* The iommufd view of each VFIO device cdev (IOMMU_GET_HW_INFO after
+ * binding it), as the kernel reports it; a device in use elsewhere says
+ * why it could not be bound.  At most MAX_CDEVS, in name order. */
+#define MAX_CDEVS 64
+struct cdev_view {
+	char path[520];            /* the directory (< 256) / a name (< 256) */
+	bool ok;
+	struct vtd_host_device dev;
+	struct vtd_error err;
+};
+
+static int cdev_cmp(const void *a, const void *b)
+{
+	const struct cdev_view *x = a, *y = b;
+	size_t lx = strlen(x->path), ly = strlen(y->path);
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->path, y->path); /* vfio2 < vfio10 */
+}
+
+static size_t probe_cdevs(const char *root, struct cdev_view *v)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/dev/vfio/devices", root);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < MAX_CDEVS) {
+		if (strncmp(e->d_name, "vfio", 4))
+			continue;
+		snprintf(v[n].path, sizeof(v[n].path), "%s/%s", dir, e->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cdev_cmp);
+	for (size_t i = 0; i < n; i++) {
+		vtd_error_clear(&v[i].err);
+		v[i].ok = vtd_host_probe_iommufd(v[i].path, &v[i].dev, &v[i].err) == 0;
+	}
+	return n;
+}
+
 static int host_probe(const char *root, bool json)
 {
 	struct machine_facts m;
@@ -114,6 +159,14 @@ static int host_probe(const char *root, bool json)
 	else if (!m.vfio_cdev)
 		missing[nm++] = "no /dev/vfio/devices: the kernel needs CONFIG_VFIO_DEVICE_CDEV "
 				"(Linux 6.6 or later) for iommufd device access";
+	/* the kernel's own view needs /dev/iommu and the device cdevs */
+	struct cdev_view *cdevs = NULL;
+	size_t ncdev = 0;
+	if (m.dev_iommu && m.vfio_cdev) {
+		cdevs = calloc(MAX_CDEVS, sizeof(*cdevs));
+		if (cdevs)
+			ncdev = probe_cdevs(root, cdevs);
+	}
 	if (json) {
 		printf("{\"dev_iommu\":%s,\"vfio\":%s,\"vfio_cdev\":%s,\"units\":[",
 		       m.dev_iommu ? "true" : "false", m.vfio_dir ? "true" : "false",
@@ -124,6 +177,23 @@ static int host_probe(const char *root, bool json)
 			printf(",\"cap\":\"0x%llx\",\"ecap\":\"0x%llx\",\"nesting\":",
 			       (unsigned long long)l.dev[i].cap, (unsigned long long)l.dev[i].ecap);
 			json_str(stdout, nest_summary(l.dev[i].cap, l.dev[i].ecap));
+			printf("}");
+		}
+		printf("],\"iommufd\":[");
+		for (size_t i = 0; i < ncdev; i++) {
+			printf("%s{\"device\":", i ? "," : "");
+			json_str(stdout, cdevs[i].path);
+			if (cdevs[i].ok) {
+				const struct vtd_host_device *h = &cdevs[i].dev;
+				printf(",\"hw_info_type\":%u,\"flags\":\"0x%x\",\"cap\":\"0x%llx\","
+				       "\"ecap\":\"0x%llx\",\"max_pasid_log2\":%u,\"nesting\":",
+				       h->hw_info_type, h->hw_info_flags, (unsigned long long)h->cap,
+				       (unsigned long long)h->ecap, h->max_pasid_log2);
+				json_str(stdout, nest_summary(h->cap, h->ecap));
+			} else {
+				printf(",\"error\":");
+				json_str(stdout, cdevs[i].err.msg);
+			}
 			printf("}");
 		}
 		printf("],\"missing\":[");
@@ -141,12 +211,23 @@ static int host_probe(const char *root, bool json)
 		printf("/dev/iommu         %s\n", m.dev_iommu ? "present" : "absent");
 		printf("/dev/vfio          %s\n", m.vfio_dir ? "present" : "absent");
 		printf("/dev/vfio/devices  %s\n", m.vfio_cdev ? "present" : "absent");
+		for (size_t i = 0; i < ncdev; i++) {
+			const struct vtd_host_device *h = &cdevs[i].dev;
+			if (cdevs[i].ok)
+				printf("%s iommufd: type %u flags 0x%x cap 0x%llx ecap 0x%llx  %s\n",
+				       cdevs[i].path, h->hw_info_type, h->hw_info_flags,
+				       (unsigned long long)h->cap, (unsigned long long)h->ecap,
+				       nest_summary(h->cap, h->ecap));
+			else
+				printf("%s iommufd: %s\n", cdevs[i].path, cdevs[i].err.msg);
+		}
 		for (unsigned i = 0; i < nm; i++)
 			printf("missing: %s\n", missing[i]);
 		if (!nm)
 			printf("ready: check a device with 'vtd check --device /dev/vfio/devices/vfioN'\n");
 	}
 	hosts_free(&l);
+	free(cdevs);
 	/* A machine that cannot assign devices is a negative result, not a
 	 * usage error. */
 	return nm ? EXIT_NEGATIVE : EXIT_OK;
@@ -200,7 +281,8 @@ const struct subcommand cmd_host = {
 	.usage = "Usage: vtd host [--json] list | show NAME | probe [--root DIR]\n\n"
 		 "  list        the embedded profiles of real hosts' VT-d units\n"
 		 "  show NAME   one profile: platform, source of the values, every field\n"
-		 "  probe       this machine: its VT-d units and what device assignment with\n"
+		 "  probe       this machine: its VT-d units (sysfs), each VFIO device cdev's\n"
+		 "              IOMMU_GET_HW_INFO (iommufd view), and what device assignment with\n"
 		 "              iommufd still lacks (/dev/iommu, VFIO cdev)\n"
 		 "  --root DIR  read sysfs and /dev below DIR (tests)\n"
 		 "  --json      JSON output\n\n"
