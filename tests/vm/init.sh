@@ -60,6 +60,10 @@ check "vtd host probe: ready (exit $rc)" test $rc = 0 -a -n "$(grep '^ready' /tm
 set -- $(grep '^dmar0' /tmp/probe)
 echo "@@data probe_cap $3"
 echo "@@data probe_ecap $5"
+# the iommufd view of the cdev: "<path> iommufd: type N flags 0x.. cap 0x.. ecap 0x.."
+set -- $(grep 'vfio0 iommufd:' /tmp/probe)
+echo "@@data probe_fd_cap $8"
+echo "@@data probe_fd_ecap ${10}"
 
 # ---- vtd check --device -----------------------------------------------------
 dev=/dev/vfio/devices/vfio0

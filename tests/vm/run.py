@@ -167,6 +167,9 @@ def run_mode(mode, args, accel, tap):
                        f" (known QEMU 7.2 differences masked: cap 0x{cap_m:x} ecap 0x{ecap_m:x})")
             tap.result(data.get("probe_cap") == f"0x{cap:x}" and data.get("probe_ecap") == f"0x{ecap:x}",
                        f"{mode}: vtd host probe shows the sysfs CAP/ECAP")
+            tap.result(data.get("probe_fd_cap") == f"0x{cap:x}" and
+                       data.get("probe_fd_ecap") == f"0x{ecap:x}",
+                       f"{mode}: vtd host probe shows the iommufd view (IOMMU_GET_HW_INFO) equal to sysfs")
             tap.result(data.get("check_cap") == f"0x{cap:x}" and data.get("check_ecap") == f"0x{ecap:x}",
                        f"{mode}: the iommufd view (IOMMU_GET_HW_INFO via vtd check --device) "
                        f"equals sysfs")
