@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Sequence-count protocol without fences (which TSan cannot model):
  * writers store data with release after making the count odd, readers
@@ -15,16 +16,49 @@
 
 _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec"))) = ~0u;
 
-/* The first VTD_COUNTER_SLOTS threads that count own a slot each; later
- * ones share the last slot with atomic increments.  Slots are never given
- * back, so ownership cannot change under a running thread. */
+/* A thread that counts owns a slot while it lives: at most
+ * VTD_COUNTER_SLOTS threads at once do, later ones share the last slot
+ * with atomic increments.  A thread's exit gives its slot back (a
+ * pthread key destructor), so a program that keeps creating threads keeps
+ * finding free slots (measured: without that, `vtd bench`'s later threads
+ * all shared one atomic slot and two threads ran at 1.2x of one).  The
+ * slot's value stays: the next owner goes on from it, after the mutex
+ * that handed the slot over ordered the old owner's last store. */
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t slot_owned;   /* bit per slot, under slot_lock */
+static pthread_key_t slot_key;
+static bool slot_key_ok;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static void slot_release(void *p)
+{
+	unsigned slot = (unsigned)(uintptr_t)p - 1;
+	pthread_mutex_lock(&slot_lock);
+	slot_owned &= ~(1u << slot);
+	pthread_mutex_unlock(&slot_lock);
+}
+
+static void slot_key_init(void)
+{
+	slot_key_ok = pthread_key_create(&slot_key, slot_release) == 0;
+}
+
 void vtd_count_slow(struct vtd_counter *c)
 {
-	static unsigned next;
 	if (vtd_tls_slot == ~0u) {
-		unsigned n = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
-		vtd_tls_slot = n < VTD_COUNTER_SLOTS ? n : VTD_COUNTER_SLOTS;
-		if (vtd_tls_slot < VTD_COUNTER_SLOTS) {
+		pthread_once(&slot_once, slot_key_init);
+		unsigned n = VTD_COUNTER_SLOTS;
+		pthread_mutex_lock(&slot_lock);
+		if (slot_key_ok && ~slot_owned & ((1u << VTD_COUNTER_SLOTS) - 1)) {
+			n = (unsigned)__builtin_ctz(~slot_owned);
+			if (pthread_setspecific(slot_key, (void *)(uintptr_t)(n + 1)) == 0)
+				slot_owned |= 1u << n;
+			else
+				n = VTD_COUNTER_SLOTS;
+		}
+		pthread_mutex_unlock(&slot_lock);
+		vtd_tls_slot = n;
+		if (n < VTD_COUNTER_SLOTS) {
 			vtd_count(c);
 			return;
 		}
@@ -307,6 +341,451 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit)
 	uint32_t n = 0;
 	for (uint32_t idx = t->dhead[did]; idx != VTD_CT_NIL && n <= limit; idx = t->pool[idx].dnext)
 		n++;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+/* ---- IOTLB (see cache.h) --------------------------------------------------------- */
+
+#define TAG_V       (1ull << 63)
+#define TAG_T       (1ull << 62)
+#define TAG_CLASS_S 60
+#define TAG_DID_S   44
+#define TAG_PN_MASK ((1ull << VTD_IOTLB_PN_BITS) - 1)
+#define TAG_DID(t)  ((uint16_t)((t) >> TAG_DID_S))
+#define TAG_CLASS(t) ((unsigned)((t) >> TAG_CLASS_S) & 3)
+#define VAL_ADDR    0x000ffffffffff000ull
+#define VAL_STAMP   0xfff0000000000780ull
+#define VAL_DATA    0x7full      /* perm and flags */
+#define SWEEP_AFTER 32768u       /* generations a domain may advance between sweeps */
+
+static const unsigned class_order[3] = { 0, 9, 18 };
+
+/* Page numbers keep input-address bits 55:12.  First-stage addresses are
+ * canonical (sign-extended), so bits 63:56 of any cacheable address copy
+ * bit 55; an address that does not is never cached (it walks, and the
+ * walk finds its fault).  unfold() undoes fold(). */
+static inline bool cacheable(uint64_t addr)
+{
+	uint64_t top = addr >> 55;
+	return top == 0 || top == 0x1ff;
+}
+
+static inline uint64_t fold(uint64_t addr)
+{
+	return addr & ((1ull << 56) - 1);
+}
+
+static inline uint64_t unfold(uint64_t a)
+{
+	return (a & (1ull << 55)) ? a | ~((1ull << 56) - 1) : a;
+}
+
+static inline uint64_t stamp_bits(uint16_t g)
+{
+	return ((uint64_t)(g >> 4) << 52) | ((uint64_t)(g & 0xf) << 7);
+}
+
+static inline uint16_t val_stamp(uint64_t v)
+{
+	return (uint16_t)(((v >> 52) << 4) | ((v >> 7) & 0xf));
+}
+
+static inline uint64_t iotlb_tag(uint16_t did, bool tagged, unsigned cls, uint64_t pn)
+{
+	return TAG_V | ((uint64_t)tagged << 62) | ((uint64_t)cls << TAG_CLASS_S) |
+	       ((uint64_t)did << TAG_DID_S) | (pn & TAG_PN_MASK);
+}
+
+static inline uint32_t way_pasid(uint64_t pasids, unsigned w)
+{
+	return (uint32_t)(pasids >> (20 * w)) & 0xfffff;
+}
+
+/* Fibonacci hashing: consecutive pages of a domain land in well spread
+ * buckets; the range reduction takes the high bits (no power of two). */
+static inline uint32_t iotlb_bucket(const struct vtd_iotlb *t, uint64_t tag, uint32_t pasid)
+{
+	uint64_t h = (tag ^ ((uint64_t)pasid << 24)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(((h >> 32) * t->nbuckets) >> 32);
+}
+
+int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
+{
+	memset(t, 0, sizeof(*t));
+	if (entries < VTD_IOTLB_WAYS)
+		entries = VTD_IOTLB_WAYS;
+	if (entries > (1u << 26))
+		entries = 1u << 26;
+	/* buckets in pairs (see vtd_iotlb_insert) */
+	t->nbuckets = ((entries + VTD_IOTLB_WAYS - 1) / VTD_IOTLB_WAYS + 1) & ~1u;
+	t->capacity = t->nbuckets * VTD_IOTLB_WAYS;
+	size_t bytes = (size_t)t->nbuckets * sizeof(*t->b);
+	/* A large table on 2 MiB pages: a random bucket then costs one
+	 * memory access, not also a page walk of the host's tables. */
+	size_t align = bytes >= (2u << 20) ? (2u << 20) : 64;
+	void *b = NULL;
+	if (posix_memalign(&b, align, bytes))
+		b = NULL;
+#ifdef MADV_HUGEPAGE
+	if (b && align > 64)
+		(void)madvise(b, bytes & ~(size_t)((2u << 20) - 1), MADV_HUGEPAGE);
+#endif
+	t->b = b;
+	t->dgen = calloc(65536, sizeof(*t->dgen));
+	t->dswept = calloc(65536, sizeof(*t->dswept));
+	t->dcount = calloc(65536, sizeof(*t->dcount));
+	if (!t->b || !t->dgen || !t->dswept || !t->dcount || pthread_mutex_init(&t->lock, NULL)) {
+		free(t->b);
+		free(t->dgen);
+		free(t->dswept);
+		free(t->dcount);
+		memset(t, 0, sizeof(*t));
+		return -ENOMEM;
+	}
+	memset(t->b, 0, bytes);
+	return 0;
+}
+
+void vtd_iotlb_destroy(struct vtd_iotlb *t)
+{
+	if (!t->b)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t->b);
+	free(t->dgen);
+	free(t->dswept);
+	free(t->dcount);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The value of the way holding (tag, pasid) in bucket b, lock-free. */
+static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
+			       uint32_t pasid, uint64_t *v)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		bool found = false;
+		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
+			if (LD(b->tag[w]) != tag || way_pasid(LD(b->pasids), w) != pasid)
+				continue;
+			*v = LD(b->val[w]);
+			found = true;
+			break;
+		}
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
+			return found;
+	}
+	/* constant churn on this bucket: look under the lock once */
+	pthread_mutex_lock(&t->lock);
+	bool found = false;
+	for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
+		if (b->tag[w] == tag && way_pasid(b->pasids, w) == pasid) {
+			*v = b->val[w];
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&t->lock);
+	return found;
+}
+
+bool vtd_iotlb_lookup(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+		      uint64_t addr, struct vtd_iotlb_val *out)
+{
+	uint64_t want_stamp = stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
+	if (!cacheable(addr))
+		goto miss;
+	for (unsigned c = 0; c < 3; c++) {
+		if (!__atomic_load_n(&t->class_count[c], __ATOMIC_RELAXED))
+			continue;
+		uint64_t pn = fold(addr) >> (12 + class_order[c]);
+		uint64_t tag = iotlb_tag(did, tagged, c, pn);
+		uint32_t p = tagged ? pasid & 0xfffff : 0;
+		uint32_t i = iotlb_bucket(t, tag, p);
+		uint64_t v;
+		if ((iotlb_probe(t, &t->b[i], tag, p, &v) || iotlb_probe(t, &t->b[i ^ 1], tag, p, &v)) &&
+		    (v & VAL_STAMP) == want_stamp) {
+			out->v0 = (v & VAL_ADDR) | (v & 3);
+			out->v1 = (uint32_t)((v & VAL_DATA) >> 2);
+			out->order = class_order[c];
+			vtd_count(&t->hits);
+			return true;
+		}
+	}
+miss:
+	vtd_count(&t->misses);
+	return false;
+}
+
+static inline void dcount_inc(struct vtd_iotlb *t, uint16_t did)
+{
+	if (!t->dcount[did]++)
+		t->dused[did / 64] |= 1ull << (did % 64);
+}
+
+static inline void dcount_dec(struct vtd_iotlb *t, uint16_t did)
+{
+	if (!--t->dcount[did])
+		t->dused[did / 64] &= ~(1ull << (did % 64));
+}
+
+static inline bool way_live(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b, unsigned w)
+{
+	uint64_t tag = b->tag[w];
+	return tag && val_stamp(b->val[w]) == t->dgen[TAG_DID(tag)];
+}
+
+/* Empty way w of bucket b; lock held, the bucket's count odd.  A live
+ * entry leaves the statistics as dropped by `why` (its counter). */
+static void way_clear(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, unsigned w, uint64_t *why)
+{
+	uint64_t tag = b->tag[w];
+	if (!tag)
+		return;
+	if (way_live(t, b, w)) {
+		dcount_dec(t, TAG_DID(tag));
+		__atomic_store_n(&t->used, t->used - 1, __ATOMIC_RELAXED);
+		if (why)
+			__atomic_store_n(why, *why + 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_sub(&t->class_count[TAG_CLASS(tag)], 1, __ATOMIC_RELAXED);
+	if (tag & TAG_T)
+		__atomic_fetch_sub(&t->tagged, 1, __ATOMIC_RELAXED);
+	ST(b->tag[w], 0);
+}
+
+static inline void iotlb_begin(struct vtd_iotlb_bucket *b)
+{
+	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELAXED);
+}
+
+static inline void iotlb_end(struct vtd_iotlb_bucket *b)
+{
+	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
+}
+
+void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+		      uint64_t addr, unsigned order, uint64_t v0, uint32_t v1, const uint64_t *gen,
+		      uint64_t gen0)
+{
+	unsigned cls = order >= 18 ? 2 : order >= 9 ? 1 : 0;
+	if (!cacheable(addr))
+		return;
+	uint64_t pn = fold(addr) >> (12 + class_order[cls]);
+	pasid = tagged ? pasid & 0xfffff : 0;
+	uint64_t tag = iotlb_tag(did, tagged, cls, pn);
+	uint32_t home = iotlb_bucket(t, tag, pasid);
+	pthread_mutex_lock(&t->lock);
+	if (gen && __atomic_load_n(gen, __ATOMIC_ACQUIRE) != gen0) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	uint64_t val = (v0 & VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & VAL_DATA & ~3ull) |
+		       stamp_bits(t->dgen[did]);
+	/* An entry lives in its home bucket or the other one of the pair
+	 * (adjacent lines: the second look is nearly free).  Take the same
+	 * key (live: refresh it; dead: reuse its way), else an empty way,
+	 * else a dead one, home first, else the next live one of home. */
+	struct vtd_iotlb_bucket *b = NULL, *pair[2] = { &t->b[home], &t->b[home ^ 1] };
+	int w = -1;
+	for (unsigned k = 0; k < 2 && w < 0; k++)
+		for (unsigned i = 0; i < VTD_IOTLB_WAYS; i++)
+			if (pair[k]->tag[i] == tag && way_pasid(pair[k]->pasids, i) == pasid) {
+				b = pair[k];
+				w = (int)i;
+				break;
+			}
+	for (unsigned pass = 0; pass < 2 && w < 0; pass++)
+		for (unsigned k = 0; k < 2 && w < 0; k++)
+			for (unsigned i = 0; i < VTD_IOTLB_WAYS; i++)
+				if (pass == 0 ? !pair[k]->tag[i] : !way_live(t, pair[k], i)) {
+					b = pair[k];
+					w = (int)i;
+					break;
+				}
+	if (w < 0) {
+		b = pair[0];
+		iotlb_begin(b);
+		w = b->hand % VTD_IOTLB_WAYS;
+		b->hand = (uint8_t)((w + 1) % VTD_IOTLB_WAYS);
+		way_clear(t, b, (unsigned)w, &t->evictions);
+	} else {
+		iotlb_begin(b);
+		if (way_live(t, b, (unsigned)w)) {
+			ST(b->val[w], val);
+			iotlb_end(b);
+			pthread_mutex_unlock(&t->lock);
+			return;
+		}
+		way_clear(t, b, (unsigned)w, NULL); /* empty or dead: nothing to count */
+	}
+	uint64_t pm = 0xfffffull << (20 * w);
+	ST(b->pasids, (b->pasids & ~pm) | ((uint64_t)pasid << (20 * w)));
+	ST(b->val[w], val);
+	ST(b->tag[w], tag);
+	iotlb_end(b);
+	dcount_inc(t, did);
+	__atomic_fetch_add(&t->class_count[cls], 1, __ATOMIC_RELAXED);
+	if (tagged)
+		__atomic_fetch_add(&t->tagged, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->used, t->used + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->inserts, t->inserts + 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Clear every dead way, so that no stamp older than the current
+ * generation of its domain survives; lock held. */
+static void iotlb_sweep(struct vtd_iotlb *t)
+{
+	for (uint32_t i = 0; i < t->nbuckets; i++) {
+		struct vtd_iotlb_bucket *b = &t->b[i];
+		bool open = false;
+		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
+			if (!b->tag[w] || way_live(t, b, w))
+				continue;
+			if (!open) {
+				iotlb_begin(b);
+				open = true;
+			}
+			way_clear(t, b, w, NULL);
+		}
+		if (open)
+			iotlb_end(b);
+	}
+	memcpy(t->dswept, t->dgen, 65536 * sizeof(*t->dgen));
+	__atomic_store_n(&t->sweeps, t->sweeps + 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a domain's live entries at once; true when a sweep is due.  Dead
+ * entries carry stamps in [dswept, dgen); sweeping once the distance
+ * reaches half the stamp space keeps the next generation off all of
+ * them. */
+static bool iotlb_bump(struct vtd_iotlb *t, uint16_t did)
+{
+	uint64_t n = t->dcount[did];
+	t->dcount[did] = 0;
+	t->dused[did / 64] &= ~(1ull << (did % 64));
+	__atomic_store_n(&t->used, t->used - n, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->invalidated, t->invalidated + n, __ATOMIC_RELAXED);
+	uint16_t g = (uint16_t)(t->dgen[did] + 1);
+	__atomic_store_n(&t->dgen[did], g, __ATOMIC_RELEASE);
+	return (uint16_t)(g - t->dswept[did]) >= SWEEP_AFTER;
+}
+
+uint64_t vtd_iotlb_inval_domain(struct vtd_iotlb *t, uint16_t did)
+{
+	pthread_mutex_lock(&t->lock);
+	uint64_t n = t->dcount[did];
+	if (n && iotlb_bump(t, did))
+		iotlb_sweep(t);
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+uint64_t vtd_iotlb_inval_all(struct vtd_iotlb *t)
+{
+	pthread_mutex_lock(&t->lock);
+	uint64_t n = t->used;
+	if (t->nbuckets <= 8192) {
+		/* a small table: clearing it is as cheap as bumping 65536
+		 * generations, and leaves the size-class hints exact */
+		for (uint32_t i = 0; i < t->nbuckets; i++) {
+			struct vtd_iotlb_bucket *b = &t->b[i];
+			if (!(b->tag[0] | b->tag[1] | b->tag[2]))
+				continue;
+			iotlb_begin(b);
+			for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
+				way_clear(t, b, w, &t->invalidated);
+			iotlb_end(b);
+		}
+	} else {
+		/* only the domains with live entries need a new generation */
+		bool sweep = false;
+		for (unsigned i = 0; i < 65536 / 64; i++)
+			while (t->dused[i])
+				sweep |= iotlb_bump(t, (uint16_t)(i * 64 + (unsigned)__builtin_ctzll(t->dused[i])));
+		if (sweep)
+			iotlb_sweep(t);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+static bool way_in_range(const struct vtd_iotlb_bucket *b, unsigned w, uint64_t lo, uint64_t hi)
+{
+	uint64_t tag = b->tag[w];
+	unsigned o = class_order[TAG_CLASS(tag)];
+	uint64_t base = unfold((tag & TAG_PN_MASK) << (12 + o));
+	uint64_t last = base + ((1ull << (12 + o)) - 1);
+	return base <= hi && last >= lo;
+}
+
+uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_only,
+			       uint32_t pasid, uint64_t lo, uint64_t hi)
+{
+	pthread_mutex_lock(&t->lock);
+	uint64_t before = t->invalidated;
+	if (!t->dcount[did])
+		goto out;
+	if (!pasid_only && lo == 0 && hi == ~0ull) {
+		if (iotlb_bump(t, did))
+			iotlb_sweep(t);
+		goto out;
+	}
+	pasid &= 0xfffff;
+	/* probe the exact keys when there are few, else look at every way;
+	 * a legacy-format request also covers PASID-tagged entries, whose
+	 * PASIDs it does not name: those can only be found by looking */
+	uint64_t probes = 0;
+	for (unsigned c = 0; c < 3; c++)
+		if (t->class_count[c])
+			probes += (hi >> (12 + class_order[c])) - (lo >> (12 + class_order[c])) + 1;
+	bool probe = cacheable(lo) && cacheable(hi) && fold(lo) <= fold(hi);
+	if (probe && probes <= t->nbuckets / 8 + 16 && (pasid_only || !t->tagged)) {
+		for (unsigned c = 0; c < 3; c++) {
+			if (!t->class_count[c])
+				continue;
+			uint64_t first = fold(lo) >> (12 + class_order[c]);
+			uint64_t last = fold(hi) >> (12 + class_order[c]);
+			for (uint64_t pn = first; pn <= last; pn++) {
+				uint64_t tag = iotlb_tag(did, pasid_only, c, pn);
+				uint32_t p = pasid_only ? pasid : 0;
+				uint32_t home = iotlb_bucket(t, tag, p);
+				for (unsigned w = 0; w < 2 * VTD_IOTLB_WAYS; w++) {
+					struct vtd_iotlb_bucket *b = &t->b[home ^ (w >= VTD_IOTLB_WAYS)];
+					unsigned i = w % VTD_IOTLB_WAYS;
+					if (b->tag[i] != tag || way_pasid(b->pasids, i) != p)
+						continue;
+					if (way_live(t, b, i)) {
+						iotlb_begin(b);
+						way_clear(t, b, i, &t->invalidated);
+						iotlb_end(b);
+					}
+					break;
+				}
+			}
+		}
+		goto out;
+	}
+	for (uint32_t i = 0; i < t->nbuckets && t->dcount[did]; i++) {
+		struct vtd_iotlb_bucket *b = &t->b[i];
+		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
+			uint64_t tag = b->tag[w];
+			if (!tag || TAG_DID(tag) != did || !way_live(t, b, w))
+				continue;
+			if (pasid_only && (!(tag & TAG_T) || way_pasid(b->pasids, w) != pasid))
+				continue;
+			if (!way_in_range(b, w, lo, hi))
+				continue;
+			iotlb_begin(b);
+			way_clear(t, b, w, &t->invalidated);
+			iotlb_end(b);
+		}
+	}
+out:;
+	uint64_t n = t->invalidated - before;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }

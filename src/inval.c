@@ -54,29 +54,31 @@ miss:
 	return false;
 }
 
-static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce)
+static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce, uint32_t fast)
 {
 	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
 	ST(sl->gen, gen);
+	ST(sl->fast, gen && ce ? (uint64_t)gen << 32 | fast : 0);
 	for (int i = 0; i < 4; i++)
 		ST(sl->ce[i], ce ? ce[i] : 0);
 	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
 }
 
-void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0)
+void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0,
+		   uint32_t fast)
 {
 	pthread_mutex_lock(&s->cc_lock);
 	if (__atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) == gen0) {
 		struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
 		if (!bus) {
-			/* per-bus slots: 256 x 40 bytes, kept until reset so a
+			/* per-bus slots: 256 x 48 bytes, kept until reset so a
 			 * lock-free reader never sees them freed */
 			bus = calloc(256, sizeof(*bus));
 			if (bus)
 				__atomic_store_n(&s->ccbus[sid >> 8], bus, __ATOMIC_RELEASE);
 		}
 		if (bus)
-			slot_write(&bus[sid & 0xff], s->cc_gen, ce);
+			slot_write(&bus[sid & 0xff], s->cc_gen, ce, fast);
 	}
 	pthread_mutex_unlock(&s->cc_lock);
 }
@@ -103,7 +105,7 @@ static void cc_inval(struct vtd_iommu *s, unsigned g, uint16_t did, uint16_t sid
 			struct vtd_cc_slot *bus = s->ccbus[b];
 			for (unsigned d = 0; bus && d < 256; d++)
 				if (bus[d].gen == s->cc_gen && (uint16_t)(bus[d].ce[1] >> 8) == did) {
-					slot_write(&bus[d], 0, NULL);
+					slot_write(&bus[d], 0, NULL, 0);
 					__atomic_fetch_add(&s->cc_invalidated, 1, __ATOMIC_RELAXED);
 				}
 		}
@@ -115,7 +117,7 @@ static void cc_inval(struct vtd_iommu *s, unsigned g, uint16_t did, uint16_t sid
 		struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
 		for (unsigned d = 0; bus && d < 256; d++)
 			if ((((sid & 0xff00) | d) & m) == (sid & m) && bus[d].gen == s->cc_gen) {
-				slot_write(&bus[d], 0, NULL);
+				slot_write(&bus[d], 0, NULL, 0);
 				__atomic_fetch_add(&s->cc_invalidated, 1, __ATOMIC_RELAXED);
 			}
 	}
@@ -126,7 +128,7 @@ void vtd_cache_reset(struct vtd_iommu *s)
 {
 	cc_inval(s, 1, 0, 0, 0);
 	vtd_ct_inval_all(&s->pasidc);
-	vtd_ct_inval_all(&s->iotlb);
+	vtd_iotlb_inval_all(&s->iotlb);
 	/* SRTP or TE changed what every device sees */
 	vtd_notify_sync(s, true, 0, 0, ~0ull);
 	vtd_nest_follow_all(s);
@@ -152,62 +154,16 @@ void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im
 
 /* ---- IOTLB ------------------------------------------------------------------- */
 
-struct range {
-	uint64_t lo, hi;       /* inclusive */
-	bool any_pasid;
-	uint32_t pasid;        /* with !any_pasid: only entries tagged with it */
-	bool tagged_only;
-};
-
-static bool match_range(const struct vtd_ct_entry *e, const void *arg)
-{
-	const struct range *r = arg;
-	if (r->tagged_only && !e->tagged)
-		return false;
-	if (!r->any_pasid && (!e->tagged || ((e->k0 >> 16) & 0xfffff) != r->pasid))
-		return false;
-	if (r->hi == ~0ull)
-		return true;
-	uint64_t size = 1ull << (12 + e->order);
-	uint64_t base = (e->k1 >> 2) << (12 + e->order);
-	return base <= r->hi && base + size - 1 >= r->lo;
-}
-
-/* Drop [addr, addr + 2^(12+am)) of a domain: probe exact keys when the
- * range is small compared to the domain, else walk the domain's list. */
+/* Drop [addr, addr + 2^(12+am)) of a domain: with a PASID, the entries
+ * tagged with it; without, every entry of the domain (a legacy-format
+ * request also covers PASID-tagged entries, as QEMU does). */
 static void iotlb_range(struct vtd_iommu *s, uint16_t did, bool tagged, uint32_t pasid,
 			uint64_t addr, unsigned am)
 {
-	uint64_t pages = 1ull << am;
-	addr &= ~((pages << 12) - 1);
-	struct range r = { .lo = addr, .hi = addr + (pages << 12) - 1, .any_pasid = false,
-			   .pasid = pasid };
-	uint32_t in_domain = vtd_ct_domain_count(&s->iotlb, did, (uint32_t)(pages * 3));
-	if (in_domain <= pages * 3) {
-		if (tagged) {
-			vtd_ct_inval_domain(&s->iotlb, did, match_range, &r);
-		} else {
-			r.any_pasid = true;
-			vtd_ct_inval_domain(&s->iotlb, did, match_range, &r);
-		}
-		return;
-	}
-	static const unsigned orders[3] = { 0, 9, 18 };
-	uint64_t k0 = vtd_iotlb_k0(did, tagged, pasid);
-	for (unsigned o = 0; o < 3; o++) {
-		if (!LD(s->iotlb.order_count[o]))
-			continue;
-		uint64_t first = addr >> (12 + orders[o]), last = r.hi >> (12 + orders[o]);
-		for (uint64_t pn = first; pn <= last; pn++)
-			vtd_ct_inval_key(&s->iotlb, k0, vtd_iotlb_k1(pn << (12 + orders[o]), orders[o]));
-	}
-	/* a legacy-format request also covers PASID-tagged (first-stage and
-	 * nested) entries of the domain, as QEMU does */
-	if (!tagged && LD(s->iotlb.tagged)) {
-		r.tagged_only = true;
-		r.any_pasid = true;
-		vtd_ct_inval_domain(&s->iotlb, did, match_range, &r);
-	}
+	/* the queue's AM field reaches 63: a range that wide is everything */
+	uint64_t len_m1 = 12 + am >= 64 ? ~0ull : (1ull << (12 + am)) - 1;
+	uint64_t lo = addr & ~len_m1;
+	vtd_iotlb_inval_range(&s->iotlb, did, tagged, pasid, lo, lo + len_m1);
 }
 
 unsigned vtd_inval_context(struct vtd_iommu *s, unsigned cirg, uint16_t did, uint16_t sid,
@@ -230,13 +186,13 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 	switch (iirg) {
 	case 1:
 		bump_gen(s);
-		vtd_ct_inval_all(&s->iotlb);
+		vtd_iotlb_inval_all(&s->iotlb);
 		vtd_notify_sync(s, true, 0, 0, ~0ull);
 		vtd_nest_invalidate(s, true, 0, VTD_HOST_NO_PASID, 0, 0, false, true);
 		return 1;
 	case 2:
 		bump_gen(s);
-		vtd_ct_inval_domain(&s->iotlb, did, NULL, NULL);
+		vtd_iotlb_inval_domain(&s->iotlb, did);
 		vtd_notify_sync(s, false, did, 0, ~0ull);
 		vtd_nest_invalidate(s, false, did, VTD_HOST_NO_PASID, 0, 0, false, true);
 		return 2;
@@ -256,18 +212,12 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 	}
 }
 
-static bool match_pasid(const struct vtd_ct_entry *e, const void *arg)
-{
-	uint32_t pasid = *(const uint32_t *)arg;
-	return e->tagged && ((e->k0 >> 16) & 0xfffff) == pasid;
-}
-
 void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
 		      uint64_t addr, unsigned am, bool ih)
 {
 	bump_gen(s);
 	if (g == 2) {
-		vtd_ct_inval_domain(&s->iotlb, did, match_pasid, &pasid);
+		vtd_iotlb_inval_range(&s->iotlb, did, true, pasid, 0, ~0ull);
 		vtd_nest_invalidate(s, false, did, pasid, 0, 0, false, true);
 	} else if (g == 3) {
 		iotlb_range(s, did, true, pasid, addr, am);

@@ -44,7 +44,13 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		return -EINVAL;
 	}
 
-	struct vtd_iommu *s = calloc(1, sizeof(*s));
+	/* cache-line aligned: the hot-path counters inside are */
+	void *mem = NULL;
+	if (posix_memalign(&mem, 64, sizeof(struct vtd_iommu)))
+		mem = NULL;
+	struct vtd_iommu *s = mem;
+	if (s)
+		memset(s, 0, sizeof(*s));
 	if (!s) {
 		vtd_error_add(err, VTD_ERR_NOMEM, "out of memory");
 		return -ENOMEM;
@@ -66,10 +72,10 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		return -ENOMEM;
 	}
 	if (pthread_mutex_init(&s->cc_lock, NULL) ||
-	    vtd_ct_init(&s->iotlb, o.iotlb_entries ? o.iotlb_entries : 16384, 2) ||
+	    vtd_iotlb_init(&s->iotlb, o.iotlb_entries ? o.iotlb_entries : 16384) ||
 	    vtd_ct_init(&s->pasidc, o.pasid_cache_entries ? o.pasid_cache_entries : 4096, 4) ||
 	    vtd_ct_init(&s->iec, 4096, 2)) {
-		vtd_ct_destroy(&s->iotlb);
+		vtd_iotlb_destroy(&s->iotlb);
 		vtd_ct_destroy(&s->pasidc);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -90,7 +96,7 @@ VTD_API void vtd_iommu_free(struct vtd_iommu *s)
 	vtd_nest_free_all(s);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cc_lock);
-	vtd_ct_destroy(&s->iotlb);
+	vtd_iotlb_destroy(&s->iotlb);
 	vtd_ct_destroy(&s->pasidc);
 	vtd_ct_destroy(&s->iec);
 	for (unsigned i = 0; i < 256; i++)

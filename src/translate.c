@@ -95,22 +95,18 @@ static int fail(struct xl *x, uint8_t reason)
 #define F_WPE   8u   /* supervisor writes obey R/W */
 #define F_DIRTY 16u  /* the leaf's dirty flag is set */
 
-/* Probe the IOTLB at each page size that has entries. */
-static bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t v[2],
-		      unsigned *order)
+/* The IOTLB key of a request: vtd_iotlb_k0()'s domain, PASID tag and PASID. */
+static inline bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t v[2],
+			     unsigned *order)
 {
-	static const unsigned orders[3] = { 0, 9, 18 };
-	for (unsigned i = 0; i < 3; i++) {
-		if (!__atomic_load_n(&s->iotlb.order_count[i], __ATOMIC_RELAXED))
-			continue;
-		if (vtd_ct_probe(&s->iotlb, k0, vtd_iotlb_k1(addr, orders[i]), v, NULL)) {
-			*order = orders[i];
-			vtd_count(&s->iotlb.hits);
-			return true;
-		}
-	}
-	vtd_count(&s->iotlb.misses);
-	return false;
+	struct vtd_iotlb_val r;
+	if (!vtd_iotlb_lookup(&s->iotlb, (uint16_t)k0, (k0 >> 40) & 1, (uint32_t)(k0 >> 16) & 0xfffff,
+			      addr, &r))
+		return false;
+	v[0] = r.v0;
+	v[1] = r.v1;
+	*order = r.order;
+	return true;
 }
 
 /* Does a cached translation allow this request?  If not, the walk runs
@@ -135,14 +131,14 @@ static bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uint64_t v
 	return true;
 }
 
-static void iotlb_put(struct xl *x, uint64_t k0, bool tagged, uint64_t in, uint64_t out,
+static void iotlb_put(struct xl *x, uint64_t k0, uint64_t in, uint64_t out,
 		      uint64_t psize, unsigned perm, unsigned flags)
 {
 	unsigned order = psize >= (1ull << 30) ? 18 : psize >= (1ull << 21) ? 9 : 0;
 	uint64_t size = 1ull << (12 + order);
-	uint64_t v[2] = { ((out - (in & (size - 1))) & ~(size - 1)) | (perm & 3), flags };
-	vtd_ct_insert(&x->s->iotlb, k0, vtd_iotlb_k1(in, order), x->did, (uint8_t)order, tagged, v,
-		      &x->s->inval_gen, x->gen0);
+	uint64_t v0 = ((out - (in & (size - 1))) & ~(size - 1)) | (perm & 3);
+	vtd_iotlb_insert(&x->s->iotlb, x->did, (k0 >> 40) & 1, (uint32_t)(k0 >> 16) & 0xfffff, in,
+			 order, v0, flags, &x->s->inval_gen, x->gen0);
 }
 
 static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
@@ -379,6 +375,17 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 
 /* ---- legacy mode ----------------------------------------------------------- */
 
+/* The context cache's fast word for a legacy context entry that passed
+ * the checks of xlate_legacy() and translates through the second stage
+ * (TT 0 or 1, supported AW); 0 for anything else. */
+static uint32_t legacy_fast(const struct vtd_iommu *s, const uint64_t ce[2])
+{
+	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
+	if (tt >= 2 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || !((vtd_cap_sagaw(s->cap) >> aw) & 1))
+		return 0;
+	return (uint32_t)(uint16_t)(ce[1] >> 8) << 16 | VTD_CCF_SS;
+}
+
 static int xlate_legacy(struct xl *x, uint64_t root)
 {
 	struct vtd_iommu *s = x->s;
@@ -391,6 +398,20 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		/* legacy mode has no PASIDs: such a request is malformed */
 		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
 		return fail(x, 0x31);
+	}
+	/* The hit path: one word of decoded context, then the IOTLB (traced
+	 * requests take the long way, which explains every step). */
+	bool probed = false;
+	if (!x->t && rq->at == VTD_AT_UNTRANSLATED) {
+		uint32_t f = vtd_cc_fast(s, rq->sid);
+		if (f & VTD_CCF_SS) {
+			x->did = (uint16_t)(f >> 16);
+			if (iotlb_hit(x, vtd_iotlb_k0(x->did, false, 0), false)) {
+				vtd_count(&s->cc_hits);
+				return 0;
+			}
+			probed = true; /* the context is counted below */
+		}
 	}
 	if (vtd_cc_lookup(s, rq->sid, ce)) {
 		trace(x, "context cache", 0, ce, 2, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
@@ -421,7 +442,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 			return fail(x, 0x02);
 		if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
 			return fail(x, 0x0b);
-		vtd_cc_insert(s, rq->sid, ce, x->gen0);
+		vtd_cc_insert(s, rq->sid, ce, x->gen0, legacy_fast(s, ce));
 	}
 	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
 	x->fpd = ce[0] & 2;
@@ -450,7 +471,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return 0;
 	}
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-	if (iotlb_hit(x, k0, false))
+	if (!probed && iotlb_hit(x, k0, false))
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
@@ -459,7 +480,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return -EACCES;
 	if (out >= INTR_LO && out <= INTR_HI)
 		return fail(x, 0x0e);
-	iotlb_put(x, k0, false, rq->addr, out, psize, perm, 0);
+	iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
 	x->res->addr = out;
 	x->res->page_size = psize;
 	x->res->perm = perm;
@@ -508,7 +529,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] ||
 		    ce[3])
 			return fail(x, 0x42);
-		vtd_cc_insert(s, rq->sid, ce, x->gen0);
+		vtd_cc_insert(s, rq->sid, ce, x->gen0, 0);
 	}
 	x->fpd = ce[0] & 2;
 	unsigned pdts = (ce[0] >> 9) & 7;
@@ -635,7 +656,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			return -EACCES;
 		if (out >= INTR_LO && out <= INTR_HI)
 			return fail(x, 0x87);
-		iotlb_put(x, k0, false, rq->addr, out, psize, perm, 0);
+		iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
 		break;
 	}
 	case 1:   /* first stage */
@@ -669,7 +690,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		}
 		if (out >= INTR_LO && out <= INTR_HI)
 			return fail(x, 0x87);
-		iotlb_put(x, k0, true, rq->addr, out, psize, ssperm, flags);
+		iotlb_put(x, k0, rq->addr, out, psize, ssperm, flags);
 		break;
 	}
 	}

@@ -20,8 +20,15 @@
 struct vtd_cc_slot {
 	uint32_t seq;                 /* odd while being written */
 	uint32_t gen;                 /* valid while equal to cc_gen */
+	uint64_t fast;                /* gen << 32 | what the IOTLB hit path needs (VTD_CCF_*) */
 	uint64_t ce[4];               /* the context entry as read (4 qwords in SM) */
 };
+
+/* The decoded context a translation needs before it can probe the IOTLB,
+ * one word read without the slot's sequence count: DID in bits 31:16,
+ * and VTD_CCF_SS when the entry passed every check and translates
+ * through the second stage (legacy mode, TT 0 or 1). */
+#define VTD_CCF_SS 1u
 
 struct vtd_iommu {
 	struct vtd_config cfg;
@@ -62,7 +69,7 @@ struct vtd_iommu {
 
 	/* caches (cache.h); inval_gen moves on every invalidation so a walk
 	 * that raced one does not insert what it read before it */
-	struct vtd_ctab iotlb;        /* v[0] = page | perm, v[1] = flags */
+	struct vtd_iotlb iotlb;       /* v0 = page | perm, v1 = flags */
 	struct vtd_ctab pasidc;       /* v[0] = PASID dir entry, v[1..3] = PASID entry 0-2 */
 	struct vtd_ctab iec;          /* interrupt entry cache: index -> IRTE */
 	struct vtd_cc_slot *ccbus[256];
@@ -108,7 +115,19 @@ void vtd_cache_reset_iec(struct vtd_iommu *s);
 /* Context cache (inval.c): lock-free lookup; insert if no invalidation
  * happened since gen0 was read. */
 bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4]);
-void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0);
+void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0,
+		   uint32_t fast);
+/* The slot's fast word (VTD_CCF_*) while it is valid, else 0. */
+static inline uint32_t vtd_cc_fast(struct vtd_iommu *s, uint16_t sid)
+{
+	struct vtd_cc_slot *bus = __atomic_load_n(&s->ccbus[sid >> 8], __ATOMIC_ACQUIRE);
+	if (!bus)
+		return 0;
+	uint64_t f = __atomic_load_n(&bus[sid & 0xff].fast, __ATOMIC_ACQUIRE);
+	if ((uint32_t)(f >> 32) != __atomic_load_n(&s->cc_gen, __ATOMIC_ACQUIRE))
+		return 0;
+	return (uint32_t)f;
+}
 /* IOTLB keys, inline because every translation computes them: k0 tags
  * the domain (and PASID for first-stage and nested entries), k1 the page
  * number at the entry's size with the size class in the low bits. */

@@ -70,7 +70,10 @@ struct vtd_iommu_opts {
 	void *ram;
 	uint64_t ram_size;
 	/* Cache capacities in entries (0: defaults, 16384 and 4096).  A full
-	 * cache evicts one entry at a time. */
+	 * cache evicts one entry at a time, never flushes.  The IOTLB is
+	 * set-associative: its capacity is rounded up to whole bucket pairs
+	 * (multiples of 6; vtd_iommu_stats.iotlb_capacity says the result),
+	 * and an entry competes only with the 5 others of its pair. */
 	uint32_t iotlb_entries;
 	uint32_t pasid_cache_entries;
 };
