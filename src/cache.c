@@ -347,69 +347,6 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit)
 
 /* ---- IOTLB (see cache.h) --------------------------------------------------------- */
 
-#define TAG_V       (1ull << 63)
-#define TAG_T       (1ull << 62)
-#define TAG_CLASS_S 60
-#define TAG_DID_S   44
-#define TAG_PN_MASK ((1ull << VTD_IOTLB_PN_BITS) - 1)
-#define TAG_DID(t)  ((uint16_t)((t) >> TAG_DID_S))
-#define TAG_CLASS(t) ((unsigned)((t) >> TAG_CLASS_S) & 3)
-#define VAL_ADDR    0x000ffffffffff000ull
-#define VAL_STAMP   0xfff0000000000780ull
-#define VAL_DATA    0x7full      /* perm and flags */
-#define SWEEP_AFTER 32768u       /* generations a domain may advance between sweeps */
-
-static const unsigned class_order[3] = { 0, 9, 18 };
-
-/* Page numbers keep input-address bits 55:12.  First-stage addresses are
- * canonical (sign-extended), so bits 63:56 of any cacheable address copy
- * bit 55; an address that does not is never cached (it walks, and the
- * walk finds its fault).  unfold() undoes fold(). */
-static inline bool cacheable(uint64_t addr)
-{
-	uint64_t top = addr >> 55;
-	return top == 0 || top == 0x1ff;
-}
-
-static inline uint64_t fold(uint64_t addr)
-{
-	return addr & ((1ull << 56) - 1);
-}
-
-static inline uint64_t unfold(uint64_t a)
-{
-	return (a & (1ull << 55)) ? a | ~((1ull << 56) - 1) : a;
-}
-
-static inline uint64_t stamp_bits(uint16_t g)
-{
-	return ((uint64_t)(g >> 4) << 52) | ((uint64_t)(g & 0xf) << 7);
-}
-
-static inline uint16_t val_stamp(uint64_t v)
-{
-	return (uint16_t)(((v >> 52) << 4) | ((v >> 7) & 0xf));
-}
-
-static inline uint64_t iotlb_tag(uint16_t did, bool tagged, unsigned cls, uint64_t pn)
-{
-	return TAG_V | ((uint64_t)tagged << 62) | ((uint64_t)cls << TAG_CLASS_S) |
-	       ((uint64_t)did << TAG_DID_S) | (pn & TAG_PN_MASK);
-}
-
-static inline uint32_t way_pasid(uint64_t pasids, unsigned w)
-{
-	return (uint32_t)(pasids >> (20 * w)) & 0xfffff;
-}
-
-/* Fibonacci hashing: consecutive pages of a domain land in well spread
- * buckets; the range reduction takes the high bits (no power of two). */
-static inline uint32_t iotlb_bucket(const struct vtd_iotlb *t, uint64_t tag, uint32_t pasid)
-{
-	uint64_t h = (tag ^ ((uint64_t)pasid << 24)) * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(((h >> 32) * t->nbuckets) >> 32);
-}
-
 int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
 {
 	memset(t, 0, sizeof(*t));
@@ -459,64 +396,19 @@ void vtd_iotlb_destroy(struct vtd_iotlb *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The value of the way holding (tag, pasid) in bucket b, lock-free. */
-static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
-			       uint32_t pasid, uint64_t *v)
+bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
+			    uint32_t pasid, uint64_t *v)
 {
-	for (int attempt = 0; attempt < 64; attempt++) {
-		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1)
-			continue;
-		bool found = false;
-		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
-			if (LD(b->tag[w]) != tag || way_pasid(LD(b->pasids), w) != pasid)
-				continue;
-			*v = LD(b->val[w]);
-			found = true;
-			break;
-		}
-		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
-			return found;
-	}
-	/* constant churn on this bucket: look under the lock once */
 	pthread_mutex_lock(&t->lock);
 	bool found = false;
 	for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
-		if (b->tag[w] == tag && way_pasid(b->pasids, w) == pasid) {
+		if (b->tag[w] == tag && iotlb_way_pasid(b->pasids, w) == pasid) {
 			*v = b->val[w];
 			found = true;
 			break;
 		}
 	pthread_mutex_unlock(&t->lock);
 	return found;
-}
-
-bool vtd_iotlb_lookup(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
-		      uint64_t addr, struct vtd_iotlb_val *out)
-{
-	uint64_t want_stamp = stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
-	if (!cacheable(addr))
-		goto miss;
-	for (unsigned c = 0; c < 3; c++) {
-		if (!__atomic_load_n(&t->class_count[c], __ATOMIC_RELAXED))
-			continue;
-		uint64_t pn = fold(addr) >> (12 + class_order[c]);
-		uint64_t tag = iotlb_tag(did, tagged, c, pn);
-		uint32_t p = tagged ? pasid & 0xfffff : 0;
-		uint32_t i = iotlb_bucket(t, tag, p);
-		uint64_t v;
-		if ((iotlb_probe(t, &t->b[i], tag, p, &v) || iotlb_probe(t, &t->b[i ^ 1], tag, p, &v)) &&
-		    (v & VAL_STAMP) == want_stamp) {
-			out->v0 = (v & VAL_ADDR) | (v & 3);
-			out->v1 = (uint32_t)((v & VAL_DATA) >> 2);
-			out->order = class_order[c];
-			vtd_count(&t->hits);
-			return true;
-		}
-	}
-miss:
-	vtd_count(&t->misses);
-	return false;
 }
 
 static inline void dcount_inc(struct vtd_iotlb *t, uint16_t did)
@@ -534,7 +426,7 @@ static inline void dcount_dec(struct vtd_iotlb *t, uint16_t did)
 static inline bool way_live(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b, unsigned w)
 {
 	uint64_t tag = b->tag[w];
-	return tag && val_stamp(b->val[w]) == t->dgen[TAG_DID(tag)];
+	return tag && iotlb_val_stamp(b->val[w]) == t->dgen[IOTLB_TAG_DID(tag)];
 }
 
 /* Empty way w of bucket b; lock held, the bucket's count odd.  A live
@@ -545,13 +437,13 @@ static void way_clear(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, unsigned 
 	if (!tag)
 		return;
 	if (way_live(t, b, w)) {
-		dcount_dec(t, TAG_DID(tag));
+		dcount_dec(t, IOTLB_TAG_DID(tag));
 		__atomic_store_n(&t->used, t->used - 1, __ATOMIC_RELAXED);
 		if (why)
 			__atomic_store_n(why, *why + 1, __ATOMIC_RELAXED);
 	}
-	__atomic_fetch_sub(&t->class_count[TAG_CLASS(tag)], 1, __ATOMIC_RELAXED);
-	if (tag & TAG_T)
+	__atomic_fetch_sub(&t->class_count[IOTLB_TAG_CLASS(tag)], 1, __ATOMIC_RELAXED);
+	if (tag & IOTLB_TAG_T)
 		__atomic_fetch_sub(&t->tagged, 1, __ATOMIC_RELAXED);
 	ST(b->tag[w], 0);
 }
@@ -571,9 +463,9 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 		      uint64_t gen0)
 {
 	unsigned cls = order >= 18 ? 2 : order >= 9 ? 1 : 0;
-	if (!cacheable(addr))
+	if (!iotlb_cacheable(addr))
 		return;
-	uint64_t pn = fold(addr) >> (12 + class_order[cls]);
+	uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[cls]);
 	pasid = tagged ? pasid & 0xfffff : 0;
 	uint64_t tag = iotlb_tag(did, tagged, cls, pn);
 	uint32_t home = iotlb_bucket(t, tag, pasid);
@@ -582,8 +474,8 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
-	uint64_t val = (v0 & VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & VAL_DATA & ~3ull) |
-		       stamp_bits(t->dgen[did]);
+	uint64_t val = (v0 & IOTLB_VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & IOTLB_VAL_DATA & ~3ull) |
+		       iotlb_stamp_bits(t->dgen[did]);
 	/* An entry lives in its home bucket or the other one of the pair
 	 * (adjacent lines: the second look is nearly free).  Take the same
 	 * key (live: refresh it; dead: reuse its way), else an empty way,
@@ -592,7 +484,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	int w = -1;
 	for (unsigned k = 0; k < 2 && w < 0; k++)
 		for (unsigned i = 0; i < VTD_IOTLB_WAYS; i++)
-			if (pair[k]->tag[i] == tag && way_pasid(pair[k]->pasids, i) == pasid) {
+			if (pair[k]->tag[i] == tag && iotlb_way_pasid(pair[k]->pasids, i) == pasid) {
 				b = pair[k];
 				w = (int)i;
 				break;
@@ -671,7 +563,7 @@ static bool iotlb_bump(struct vtd_iotlb *t, uint16_t did)
 	__atomic_store_n(&t->invalidated, t->invalidated + n, __ATOMIC_RELAXED);
 	uint16_t g = (uint16_t)(t->dgen[did] + 1);
 	__atomic_store_n(&t->dgen[did], g, __ATOMIC_RELEASE);
-	return (uint16_t)(g - t->dswept[did]) >= SWEEP_AFTER;
+	return (uint16_t)(g - t->dswept[did]) >= IOTLB_SWEEP_AFTER;
 }
 
 uint64_t vtd_iotlb_inval_domain(struct vtd_iotlb *t, uint16_t did)
@@ -716,8 +608,8 @@ uint64_t vtd_iotlb_inval_all(struct vtd_iotlb *t)
 static bool way_in_range(const struct vtd_iotlb_bucket *b, unsigned w, uint64_t lo, uint64_t hi)
 {
 	uint64_t tag = b->tag[w];
-	unsigned o = class_order[TAG_CLASS(tag)];
-	uint64_t base = unfold((tag & TAG_PN_MASK) << (12 + o));
+	unsigned o = iotlb_class_order[IOTLB_TAG_CLASS(tag)];
+	uint64_t base = iotlb_unfold((tag & IOTLB_TAG_PN_MASK) << (12 + o));
 	uint64_t last = base + ((1ull << (12 + o)) - 1);
 	return base <= hi && last >= lo;
 }
@@ -741,14 +633,14 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 	uint64_t probes = 0;
 	for (unsigned c = 0; c < 3; c++)
 		if (t->class_count[c])
-			probes += (hi >> (12 + class_order[c])) - (lo >> (12 + class_order[c])) + 1;
-	bool probe = cacheable(lo) && cacheable(hi) && fold(lo) <= fold(hi);
+			probes += (hi >> (12 + iotlb_class_order[c])) - (lo >> (12 + iotlb_class_order[c])) + 1;
+	bool probe = iotlb_cacheable(lo) && iotlb_cacheable(hi) && iotlb_fold(lo) <= iotlb_fold(hi);
 	if (probe && probes <= t->nbuckets / 8 + 16 && (pasid_only || !t->tagged)) {
 		for (unsigned c = 0; c < 3; c++) {
 			if (!t->class_count[c])
 				continue;
-			uint64_t first = fold(lo) >> (12 + class_order[c]);
-			uint64_t last = fold(hi) >> (12 + class_order[c]);
+			uint64_t first = iotlb_fold(lo) >> (12 + iotlb_class_order[c]);
+			uint64_t last = iotlb_fold(hi) >> (12 + iotlb_class_order[c]);
 			for (uint64_t pn = first; pn <= last; pn++) {
 				uint64_t tag = iotlb_tag(did, pasid_only, c, pn);
 				uint32_t p = pasid_only ? pasid : 0;
@@ -756,7 +648,7 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 				for (unsigned w = 0; w < 2 * VTD_IOTLB_WAYS; w++) {
 					struct vtd_iotlb_bucket *b = &t->b[home ^ (w >= VTD_IOTLB_WAYS)];
 					unsigned i = w % VTD_IOTLB_WAYS;
-					if (b->tag[i] != tag || way_pasid(b->pasids, i) != p)
+					if (b->tag[i] != tag || iotlb_way_pasid(b->pasids, i) != p)
 						continue;
 					if (way_live(t, b, i)) {
 						iotlb_begin(b);
@@ -773,9 +665,9 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 		struct vtd_iotlb_bucket *b = &t->b[i];
 		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
 			uint64_t tag = b->tag[w];
-			if (!tag || TAG_DID(tag) != did || !way_live(t, b, w))
+			if (!tag || IOTLB_TAG_DID(tag) != did || !way_live(t, b, w))
 				continue;
-			if (pasid_only && (!(tag & TAG_T) || way_pasid(b->pasids, w) != pasid))
+			if (pasid_only && (!(tag & IOTLB_TAG_T) || iotlb_way_pasid(b->pasids, w) != pasid))
 				continue;
 			if (!way_in_range(b, w, lo, hi))
 				continue;

@@ -187,10 +187,140 @@ struct vtd_iotlb_val {
 
 int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries);
 void vtd_iotlb_destroy(struct vtd_iotlb *t);
-/* Lock-free lookup at every page size that has entries; counts the hit or
- * miss. */
-bool vtd_iotlb_lookup(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
-		      uint64_t addr, struct vtd_iotlb_val *out);
+bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
+			    uint32_t pasid, uint64_t *v);
+
+/* The lookup is inline: it is most of an IOTLB hit, and the callers'
+ * constant arguments (no PASID) fold into it. */
+#define IOTLB_TAG_V       (1ull << 63)
+#define IOTLB_TAG_T       (1ull << 62)
+#define IOTLB_TAG_CLASS_S 60
+#define IOTLB_TAG_DID_S   44
+#define IOTLB_TAG_PN_MASK ((1ull << VTD_IOTLB_PN_BITS) - 1)
+#define IOTLB_TAG_DID(t)  ((uint16_t)((t) >> IOTLB_TAG_DID_S))
+#define IOTLB_TAG_CLASS(t) ((unsigned)((t) >> IOTLB_TAG_CLASS_S) & 3)
+#define IOTLB_VAL_ADDR    0x000ffffffffff000ull
+#define IOTLB_VAL_STAMP   0xfff0000000000780ull
+#define IOTLB_VAL_DATA    0x7full      /* perm and flags */
+#define IOTLB_SWEEP_AFTER 32768u       /* generations a domain may advance between sweeps */
+
+static const unsigned iotlb_class_order[3] = { 0, 9, 18 };
+
+/* Page numbers keep input-address bits 55:12.  First-stage addresses are
+ * canonical (sign-extended), so bits 63:56 of any iotlb_cacheable address copy
+ * bit 55; an address that does not is never cached (it walks, and the
+ * walk finds its fault).  iotlb_unfold() undoes iotlb_fold(). */
+static inline bool iotlb_cacheable(uint64_t addr)
+{
+	uint64_t top = addr >> 55;
+	return top == 0 || top == 0x1ff;
+}
+
+static inline uint64_t iotlb_fold(uint64_t addr)
+{
+	return addr & ((1ull << 56) - 1);
+}
+
+static inline uint64_t iotlb_unfold(uint64_t a)
+{
+	return (a & (1ull << 55)) ? a | ~((1ull << 56) - 1) : a;
+}
+
+static inline uint64_t iotlb_stamp_bits(uint16_t g)
+{
+	return ((uint64_t)(g >> 4) << 52) | ((uint64_t)(g & 0xf) << 7);
+}
+
+static inline uint16_t iotlb_val_stamp(uint64_t v)
+{
+	return (uint16_t)(((v >> 52) << 4) | ((v >> 7) & 0xf));
+}
+
+static inline uint64_t iotlb_tag(uint16_t did, bool tagged, unsigned cls, uint64_t pn)
+{
+	return IOTLB_TAG_V | ((uint64_t)tagged << 62) | ((uint64_t)cls << IOTLB_TAG_CLASS_S) |
+	       ((uint64_t)did << IOTLB_TAG_DID_S) | (pn & IOTLB_TAG_PN_MASK);
+}
+
+static inline uint32_t iotlb_way_pasid(uint64_t pasids, unsigned w)
+{
+	return (uint32_t)(pasids >> (20 * w)) & 0xfffff;
+}
+
+/* Fibonacci hashing: consecutive pages of a domain land in well spread
+ * buckets; the range reduction takes the high bits (no power of two). */
+static inline uint32_t iotlb_bucket(const struct vtd_iotlb *t, uint64_t tag, uint32_t pasid)
+{
+	uint64_t h = (tag ^ ((uint64_t)pasid << 24)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(((h >> 32) * t->nbuckets) >> 32);
+}
+
+
+/* The value of the way holding (tag, pasid) in bucket b, lock-free. */
+__attribute__((always_inline))
+static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
+			       uint32_t pasid, uint64_t *v)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		bool found = false;
+		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
+			/* an untagged entry's PASID field is 0: for untagged
+			 * keys (constant in the hit path) the tag decides */
+			if (__atomic_load_n(&b->tag[w], __ATOMIC_ACQUIRE) != tag ||
+			    ((tag & IOTLB_TAG_T) &&
+			     iotlb_way_pasid(__atomic_load_n(&b->pasids, __ATOMIC_ACQUIRE), w) != pasid))
+				continue;
+			*v = __atomic_load_n(&b->val[w], __ATOMIC_ACQUIRE);
+			found = true;
+			break;
+		}
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
+			return found;
+	}
+	/* constant churn on this bucket: look under the lock once */
+	return vtd_iotlb_probe_locked(t, b, tag, pasid, v);
+}
+
+/* Lock-free lookup at every page size that has entries (not counted). */
+__attribute__((always_inline))
+static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+		      uint64_t addr, struct vtd_iotlb_val *out)
+{
+	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
+	if (!iotlb_cacheable(addr))
+		goto miss;
+	for (unsigned c = 0; c < 3; c++) {
+		if (!__atomic_load_n(&t->class_count[c], __ATOMIC_RELAXED))
+			continue;
+		uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
+		uint64_t tag = iotlb_tag(did, tagged, c, pn);
+		uint32_t p = tagged ? pasid & 0xfffff : 0;
+		uint32_t i = iotlb_bucket(t, tag, p);
+		uint64_t v;
+		if ((iotlb_probe(t, &t->b[i], tag, p, &v) || iotlb_probe(t, &t->b[i ^ 1], tag, p, &v)) &&
+		    (v & IOTLB_VAL_STAMP) == want_stamp) {
+			out->v0 = (v & IOTLB_VAL_ADDR) | (v & 3);
+			out->v1 = (uint32_t)((v & IOTLB_VAL_DATA) >> 2);
+			out->order = iotlb_class_order[c];
+			return true;
+		}
+	}
+miss:
+	return false;
+}
+
+/* The same, counting the hit or miss. */
+static inline bool vtd_iotlb_lookup(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+				    uint64_t addr, struct vtd_iotlb_val *out)
+{
+	bool hit = vtd_iotlb_find(t, did, tagged, pasid, addr, out);
+	vtd_count(hit ? &t->hits : &t->misses);
+	return hit;
+}
+
 /* Insert or replace; skipped when *gen no longer equals gen0 (an
  * invalidation ran since the caller read the tables). */
 void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,

@@ -111,7 +111,7 @@ static inline bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, ui
 
 /* Does a cached translation allow this request?  If not, the walk runs
  * again and finds the exact fault (or sets a dirty flag). */
-static bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uint64_t v0, uint64_t v1,
+static inline bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uint64_t v0, uint64_t v1,
 			 unsigned *perm)
 {
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
@@ -221,8 +221,10 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
 		uint64_t pte;
-		char what[24];
-		snprintf(what, sizeof(what), "SS L%u entry", level);
+		/* the label is for the trace only: not formatted otherwise */
+		char what[24] = "";
+		if (x->t)
+			snprintf(what, sizeof(what), "SS L%u entry", level);
 		if (vtd_mem_read64(x->s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			return fail(x, level == levels ? fc->root_err : fc->read_err);
@@ -316,8 +318,10 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		if (fs_table_addr(x, f, gea, false, level == f->levels, &ea))
 			return -EACCES;
 		uint64_t pte;
-		char what[24];
-		snprintf(what, sizeof(what), "FS L%u entry", level);
+		/* the label is for the trace only: not formatted otherwise */
+		char what[24] = "";
+		if (x->t)
+			snprintf(what, sizeof(what), "FS L%u entry", level);
 		if (vtd_mem_read64(x->s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			/* the root table through FSPTPTR is SFL.4, deeper ones SFL.1 */
@@ -399,20 +403,6 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
 		return fail(x, 0x31);
 	}
-	/* The hit path: one word of decoded context, then the IOTLB (traced
-	 * requests take the long way, which explains every step). */
-	bool probed = false;
-	if (!x->t && rq->at == VTD_AT_UNTRANSLATED) {
-		uint32_t f = vtd_cc_fast(s, rq->sid);
-		if (f & VTD_CCF_SS) {
-			x->did = (uint16_t)(f >> 16);
-			if (iotlb_hit(x, vtd_iotlb_k0(x->did, false, 0), false)) {
-				vtd_count(&s->cc_hits);
-				return 0;
-			}
-			probed = true; /* the context is counted below */
-		}
-	}
 	if (vtd_cc_lookup(s, rq->sid, ce)) {
 		trace(x, "context cache", 0, ce, 2, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
 	} else {
@@ -471,7 +461,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return 0;
 	}
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-	if (!probed && iotlb_hit(x, k0, false))
+	if (iotlb_hit(x, k0, false))
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
@@ -702,11 +692,67 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	return 0;
 }
 
+/*
+ * The common case in as few instructions as we can: an untraced,
+ * untranslated request without PASID from a device whose legacy context
+ * entry is cached and checked (one word: VTD_CCF_SS and the DID), hitting
+ * the IOTLB with the rights it asks for.  Anything else, misses included,
+ * takes the general path, which explains and counts everything itself.
+ * A change of translation mode (SRTP, TE) drops the context cache, so
+ * the fast word is never read across one.
+ */
+static inline bool fast_hit(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+			    struct vtd_translation *res)
+{
+	if (rq->at != VTD_AT_UNTRANSLATED || rq->pasid_valid)
+		return false;
+	uint32_t f = vtd_cc_fast(s, rq->sid);
+	if (!(f & VTD_CCF_SS))
+		return false;
+	uint16_t did = (uint16_t)(f >> 16);
+	struct vtd_iotlb_val v;
+	unsigned perm;
+	if (!vtd_iotlb_find(&s->iotlb, did, false, 0, rq->addr, &v) ||
+	    !iotlb_allows(rq, false, v.v0, v.v1, &perm))
+		return false;
+	uint64_t size = 1ull << (12 + v.order);
+	uint64_t out = (v.v0 & ~(size - 1)) | (rq->addr & (size - 1));
+	if (out >= INTR_LO && out <= INTR_HI)
+		return false;
+	res->status = VTD_XLATE_OK;
+	res->addr = out;
+	res->page_size = size;
+	res->perm = perm;
+	res->did = did;
+	res->fault = 0;
+	res->fault_recorded = false;
+	res->fault_name = NULL;
+	vtd_count(&s->cc_hits);
+	vtd_count(&s->iotlb.hits);
+	return true;
+}
+
+static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+		     struct vtd_translation *res);
+
+/* The fast path first, without the general path's stack frame. */
 VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
 				struct vtd_translation *res)
 {
 	if (!s || !rq || !res)
 		return -EINVAL;
+	/* (a write to the interrupt range is an interrupt: the general path) */
+	if (!res->trace && VTD_LOAD(s->dmar_enabled) &&
+	    !((rq->perm & VTD_PERM_W) && rq->addr >= INTR_LO && rq->addr <= INTR_HI) &&
+	    fast_hit(s, rq, res))
+		return 0;
+	return translate(s, rq, res);
+}
+
+__attribute__((noinline)) static int translate(struct vtd_iommu *s,
+					       const struct vtd_dma_request *rq,
+					       struct vtd_translation *res)
+{
 	struct vtd_trace *t = res->trace;
 	memset(res, 0, sizeof(*res));
 	res->trace = t;
