@@ -20,37 +20,72 @@
 #include <errno.h>
 #include <string.h>
 
-uint32_t vtd_get_l(const struct vtd_iommu *s, unsigned off)
+/* The window is little-endian; on a little-endian host a register is a
+ * plain copy, which the compiler turns into one load or store (MMIO is on
+ * the invalidation path: byte loops cost ~400 instructions a write). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint64_t read_bytes(const uint8_t *a, unsigned off, unsigned size)
 {
-	uint32_t v = 0;
-	for (unsigned i = 0; i < 4; i++)
-		v |= (uint32_t)s->csr[off + i] << (8 * i);
+	if (size == 8) {
+		uint64_t v;
+		memcpy(&v, a + off, 8);
+		return v;
+	}
+	if (size == 4) {
+		uint32_t w;
+		memcpy(&w, a + off, 4);
+		return w;
+	}
+	uint64_t v = 0;
+	memcpy(&v, a + off, size);
 	return v;
 }
 
-uint64_t vtd_get_q(const struct vtd_iommu *s, unsigned off)
+static inline void write_bytes(uint8_t *a, unsigned off, unsigned size, uint64_t v)
 {
-	return vtd_get_l(s, off) | ((uint64_t)vtd_get_l(s, off + 4) << 32);
+	if (size == 8) {
+		memcpy(a + off, &v, 8);
+	} else if (size == 4) {
+		uint32_t w = (uint32_t)v;
+		memcpy(a + off, &w, 4);
+	} else {
+		memcpy(a + off, &v, size);
+	}
 }
-
-static void put_l(uint8_t *a, unsigned off, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		a[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_q(uint8_t *a, unsigned off, uint64_t v)
-{
-	put_l(a, off, (uint32_t)v);
-	put_l(a, off + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t read_bytes(const uint8_t *a, unsigned off, unsigned size)
+#else
+static inline uint64_t read_bytes(const uint8_t *a, unsigned off, unsigned size)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint64_t)a[off + i] << (8 * i);
 	return v;
+}
+
+static inline void write_bytes(uint8_t *a, unsigned off, unsigned size, uint64_t v)
+{
+	for (unsigned i = 0; i < size; i++)
+		a[off + i] = (uint8_t)(v >> (8 * i));
+}
+#endif
+
+uint32_t vtd_get_l(const struct vtd_iommu *s, unsigned off)
+{
+	return (uint32_t)read_bytes(s->csr, off, 4);
+}
+
+uint64_t vtd_get_q(const struct vtd_iommu *s, unsigned off)
+{
+	return read_bytes(s->csr, off, 8);
+}
+
+static void put_l(uint8_t *a, unsigned off, uint32_t v)
+{
+	write_bytes(a, off, 4, v);
+}
+
+static void put_q(uint8_t *a, unsigned off, uint64_t v)
+{
+	write_bytes(a, off, 8, v);
 }
 
 void vtd_set_l(struct vtd_iommu *s, unsigned off, uint32_t v) { put_l(s->csr, off, v); }
@@ -373,8 +408,7 @@ VTD_API int vtd_iommu_mmio_write(struct vtd_iommu *s, uint64_t offset, unsigned 
 	uint64_t wm = read_bytes(s->wmask, off, size);
 	uint64_t w1c = read_bytes(s->w1cmask, off, size);
 	uint64_t nv = ((old & ~wm) | (value & wm)) & ~(w1c & value);
-	for (unsigned i = 0; i < size; i++)
-		s->csr[off + i] = (uint8_t)(nv >> (8 * i));
+	write_bytes(s->csr, off, size, nv);
 	side_effects(s, off, size);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
