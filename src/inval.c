@@ -5,8 +5,8 @@
  * descriptors, wait descriptors with status write and interrupt).
  *
  * Bounded work: one kick processes at most one queue's worth of
- * descriptors; a page-selective invalidation probes at most 3 x 2^MAMV keys
- * or the domain's entries, whichever is fewer.
+ * descriptors; a page-selective invalidation probes at most nbuckets/8
+ * keys, else scans the IOTLB once (cache.c).
  */
 #include "viommu.h"
 
