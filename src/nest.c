@@ -715,7 +715,7 @@ VTD_API int vtd_iommu_host_iopf_stats(struct vtd_iommu *s, uint16_t sid,
 	}
 	struct vtd_host_iopf_stats out = d->st;
 	out.queue = d->fq != 0;
-	out.active = d->pri;
+	out.active = d->pri && !d->iopf_broken;
 	out.pending = d->npend;
 	pthread_mutex_unlock(&s->lock);
 	out.sz = sz;

@@ -142,7 +142,7 @@ static void fq_auto_respond(struct vtd_sim *m, uint32_t hwpt, uint32_t dev, uint
 		if ((g->st == G_QUEUED || g->st == G_READ) && g->hwpt == hwpt && g->dev == dev &&
 		    g->pasid == pasid) {
 			char p[12];
-			event(m, "auto_response fq=%u dev=%u pasid=%s group=%u invalid", h->fq, dev,
+			event(m, "auto_response fault=%u dev=%u pasid=%s group=%u invalid", h->fq, dev,
 			      pasid_str(pasid, p), g->grpid);
 			g->st = G_FAILED;
 		}
@@ -257,10 +257,9 @@ static int s_free_hwpt(void *ctx, uint32_t id)
 		if (busy) {
 			rc = -EBUSY;
 		} else {
-			struct sim_fq *q = fq_get(m, h->fq);
-			for (unsigned k = 0; q && k < SIM_FQ_GROUPS; k++)
-				if (q->g[k].hwpt == id)
-					q->g[k].st = G_FREE;
+			/* (no group can wait on it: it is not attached, and
+			 * leaving made them Invalid; the device learns that
+			 * on its next try) */
 			h->used = false;
 			for (unsigned k = 0; k < SIM_CACHE; k++)
 				if (m->tlb[k].hwpt == id)
@@ -484,7 +483,7 @@ static int page_request(struct vtd_sim *m, struct sim_hwpt *h, uint32_t hwpt, ui
 	struct sim_fq *q = fq_get(m, h->fq);
 	if (!q)
 		return -EACCES;
-	struct sim_group *free_g = NULL;
+	struct sim_group *free_g = NULL, *failed = NULL;
 	for (unsigned i = 0; i < SIM_FQ_GROUPS; i++) {
 		struct sim_group *g = &q->g[i];
 		if (g->st == G_FREE) {
@@ -492,6 +491,8 @@ static int page_request(struct vtd_sim *m, struct sim_hwpt *h, uint32_t hwpt, ui
 				free_g = g;
 			continue;
 		}
+		if (g->st == G_FAILED && (!failed || g->seq < failed->seq))
+			failed = g;
 		if (g->dev != dev || g->pasid != pasid || g->page != iova >> 12)
 			continue;
 		if (g->st == G_FAILED) {
@@ -505,6 +506,9 @@ static int page_request(struct vtd_sim *m, struct sim_hwpt *h, uint32_t hwpt, ui
 		return -EAGAIN;
 	}
 	char p[12];
+	/* an answer a device never came back for gives its place up first */
+	if (!free_g)
+		free_g = failed;
 	if (!free_g) {
 		event(m, "page_request fault=%u full", h->fq);
 		return -EACCES;
