@@ -188,13 +188,14 @@ static void bind(struct vtd_nest_dev *d, struct binding *b, uint32_t hpasid, con
 	uint32_t target = 0;
 	uint32_t old = b->hwpt;
 	bool old_nested = b->nested, old_iopf = b->iopf, iopf = false;
+	pri = pri && !d->iopf_broken;
 	if (w->kind == W_PARENT) {
 		target = d->parent;
 	} else if (w->kind == W_NESTED) {
 		if (b->nested && b->iopf == pri && !memcmp(&b->s1, &w->s1, sizeof(w->s1))) {
 			target = b->hwpt; /* unchanged */
 			iopf = b->iopf;
-		} else if (pri && !d->iopf_broken &&
+		} else if (pri &&
 			   !d->iopf.alloc_nested(d->be.ctx, d->parent, &w->s1, d->fq, &target)) {
 			iopf = true;
 		} else {
@@ -320,16 +321,29 @@ void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, ui
 	}
 }
 
-/* The fault-queue ops a caller gave, copied as far as its sz says;
- * false when they lack something the library needs. */
-static bool take_iopf(const struct vtd_host_attach_opts *opts, struct vtd_host_iopf_ops *out)
+/* A newer caller's struct may be longer: what this library does not know
+ * must be zero, or it would be ignored silently (-E2BIG). */
+static bool tail_zero(const void *p, size_t known, size_t sz)
+{
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)p)[i])
+			return false;
+	return true;
+}
+
+/* The fault-queue ops a caller gave, copied as far as its sz says: 1 when
+ * usable, 0 when absent or lacking what the library calls, -E2BIG. */
+static int take_iopf(const struct vtd_host_attach_opts *opts, struct vtd_host_iopf_ops *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!opts || opts->sz < offsetof(struct vtd_host_attach_opts, iopf) + sizeof(opts->iopf) ||
 	    !opts->iopf)
-		return false;
-	size_t n = opts->iopf->sz < sizeof(*out) ? opts->iopf->sz : sizeof(*out);
-	memcpy(out, opts->iopf, n);
+		return 0;
+	const struct vtd_host_iopf_ops *in = opts->iopf;
+	if (in->sz > sizeof(*out) && !tail_zero(in, sizeof(*out), in->sz))
+		return -E2BIG;
+	size_t n = in->sz < sizeof(*out) ? in->sz : sizeof(*out);
+	memcpy(out, in, n);
 	out->sz = n;
 	return n >= offsetof(struct vtd_host_iopf_ops, fd) && out->alloc_queue && out->free_queue &&
 	       out->alloc_nested && out->read && out->respond;
@@ -359,8 +373,15 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 	vtd_error_clear(err);
 	if (!s || !hostdev || !be || !be->ops)
 		return -EINVAL;
-	if (opts && opts->sz < sizeof(size_t))
+	if (opts && opts->sz < sizeof(size_t)) {
+		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_host_attach_opts.sz is %zu", opts->sz);
 		return -EINVAL;
+	}
+	if (opts && !tail_zero(opts, sizeof(*opts), opts->sz)) {
+		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
+			      "vtd_host_attach_opts has fields this libvtd does not know");
+		return -E2BIG;
+	}
 	struct vtd_compat_result r;
 	vtd_compat_check(&s->cfg, hostdev, &r);
 	if (!r.compatible) {
@@ -396,7 +417,14 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 	}
 	/* recoverable faults only where the guest can take page requests
 	 * (ECAP.PRS: svm=on, which the check made sure the host has too) */
-	d->has_iopf = take_iopf(opts, &d->iopf) && vtd_ecap_prs(s->ecap);
+	int iopf = take_iopf(opts, &d->iopf);
+	if (iopf < 0) {
+		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
+			      "vtd_host_iopf_ops has members this libvtd does not know");
+		free_dev(d);
+		return iopf;
+	}
+	d->has_iopf = iopf && vtd_ecap_prs(s->ecap);
 	if (d->has_iopf) {
 		d->pend = calloc(VTD_HOST_IOPF_MAX_PENDING, sizeof(*d->pend));
 		if (!d->pend) {
@@ -718,7 +746,10 @@ VTD_API int vtd_iommu_host_iopf_stats(struct vtd_iommu *s, uint16_t sid,
 	out.active = d->pri && !d->iopf_broken;
 	out.pending = d->npend;
 	pthread_mutex_unlock(&s->lock);
-	out.sz = sz;
+	out.sz = st->sz;
 	memcpy(st, &out, sz);
+	/* a newer caller's fields this library does not fill: zero */
+	if (st->sz > sizeof(out))
+		memset((unsigned char *)st + sizeof(out), 0, st->sz - sizeof(out));
 	return 0;
 }

@@ -317,9 +317,12 @@ struct vtd_host_attach_opts {
 };
 
 /*
- * vtd_iommu_attach_host() with options.  A kernel without fault queues
- * (ENOTTY, EOPNOTSUPP) leaves the device without recoverable faults (see
- * vtd_iommu_host_fault_fd()); any other refusal fails the attach.
+ * vtd_iommu_attach_host() with options (NULL: none).  A kernel without
+ * fault queues (ENOTTY, EOPNOTSUPP) leaves the device without recoverable
+ * faults (see vtd_iommu_host_fault_fd()); any other refusal of the queue
+ * fails the attach.  Options or iopf ops longer than this library knows
+ * must have their unknown tail zero (-E2BIG otherwise); iopf ops too short
+ * to hold respond, or with a required member NULL, are ignored.
  */
 VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *iommu, uint16_t sid,
 				       const struct vtd_host_device *hostdev,

@@ -869,6 +869,43 @@ static void test_opts_sizes(void **state)
 
 	ao.sz = 1;
 	guest(PROPS, 0x15, &ao, -EINVAL);
+	teardown(NULL);
+	/* a newer caller's longer structs: unknown tails must be zero */
+	struct {
+		struct vtd_host_attach_opts o;
+		uint64_t more;
+	} big = { { .sz = sizeof(big), .iopf = vtd_sim_iopf_ops() }, 0 };
+	guest(PROPS, 0x15, &big.o, 0);
+	assert_true(stats().queue);
+	teardown(NULL);
+	big.more = 1;
+	guest(PROPS, 0x15, &big.o, -E2BIG);
+	teardown(NULL);
+	struct {
+		struct vtd_host_iopf_ops o;
+		void *more;
+	} bigops = { *vtd_sim_iopf_ops(), NULL };
+	bigops.o.sz = sizeof(bigops);
+	ao = (struct vtd_host_attach_opts){ .sz = sizeof(ao), .iopf = &bigops.o };
+	guest(PROPS, 0x15, &ao, 0);
+	assert_true(stats().queue);
+	teardown(NULL);
+	bigops.more = &bigops;
+	guest(PROPS, 0x15, &ao, -E2BIG);
+	/* a longer stats struct: its tail is zeroed */
+	ao = sim_opts();
+	teardown(NULL);
+	guest(PROPS, 0x15, &ao, 0);
+	struct {
+		struct vtd_host_iopf_stats s;
+		uint64_t more;
+	} bigst;
+	memset(&bigst, 0xa5, sizeof(bigst));
+	bigst.s.sz = sizeof(bigst);
+	assert_int_equal(vtd_iommu_host_iopf_stats(iommu, SID, &bigst.s), 0);
+	assert_int_equal(bigst.s.sz, sizeof(bigst));
+	assert_int_equal(bigst.more, 0);
+	assert_int_equal(bigst.s.read, 0);
 	/* a stats struct that only holds sz */
 	ao = sim_opts();
 	teardown(NULL);
