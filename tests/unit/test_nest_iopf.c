@@ -754,6 +754,39 @@ static void test_malformed(void **state)
 	assert_int_equal(F.resp[2].cookie, 12);
 }
 
+/* A record the device may not make (PRE clear: it raced the guest turning
+ * PRI off), or a queue outside guest memory: answered Invalid, and the
+ * PRE case is the guest's fault 47h as for any device */
+static void test_refused(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.supply = 1;
+	struct vtd_host_attach_opts ao = { .sz = sizeof(ao), .iopf = &fake_ops };
+	guest(PROPS, 0x5, &ao, 0); /* no PRE */
+	assert_int_equal(vtd_iommu_host_poll(iommu, SID, 0), 1);
+	struct vtd_host_iopf_stats st = stats();
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(F.resp_n, 1);
+	assert_int_equal(F.resp[0].code, VTD_HOST_IOPF_INVALID);
+	assert_int_equal(F.resp[0].cookie, 1);
+	uint64_t hi = reg(0x228);
+	assert_int_equal(hi >> 63, 1);              /* F */
+	assert_int_equal((hi >> 32) & 0xff, 0x47);  /* SCT.8: PRE clear */
+	assert_int_equal(hi & 0xffff, SID);
+	teardown(NULL);
+
+	fake_reset();
+	F.supply = 1;
+	fake_guest(0);
+	vtd_iommu_mmio_write(iommu, VTD_REG_PQA, 8, 0x7fff000000ull); /* not RAM */
+	assert_int_equal(vtd_iommu_host_poll(iommu, SID, 0), 1);
+	assert_int_equal(stats().refused, 1);
+	assert_int_equal(F.resp_n, 1);
+	assert_int_equal(F.resp[0].code, VTD_HOST_IOPF_INVALID);
+}
+
 /* The backend fails: errors come back, records taken before still count */
 static void test_backend_errors(void **state)
 {
@@ -937,6 +970,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flood_bounded, teardown),
 		cmocka_unit_test_teardown(test_pending_cap, teardown),
 		cmocka_unit_test_teardown(test_malformed, teardown),
+		cmocka_unit_test_teardown(test_refused, teardown),
 		cmocka_unit_test_teardown(test_backend_errors, teardown),
 		cmocka_unit_test_teardown(test_attach_refused, teardown),
 		cmocka_unit_test_teardown(test_opts_sizes, teardown),
