@@ -100,7 +100,10 @@ static void pr_event(struct vtd_iommu *s, uint32_t prs_before)
 	vtd_set_clear_l(s, VTD_REG_PECTL, 0, VTD_ECTL_IP);
 }
 
-static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq, uint8_t reason)
+/* The request cannot be queued: record the fault; a group it ends is
+ * answered Invalid Request. */
+static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq, uint8_t reason,
+		    int *answer)
 {
 	struct vtd_fault_rec f = {
 		.sid = rq->sid, .reason = reason, .is_write = rq->write, .addr = rq->addr,
@@ -108,50 +111,37 @@ static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq, uint
 		.exec = rq->exec, .at = VTD_AT_TRANSLATION_REQ,
 	};
 	vtd_fault_record(s, &f);
-	/* the device is told its request was invalid */
-	if (rq->last && s->events.page_response)
-		s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
-					rq->prg_index, 1);
+	*answer = 1;
 	return -EPERM;
 }
 
-VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_request *rq)
+/*
+ * Write a page request into the guest's queue (lock held).  *answer gets
+ * the response code the IOMMU gives on the guest's behalf when the request
+ * is not queued (0 Success on overflow, 1 Invalid Request when the device
+ * may not ask), or -1; whoever made the request sends it (to an emulated
+ * device through events.page_response, to a host device's fault queue),
+ * and only for a request that ends its group.
+ */
+int vtd_prq_insert(struct vtd_iommu *s, const struct vtd_page_request *rq, int *answer)
 {
-	if (!s || !rq || rq->prg_index > 0x1ff || rq->pasid > 0xfffff)
-		return -EINVAL;
-	if (!vtd_ecap_prs(s->ecap))
-		return -EPERM;
-	pthread_mutex_lock(&s->lock);
-	int rc = 0;
-	if (!s->dmar_enabled || !s->root_scalable) {
-		/* page requests need scalable mode: RTA.3 */
-		rc = pr_fault(s, rq, 0x32);
-		goto out;
-	}
+	*answer = -1;
+	if (!s->dmar_enabled || !s->root_scalable) /* page requests need scalable mode: RTA.3 */
+		return pr_fault(s, rq, 0x32, answer);
 	/* the device's context entry must allow page requests (PRE) */
 	uint64_t re[2], ce[4];
 	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
-	if (vtd_mem_read(s, s->root + bus * 16, re, 16)) {
-		rc = pr_fault(s, rq, 0x38);
-		goto out;
-	}
+	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
+		return pr_fault(s, rq, 0x38, answer);
 	uint64_t half = devfn < 128 ? re[0] : re[1];
-	if (!(half & 1)) {
-		rc = pr_fault(s, rq, 0x39);
-		goto out;
-	}
-	if (vtd_mem_read(s, (half & s->haw_mask & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32)) {
-		rc = pr_fault(s, rq, 0x40);
-		goto out;
-	}
-	if (!(ce[0] & 1)) {
-		rc = pr_fault(s, rq, 0x41);
-		goto out;
-	}
-	if (!(ce[0] & 16)) {
-		rc = pr_fault(s, rq, 0x47);
-		goto out;
-	}
+	if (!(half & 1))
+		return pr_fault(s, rq, 0x39, answer);
+	if (vtd_mem_read(s, (half & s->haw_mask & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32))
+		return pr_fault(s, rq, 0x40, answer);
+	if (!(ce[0] & 1))
+		return pr_fault(s, rq, 0x41, answer);
+	if (!(ce[0] & 16))
+		return pr_fault(s, rq, 0x47, answer);
 	uint64_t pqa = vtd_get_q(s, VTD_REG_PQA);
 	uint32_t entries = 128u << (pqa & 7);
 	uint32_t head = (uint32_t)((vtd_get_q(s, VTD_REG_PQH) >> 5) & 0x3fff) % entries;
@@ -162,11 +152,8 @@ VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_re
 		 * last-in-group request with Success so the device retries */
 		vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PRO, 0);
 		pr_event(s, prs);
-		if (rq->last && s->events.page_response)
-			s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
-						rq->prg_index, 0);
-		rc = -ENOSPC;
-		goto out;
+		*answer = 0;
+		return -ENOSPC;
 	}
 	uint64_t d[4] = {
 		1 | ((uint64_t)rq->pasid_valid << 8) | ((uint64_t)rq->sid << 16) |
@@ -177,16 +164,28 @@ VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_re
 		0, 0,
 	};
 	uint64_t base = pqa & s->haw_mask & ~0xfffull;
-	if (vtd_mem_write(s, base + (uint64_t)tail * 32, d, sizeof(d))) {
-		/* the queue is not in memory: nothing can be reported there */
-		rc = -EFAULT;
-		goto out;
-	}
+	if (vtd_mem_write(s, base + (uint64_t)tail * 32, d, sizeof(d)))
+		return -EFAULT; /* the queue is not in memory: nothing can be reported there */
 	tail = (tail + 1) % entries;
 	vtd_set_q(s, VTD_REG_PQT, (uint64_t)tail << 5);
 	vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PPR, 0);
 	pr_event(s, prs);
-out:
+	return 0;
+}
+
+VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_request *rq)
+{
+	if (!s || !rq || rq->prg_index > 0x1ff || rq->pasid > 0xfffff)
+		return -EINVAL;
+	if (!vtd_ecap_prs(s->ecap))
+		return -EPERM;
+	pthread_mutex_lock(&s->lock);
+	int answer;
+	int rc = vtd_prq_insert(s, rq, &answer);
+	/* the device is told what the IOMMU answered for the guest */
+	if (answer >= 0 && rq->last && s->events.page_response)
+		s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
+					rq->prg_index, (uint8_t)answer);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

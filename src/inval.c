@@ -393,10 +393,13 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 			return IQEI_TYPE;
 		if ((d[0] & 0xfff00000000001c0ull) || (d[1] & 0xfffffffffffff003ull) || !hi_zero)
 			return IQEI_RSVD;
-		if (s->events.page_response)
-			s->events.page_response(s->event_opaque, (uint16_t)(d[0] >> 16), (d[0] >> 4) & 1,
-						(uint32_t)(d[0] >> 32) & 0xfffff,
-						(uint16_t)((d[1] >> 3) & 0x1ff), (uint8_t)((d[0] >> 12) & 0xf));
+		uint16_t sid = (uint16_t)(d[0] >> 16), prgi = (uint16_t)((d[1] >> 3) & 0x1ff);
+		uint32_t pasid = (uint32_t)(d[0] >> 32) & 0xfffff;
+		bool pv = (d[0] >> 4) & 1;
+		uint8_t code = (uint8_t)((d[0] >> 12) & 0xf);
+		/* a group a host device's fault queue reported goes back there */
+		if (!vtd_nest_page_response(s, sid, pv, pasid, prgi, code) && s->events.page_response)
+			s->events.page_response(s->event_opaque, sid, pv, pasid, prgi, code);
 		return IQEI_NONE;
 	}
 	default:

@@ -167,6 +167,13 @@ void vtd_nest_follow_all(struct vtd_iommu *s);
 void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, uint32_t pasid,
 			 uint64_t addr, unsigned am, bool ih, bool whole);
 void vtd_nest_free_all(struct vtd_iommu *s);
+/* A page group response of the guest: when it answers a group a host
+ * device's fault queue reported, send it there and return true. */
+bool vtd_nest_page_response(struct vtd_iommu *s, uint16_t sid, bool pasid_valid, uint32_t pasid,
+			    uint16_t prg_index, uint8_t code);
+/* ats.c: queue a page request (lock held); see the function. */
+struct vtd_page_request;
+int vtd_prq_insert(struct vtd_iommu *s, const struct vtd_page_request *rq, int *answer);
 
 /* fault.c: record a fault in the FRCD registers and raise the fault event. */
 struct vtd_fault_rec {

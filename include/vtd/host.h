@@ -247,6 +247,127 @@ VTD_API int vtd_iommu_detach_host(struct vtd_iommu *iommu, uint16_t sid);
 /* Report a host first-stage fault into the guest's fault registers. */
 VTD_API int vtd_iommu_host_fault(struct vtd_iommu *iommu, const struct vtd_host_fault *f);
 
+/* ---- recoverable host faults: I/O page faults (PRI) ---------------------- */
+
+/*
+ * One page of a page request group the host IOMMU reported on a nested
+ * table that carries a fault queue (Linux struct iommu_hwpt_pgfault): the
+ * device asked for a page the guest's first stage does not give it.
+ */
+struct vtd_host_iopf {
+	uint64_t addr;          /* page address */
+	uint32_t cookie;        /* the host's name of the group: answer with it */
+	uint32_t pasid;         /* when pasid_valid (20 bits) */
+	uint16_t prg_index;     /* page request group index (grpid), 9 bits */
+	bool pasid_valid;
+	bool last;              /* last page in group: the group wants an answer */
+	bool read, write, exec, priv;
+	bool malformed;         /* not from this device, fields out of range or a
+				 * truncated record: never shown to the guest; a
+				 * last one is answered Invalid */
+};
+
+/* How a group is answered (Linux enum iommufd_page_response_code). */
+enum vtd_host_iopf_code {
+	VTD_HOST_IOPF_SUCCESS = 0,  /* handled: the device retries */
+	VTD_HOST_IOPF_INVALID = 1,  /* not handled: the device's access fails */
+};
+
+/*
+ * The fault-queue side of a host backend, used with the backend's ctx.
+ * Set sz = sizeof(struct vtd_host_iopf_ops): members past sz are absent.
+ */
+struct vtd_host_iopf_ops {
+	size_t sz;
+	/* a queue for one device's recoverable faults */
+	int (*alloc_queue)(void *ctx, uint32_t *queue);
+	int (*free_queue)(void *ctx, uint32_t queue);
+	/* as vtd_host_ops.alloc_nested, with faults reported to queue */
+	int (*alloc_nested)(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1, uint32_t queue,
+			    uint32_t *hwpt);
+	/* without blocking, up to max records; returns how many (0: none), or
+	 * a negative errno */
+	int (*read)(void *ctx, uint32_t queue, struct vtd_host_iopf *out, unsigned max);
+	/* answer the group named cookie; -EINVAL when the host knows no such
+	 * group (answered already, or dropped when its table was replaced) */
+	int (*respond)(void *ctx, uint32_t queue, uint32_t cookie, enum vtd_host_iopf_code code);
+	/* optional (NULL): a file descriptor that polls readable while faults
+	 * wait; -EOPNOTSUPP when the backend has none */
+	int (*fd)(void *ctx, uint32_t queue);
+};
+
+/* Outstanding groups per device (delivered to the guest, not yet answered).
+ * A PCIe function names its outstanding groups with a 9-bit index, so a
+ * device that follows PRI never has more; past it the host (or a guest
+ * that never answers) would make the list grow without end, so further
+ * groups are answered Invalid rather than kept. */
+#define VTD_HOST_IOPF_MAX_PENDING 512u
+/* Records one vtd_iommu_host_poll() call reads when max is 0, and the most
+ * it reads whatever max says. */
+#define VTD_HOST_IOPF_POLL_DEFAULT 64u
+#define VTD_HOST_IOPF_POLL_MAX 1024u
+
+/* Options for vtd_iommu_attach_host_opts(); sz = sizeof(the struct). */
+struct vtd_host_attach_opts {
+	size_t sz;
+	/* Optional: recoverable faults.  With svm=on the device gets a fault
+	 * queue at attach; its nested tables carry it while the guest's
+	 * context entry for the device has PRE set. */
+	const struct vtd_host_iopf_ops *iopf;
+};
+
+/*
+ * vtd_iommu_attach_host() with options (NULL: none).  A kernel without
+ * fault queues (ENOTTY, EOPNOTSUPP) leaves the device without recoverable
+ * faults (see vtd_iommu_host_fault_fd()); any other refusal of the queue
+ * fails the attach.  Options or iopf ops longer than this library knows
+ * must have their unknown tail zero (-E2BIG otherwise); iopf ops too short
+ * to hold respond, or with a required member NULL, are ignored.
+ */
+VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *iommu, uint16_t sid,
+				       const struct vtd_host_device *hostdev,
+				       const struct vtd_host_if *backend, uint32_t dev,
+				       const struct vtd_host_attach_opts *opts,
+				       struct vtd_error *err);
+
+/*
+ * Move the recoverable faults of the host device at sid into the guest:
+ * read at most max records (0: VTD_HOST_IOPF_POLL_DEFAULT; never more than
+ * VTD_HOST_IOPF_POLL_MAX) without blocking, write each as a page request
+ * into the guest's page request queue, and keep the group until the guest
+ * answers it with a page group response, which then goes to the host.  A
+ * group the guest cannot get is answered on its behalf: Success when its
+ * queue overflowed (PRS.PRO, as the hardware does), Invalid when the device
+ * may not make page requests or too many groups are outstanding.  Call it
+ * when the fd of vtd_iommu_host_fault_fd() is readable, or after the sim
+ * host reported a page fault.  Returns the number of records read (0:
+ * none), -ENOENT when no host device is at sid, -EOPNOTSUPP when it has no
+ * fault queue, or the backend's error.
+ */
+VTD_API int vtd_iommu_host_poll(struct vtd_iommu *iommu, uint16_t sid, unsigned max);
+/* The file descriptor to poll for the device's faults; -ENOENT, or
+ * -EOPNOTSUPP when it has no fault queue or the backend no fd. */
+VTD_API int vtd_iommu_host_fault_fd(struct vtd_iommu *iommu, uint16_t sid);
+
+struct vtd_host_iopf_stats {
+	size_t sz;                  /* set by the caller: sizeof(the struct) */
+	bool queue;                 /* the device has a fault queue */
+	bool active;                /* its nested tables carry it (guest PRE=1) */
+	uint32_t pending;           /* groups waiting for the guest's answer */
+	uint64_t read;              /* records read from the host */
+	uint64_t delivered;         /* written into the guest's page request queue */
+	uint64_t overflowed;        /* queue full: answered Success for the guest */
+	uint64_t refused;           /* device may not (PRE=0, legacy mode, queue not
+				     * in memory, after Response Failure): Invalid */
+	uint64_t capped;            /* beyond VTD_HOST_IOPF_MAX_PENDING: Invalid */
+	uint64_t malformed;         /* records rejected */
+	uint64_t responses;         /* guest answers sent to the host */
+	uint64_t response_errors;   /* answers the host refused (unknown cookie...) */
+};
+/* Counters of the host device at sid; -ENOENT when there is none. */
+VTD_API int vtd_iommu_host_iopf_stats(struct vtd_iommu *iommu, uint16_t sid,
+				      struct vtd_host_iopf_stats *st);
+
 /*
  * The iommufd host backend: one VFIO device (cdev) bound to /dev/iommu.
  * alloc_parent makes an IOAS and a nest-parent HWPT (IOMMU_HWPT_ALLOC with
@@ -260,6 +381,13 @@ VTD_API int vtd_iommufd_open(const char *vfio_cdev, struct vtd_iommufd **out,
 			     struct vtd_error *err);
 VTD_API void vtd_iommufd_close(struct vtd_iommufd *f);
 VTD_API void vtd_iommufd_backend(struct vtd_iommufd *f, struct vtd_host_if *out);
+/*
+ * Its fault queue (Linux 6.11+): alloc_queue is IOMMU_FAULT_QUEUE_ALLOC (one
+ * per device), alloc_nested IOMMU_HWPT_ALLOC with IOMMU_HWPT_FAULT_ID_VALID,
+ * read takes struct iommu_hwpt_pgfault records from the fault fd, respond
+ * writes struct iommu_hwpt_page_response there, fd is the fault fd.
+ */
+VTD_API const struct vtd_host_iopf_ops *vtd_iommufd_iopf_ops(void);
 
 /*
  * The software host IOMMU: really walks the guest's first stage from guest
@@ -278,9 +406,18 @@ VTD_API void vtd_sim_free(struct vtd_sim *sim);
 VTD_API void vtd_sim_backend(struct vtd_sim *sim, struct vtd_host_if *out);
 /* Translate a device request as the host would; returns 0 with *hva (the
  * host memory the request reaches, through the parent's mappings), -EACCES
- * with *fault for a first-stage fault, -ENODEV when nothing is attached. */
+ * with *fault for a first-stage fault, -ENODEV when nothing is attached.
+ * On a nested table with a fault queue, a first-stage entry that is not
+ * present (or read-only, for a write) is a page request instead, as from
+ * a device with PRI: -EAGAIN, the fault queued (or still unanswered) for
+ * vtd_iommu_host_poll(); the device retries after the answer.  Once the
+ * group was answered Invalid the next try fails with -EPERM (the device
+ * gave up; no fault is the host's to report). */
 VTD_API int vtd_sim_translate(struct vtd_sim *sim, uint32_t dev, uint32_t pasid, uint64_t iova,
 			      bool write, void **hva, struct vtd_host_fault *fault);
+/* The sim host's fault queues: at most 16 queues of 64 outstanding groups
+ * (one page each); beyond that a page request is a plain fault. */
+VTD_API const struct vtd_host_iopf_ops *vtd_sim_iopf_ops(void);
 /* Map more guest memory into every attached device's parent (RAM given in
  * vtd_iommu_opts is mapped at attach).  With the host's read-only erratum
  * (ERRATA_772415_SPR17) a read-only range is not mapped: -EPERM. */

@@ -24,6 +24,18 @@ extern const struct vtd_sys_ops *vtd_sys;
 /* Swap the table (tests); returns the previous one.  NULL restores the real one. */
 const struct vtd_sys_ops *vtd_sys_set(const struct vtd_sys_ops *ops);
 
+/*
+ * read(2)/write(2) on the fault fd, kept apart from vtd_sys_ops so tables
+ * written for the ioctl-only backend stay valid.  Same rules: tests swap
+ * the table; NULL restores the real one.
+ */
+struct vtd_sys_rw_ops {
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+};
+extern const struct vtd_sys_rw_ops *vtd_sys_rw;
+const struct vtd_sys_rw_ops *vtd_sys_rw_set(const struct vtd_sys_rw_ops *ops);
+
 /* Read the PCI facts (BDF, aliasing bridge) of a sysfs PCI device directory. */
 void vtd_host_pci_topology(const char *pci_dev_dir, struct vtd_host_device *dev);
 

@@ -33,6 +33,19 @@ const struct vtd_sys_ops *vtd_sys_set(const struct vtd_sys_ops *ops)
 	return old;
 }
 
+static ssize_t real_read(int fd, void *buf, size_t len) { return read(fd, buf, len); }
+static ssize_t real_write(int fd, const void *buf, size_t len) { return write(fd, buf, len); }
+
+static const struct vtd_sys_rw_ops real_rw = { real_read, real_write };
+const struct vtd_sys_rw_ops *vtd_sys_rw = &real_rw;
+
+const struct vtd_sys_rw_ops *vtd_sys_rw_set(const struct vtd_sys_rw_ops *ops)
+{
+	const struct vtd_sys_rw_ops *old = vtd_sys_rw;
+	vtd_sys_rw = ops ? ops : &real_rw;
+	return old;
+}
+
 #define safe vtd_safe_str
 
 static int bind_device(int devfd, int iommufd, uint32_t *devid, const char *path,
@@ -203,10 +216,24 @@ VTD_API int vtd_host_probe_iommufd(const char *cdev, struct vtd_host_device *dev
 
 /* ---- the iommufd host backend (nesting) ---------------------------------- */
 
+/* Records one read(2) of the fault fd asks for.  The kernel hands out
+ * whole groups only, so a group of more pages than this can never be read
+ * (6.12 answers EINVAL, later kernels 0): it stays until the table is
+ * replaced or freed, when the kernel answers it Invalid itself. */
+#define FQ_BATCH 256
+
 struct vtd_iommufd {
 	int iommufd, devfd;
 	uint32_t devid;
 	uint32_t ioas;
+	/* the device's fault queue (0: none) and its fd */
+	uint32_t fq;
+	int fq_fd;
+	/* records read from the fd and not yet handed out: a read takes
+	 * whole groups, the library may ask for fewer */
+	struct vtd_iommu_hwpt_pgfault *batch;
+	unsigned batch_n, batch_pos;
+	bool batch_short;          /* the read ended inside a record */
 };
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -254,9 +281,9 @@ static int f_unmap(void *ctx, uint64_t gpa, uint64_t size)
 	return xioctl(f->iommufd, VTD_IOMMU_IOAS_UNMAP, &u);
 }
 
-static int f_alloc_nested(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1, uint32_t *hwpt)
+static int nested_alloc(struct vtd_iommufd *f, uint32_t parent, const struct vtd_s1_cfg *s1,
+			uint32_t fault_id, uint32_t *hwpt)
 {
-	struct vtd_iommufd *f = ctx;
 	/* the kernel does not check unknown flags or alignment (it drops the
 	 * low bits): refuse them here */
 	if ((s1->flags & ~(VTD_S1_SRE | VTD_S1_EAFE | VTD_S1_WPE)) || (s1->pgtbl_addr & 0xfff) ||
@@ -269,14 +296,20 @@ static int f_alloc_nested(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s
 		.pgtbl_addr = s1->pgtbl_addr, .addr_width = s1->addr_width,
 	};
 	struct vtd_iommu_hwpt_alloc h = {
-		.size = sizeof(h), .dev_id = f->devid, .pt_id = parent,
+		.size = sizeof(h), .flags = fault_id ? VTD_IOMMU_HWPT_FAULT_ID_VALID : 0,
+		.dev_id = f->devid, .pt_id = parent,
 		.data_type = VTD_IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(d),
-		.data_uptr = (uint64_t)(uintptr_t)&d,
+		.data_uptr = (uint64_t)(uintptr_t)&d, .fault_id = fault_id,
 	};
 	int r = xioctl(f->iommufd, VTD_IOMMU_HWPT_ALLOC, &h);
 	if (!r)
 		*hwpt = h.out_hwpt_id;
 	return r;
+}
+
+static int f_alloc_nested(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1, uint32_t *hwpt)
+{
+	return nested_alloc(ctx, parent, s1, 0, hwpt);
 }
 
 static int f_free_hwpt(void *ctx, uint32_t hwpt)
@@ -345,6 +378,166 @@ static const struct vtd_host_ops iommufd_ops = {
 	f_alloc_parent, f_map, f_unmap, f_alloc_nested, f_free_hwpt, f_attach, f_invalidate,
 };
 
+/* ---- the fault queue (IOMMU_FAULT_QUEUE_ALLOC) --------------------------- */
+
+static int f_alloc_queue(void *ctx, uint32_t *queue)
+{
+	struct vtd_iommufd *f = ctx;
+	if (f->fq)
+		return -EEXIST; /* one device, one queue */
+	if (!f->batch) {
+		f->batch = calloc(FQ_BATCH, sizeof(*f->batch));
+		if (!f->batch)
+			return -ENOMEM;
+	}
+	struct vtd_iommu_fault_alloc a = { .size = sizeof(a) };
+	int r = xioctl(f->iommufd, VTD_IOMMU_FAULT_QUEUE_ALLOC, &a);
+	if (r)
+		return r;
+	if (!a.out_fault_id || a.out_fault_fd > INT_MAX) {
+		/* not an answer the kernel gives: do not use (or close) an fd
+		 * we cannot trust, and give the object back */
+		if (a.out_fault_id) {
+			struct vtd_iommu_destroy d = { .size = sizeof(d), .id = a.out_fault_id };
+			xioctl(f->iommufd, VTD_IOMMU_DESTROY, &d);
+		}
+		return -EPROTO;
+	}
+	f->fq = a.out_fault_id;
+	f->fq_fd = (int)a.out_fault_fd;
+	f->batch_n = f->batch_pos = 0;
+	f->batch_short = false;
+	*queue = f->fq;
+	return 0;
+}
+
+static int f_free_queue(void *ctx, uint32_t queue)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->fq || queue != f->fq)
+		return -ENOENT;
+	/* the fd holds a reference on the object: close it first */
+	vtd_sys->close(f->fq_fd);
+	struct vtd_iommu_destroy d = { .size = sizeof(d), .id = f->fq };
+	int r = xioctl(f->iommufd, VTD_IOMMU_DESTROY, &d);
+	f->fq = 0;
+	f->fq_fd = -1;
+	f->batch_n = f->batch_pos = 0;
+	return r;
+}
+
+static int f_alloc_nested_fq(void *ctx, uint32_t parent, const struct vtd_s1_cfg *s1,
+			     uint32_t queue, uint32_t *hwpt)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->fq || queue != f->fq)
+		return -ENOENT;
+	return nested_alloc(f, parent, s1, queue, hwpt);
+}
+
+/* One kernel record as the library takes it; anything the guest could not
+ * be told truthfully is marked malformed (answered Invalid if it ends a
+ * group, never delivered). */
+static void convert(const struct vtd_iommufd *f, const struct vtd_iommu_hwpt_pgfault *k,
+		    struct vtd_host_iopf *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->addr = k->addr & ~0xfffull;
+	o->cookie = k->cookie;
+	o->pasid_valid = k->flags & VTD_IOMMU_PGFAULT_FLAGS_PASID_VALID;
+	o->pasid = o->pasid_valid ? k->pasid : 0;
+	o->prg_index = (uint16_t)(k->grpid & 0x1ff);
+	o->last = k->flags & VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+	o->read = k->perm & VTD_IOMMU_PGFAULT_PERM_READ;
+	o->write = k->perm & VTD_IOMMU_PGFAULT_PERM_WRITE;
+	o->exec = k->perm & VTD_IOMMU_PGFAULT_PERM_EXEC;
+	o->priv = k->perm & VTD_IOMMU_PGFAULT_PERM_PRIV;
+	/* other flag bits are ignored: Intel hosts set the kernel-internal
+	 * NEEDS_PASID bit next to PASID_VALID */
+	o->malformed = k->dev_id != f->devid || k->grpid > 0x1ff ||
+		       (o->pasid_valid && k->pasid > 0xfffff);
+}
+
+static int f_read_faults(void *ctx, uint32_t queue, struct vtd_host_iopf *out, unsigned max)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->fq || queue != f->fq)
+		return -ENOENT;
+	if (!max)
+		return 0;
+	if (f->batch_pos == f->batch_n && !f->batch_short) {
+		/* one read(2) per call at most: a host that floods the queue
+		 * costs the caller one bounded batch, never a loop */
+		f->batch_n = f->batch_pos = 0;
+		ssize_t r = vtd_sys_rw->read(f->fq_fd, f->batch, FQ_BATCH * sizeof(*f->batch));
+		if (r < 0) {
+			int e = errno;
+			/* nothing there (the kernel's read never blocks; a
+			 * non-blocking fd says EAGAIN) */
+			if (e == EAGAIN || e == EINTR)
+				return 0;
+			/* 6.12: the first group is larger than the buffer */
+			return e == EINVAL ? -E2BIG : -e;
+		}
+		if ((size_t)r > FQ_BATCH * sizeof(*f->batch))
+			return -EPROTO;
+		f->batch_n = (unsigned)((size_t)r / sizeof(*f->batch));
+		/* the kernel writes whole records: a tail is a broken record
+		 * whose cookie cannot be trusted */
+		f->batch_short = (size_t)r % sizeof(*f->batch) != 0;
+	}
+	unsigned n = 0;
+	while (n < max && f->batch_pos < f->batch_n)
+		convert(f, &f->batch[f->batch_pos++], &out[n++]);
+	if (n < max && f->batch_pos == f->batch_n && f->batch_short) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n++].malformed = true;
+		f->batch_short = false;
+	}
+	return (int)n;
+}
+
+static int f_respond(void *ctx, uint32_t queue, uint32_t cookie, enum vtd_host_iopf_code code)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->fq || queue != f->fq)
+		return -ENOENT;
+	if (code != VTD_HOST_IOPF_SUCCESS && code != VTD_HOST_IOPF_INVALID)
+		return -EINVAL;
+	struct vtd_iommu_hwpt_page_response resp = {
+		.cookie = cookie,
+		.code = code == VTD_HOST_IOPF_SUCCESS ? VTD_IOMMUFD_PAGE_RESP_SUCCESS
+						      : VTD_IOMMUFD_PAGE_RESP_INVALID,
+	};
+	ssize_t r = vtd_sys_rw->write(f->fq_fd, &resp, sizeof(resp));
+	if (r < 0)
+		return -errno;
+	return r == (ssize_t)sizeof(resp) ? 0 : -EIO;
+}
+
+static int f_fault_fd(void *ctx, uint32_t queue)
+{
+	struct vtd_iommufd *f = ctx;
+	if (!f->fq || queue != f->fq)
+		return -ENOENT;
+	return f->fq_fd;
+}
+
+static const struct vtd_host_iopf_ops iommufd_iopf_ops = {
+	.sz = sizeof(struct vtd_host_iopf_ops),
+	.alloc_queue = f_alloc_queue,
+	.free_queue = f_free_queue,
+	.alloc_nested = f_alloc_nested_fq,
+	.read = f_read_faults,
+	.respond = f_respond,
+	.fd = f_fault_fd,
+};
+
+VTD_API const struct vtd_host_iopf_ops *vtd_iommufd_iopf_ops(void)
+{
+	return &iommufd_iopf_ops;
+}
+
 VTD_API int vtd_iommufd_open(const char *cdev, struct vtd_iommufd **out, struct vtd_error *err)
 {
 	vtd_error_clear(err);
@@ -353,6 +546,7 @@ VTD_API int vtd_iommufd_open(const char *cdev, struct vtd_iommufd **out, struct 
 	struct vtd_iommufd *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->fq_fd = -1;
 	int r = open_bind(cdev, &f->iommufd, &f->devfd, &f->devid, err);
 	if (r) {
 		free(f);
@@ -366,6 +560,9 @@ VTD_API void vtd_iommufd_close(struct vtd_iommufd *f)
 {
 	if (!f)
 		return;
+	if (f->fq) /* left by a caller that did not detach: best effort */
+		f_free_queue(f, f->fq);
+	free(f->batch);
 	if (f->ioas) {
 		struct vtd_iommu_destroy d = { .size = sizeof(d), .id = f->ioas };
 		xioctl(f->iommufd, VTD_IOMMU_DESTROY, &d);

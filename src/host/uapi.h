@@ -13,6 +13,7 @@
 #ifndef VTD_UAPI_H
 #define VTD_UAPI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Both families use type ';' with no size/direction bits: _IO(';', nr). */
@@ -152,6 +153,8 @@ struct vtd_iommu_hwpt_vtd_s1_invalidate {
 	uint32_t reserved;
 };
 
+/* IOMMU_FAULT_QUEUE_ALLOC (Linux 6.11+): a fault object and the fd its
+ * faults are read from and its responses written to. */
 struct vtd_iommu_fault_alloc {
 	uint32_t size;
 	uint32_t flags;
@@ -159,8 +162,16 @@ struct vtd_iommu_fault_alloc {
 	uint32_t out_fault_fd;
 };
 
+/* What read(2) on the fault fd returns: whole groups of these records, one
+ * per page; every record of a group carries the group's cookie.  Intel hosts
+ * also set bit 2 of flags (the kernel-internal RESPONSE_NEEDS_PASID leaks
+ * through), so unknown flag bits must be ignored, not refused. */
 #define VTD_IOMMU_PGFAULT_FLAGS_PASID_VALID (1u << 0)
 #define VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE   (1u << 1)
+#define VTD_IOMMU_PGFAULT_PERM_READ  (1u << 0)
+#define VTD_IOMMU_PGFAULT_PERM_WRITE (1u << 1)
+#define VTD_IOMMU_PGFAULT_PERM_EXEC  (1u << 2)
+#define VTD_IOMMU_PGFAULT_PERM_PRIV  (1u << 3)
 struct vtd_iommu_hwpt_pgfault {
 	uint32_t flags;
 	uint32_t dev_id;
@@ -173,6 +184,11 @@ struct vtd_iommu_hwpt_pgfault {
 	uint32_t cookie;
 };
 
+/* What write(2) on the fault fd takes: one per group, the cookie of the
+ * group's records.  Response Failure is not offered (it would disable PRI
+ * on a function that may share it with others). */
+#define VTD_IOMMUFD_PAGE_RESP_SUCCESS 0u
+#define VTD_IOMMUFD_PAGE_RESP_INVALID 1u
 struct vtd_iommu_hwpt_page_response {
 	uint32_t cookie;
 	uint32_t code;
@@ -208,5 +224,51 @@ struct vtd_vfio_device_detach_iommufd_pt {
 	uint32_t flags;
 	uint32_t pasid;
 };
+
+/* The layouts are the ABI: a wrong size or offset must not build (the
+ * kernel's own definitions are compared by tests/unit/test_uapi.c where
+ * they are installed). */
+#define VTD_UAPI_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " size")
+#define VTD_UAPI_OFF(t, f, n) _Static_assert(offsetof(struct t, f) == (n), #t "." #f " offset")
+VTD_UAPI_SIZE(vtd_iommu_destroy, 8);
+VTD_UAPI_SIZE(vtd_iommu_ioas_alloc, 12);
+VTD_UAPI_SIZE(vtd_iommu_ioas_map, 40);
+VTD_UAPI_OFF(vtd_iommu_ioas_map, user_va, 16);
+VTD_UAPI_OFF(vtd_iommu_ioas_map, iova, 32);
+VTD_UAPI_SIZE(vtd_iommu_ioas_unmap, 24);
+VTD_UAPI_OFF(vtd_iommu_ioas_unmap, iova, 8);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_alloc, 48);
+VTD_UAPI_OFF(vtd_iommu_hwpt_alloc, data_type, 24);
+VTD_UAPI_OFF(vtd_iommu_hwpt_alloc, data_uptr, 32);
+VTD_UAPI_OFF(vtd_iommu_hwpt_alloc, fault_id, 40);
+VTD_UAPI_OFF(vtd_iommu_hwpt_alloc, reserved2, 44);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_vtd_s1, 24);
+VTD_UAPI_OFF(vtd_iommu_hwpt_vtd_s1, addr_width, 16);
+VTD_UAPI_SIZE(vtd_iommu_hw_info_vtd, 24);
+VTD_UAPI_SIZE(vtd_iommu_hw_info, 40);
+VTD_UAPI_OFF(vtd_iommu_hw_info, out_max_pasid_log2, 28);
+VTD_UAPI_OFF(vtd_iommu_hw_info, out_capabilities, 32);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_invalidate, 32);
+VTD_UAPI_OFF(vtd_iommu_hwpt_invalidate, entry_num, 24);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_vtd_s1_invalidate, 24);
+VTD_UAPI_SIZE(vtd_iommu_fault_alloc, 16);
+VTD_UAPI_OFF(vtd_iommu_fault_alloc, out_fault_id, 8);
+VTD_UAPI_OFF(vtd_iommu_fault_alloc, out_fault_fd, 12);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_pgfault, 40);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, dev_id, 4);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, pasid, 8);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, grpid, 12);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, perm, 16);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, reserved, 20);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, addr, 24);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, length, 32);
+VTD_UAPI_OFF(vtd_iommu_hwpt_pgfault, cookie, 36);
+VTD_UAPI_SIZE(vtd_iommu_hwpt_page_response, 8);
+VTD_UAPI_OFF(vtd_iommu_hwpt_page_response, code, 4);
+VTD_UAPI_SIZE(vtd_vfio_device_bind_iommufd, 16);
+VTD_UAPI_SIZE(vtd_vfio_device_attach_iommufd_pt, 16);
+VTD_UAPI_SIZE(vtd_vfio_device_detach_iommufd_pt, 12);
+#undef VTD_UAPI_SIZE
+#undef VTD_UAPI_OFF
 
 #endif

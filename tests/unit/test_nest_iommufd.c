@@ -12,6 +12,13 @@
  * HWPT) with references (DESTROY of a used object is EBUSY), IOAS mappings
  * (a FIXED_IOVA map over a used range is EEXIST), the device's attachment,
  * and checks sizes and reserved fields as the kernel does.
+ *
+ * The fault queue (IOMMU_FAULT_QUEUE_ALLOC, Linux 6.11+) is played the same
+ * way: a fault object with its fd (FD_FAULT), nested HWPTs that name it
+ * (IOMMU_HWPT_FAULT_ID_VALID), what read(2) of the fd returns (scripted:
+ * records byte by byte, short and odd lengths, errnos) and what write(2)
+ * takes (a response must name a cookie the kernel handed out, code 0 or 1,
+ * as drivers/iommu/iommufd/fault.c checks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +41,7 @@
 
 #define FD_IOMMU 40
 #define FD_DEV 41
+#define FD_FAULT 42
 #define DEVID 0x2au
 #define CDEV "/dev/vfio/devices/vfio7"
 
@@ -43,7 +51,11 @@
 #define MAX_OBJ 64
 #define MAX_MAP 16
 
-enum obj_kind { O_FREE = 0, O_IOAS, O_PAGING, O_PARENT, O_NESTED };
+enum obj_kind { O_FREE = 0, O_IOAS, O_PAGING, O_PARENT, O_NESTED, O_FAULT };
+
+#define MAX_RD 8
+#define MAX_WR 32
+#define FAULT_REC 40
 
 struct rec {
 	int fd;
@@ -68,7 +80,33 @@ static struct mock {
 	struct {
 		enum obj_kind kind;
 		uint32_t ref;             /* IOAS of a paging HWPT, parent of a nested one */
+		uint32_t fault;           /* fault object of a nested HWPT */
 	} obj[MAX_OBJ];
+	/* the fault queue: its fd, whether attaching a HWPT with one fails
+	 * (the device has no PRI), a bogus answer to FAULT_QUEUE_ALLOC */
+	bool fault_open, no_pri;
+	uint32_t fault_fd_reply, fault_id_reply;
+	/* read(2) of the fault fd: the scripted answers in turn (then 0) */
+	struct rd_script {
+		int err;                  /* errno, or 0: return len bytes of data */
+		size_t len;
+		uint8_t data[FAULT_REC * 8];
+	} rd[MAX_RD];
+	unsigned nrd, rdpos, nreads;
+	size_t read_len[MAX_RD * 2];
+	/* write(2): what was written, when (M.n then), and the cookies the
+	 * kernel has handed out and not seen answered */
+	struct wr_rec {
+		unsigned at;
+		size_t len;
+		uint8_t data[16];
+		int err;
+	} wr[MAX_WR];
+	unsigned nwr;
+	int write_errno;
+	ssize_t write_short;      /* > 0: return this many bytes instead */
+	uint32_t cookies[16];
+	unsigned ncookies;
 	uint32_t attached;        /* what the device's RID is attached to, 0 none */
 	struct {
 		uint32_t ioas;
@@ -161,6 +199,8 @@ static int mock_close(int fd)
 	} else if (fd == FD_DEV && M.dev_open) {
 		M.dev_open = false;
 		M.attached = 0;
+	} else if (fd == FD_FAULT && M.fault_open) {
+		M.fault_open = false;
 	} else {
 		fail_msg("close(%d) of an fd that is not open", fd);
 	}
@@ -178,6 +218,7 @@ static size_t arg_size(unsigned long req)
 	case VTD_IOMMU_HWPT_ALLOC: return sizeof(struct vtd_iommu_hwpt_alloc);
 	case VTD_IOMMU_GET_HW_INFO: return sizeof(struct vtd_iommu_hw_info);
 	case VTD_IOMMU_HWPT_INVALIDATE: return sizeof(struct vtd_iommu_hwpt_invalidate);
+	case VTD_IOMMU_FAULT_QUEUE_ALLOC: return sizeof(struct vtd_iommu_fault_alloc);
 	case VTD_VFIO_DEVICE_BIND_IOMMUFD: return sizeof(struct vtd_vfio_device_bind_iommufd);
 	case VTD_VFIO_DEVICE_ATTACH_IOMMUFD_PT: return sizeof(struct vtd_vfio_device_attach_iommufd_pt);
 	case VTD_VFIO_DEVICE_DETACH_IOMMUFD_PT: return sizeof(struct vtd_vfio_device_detach_iommufd_pt);
@@ -267,7 +308,7 @@ static int k_hwpt_alloc(uint8_t *a)
 			return EOPNOTSUPP;
 		wr32(a, 16, obj_new(flags & VTD_IOMMU_HWPT_ALLOC_NEST_PARENT ? O_PARENT : O_PAGING, pt));
 		return 0;
-	case O_PARENT:
+	case O_PARENT: {
 		if (flags & ~VTD_IOMMU_HWPT_FAULT_ID_VALID)
 			return EOPNOTSUPP;
 		if (type != VTD_IOMMU_HWPT_DATA_VTD_S1)
@@ -276,8 +317,17 @@ static int k_hwpt_alloc(uint8_t *a)
 			return EINVAL;
 		if (!rd64(a, 32))
 			return EFAULT;
-		wr32(a, 16, obj_new(O_NESTED, pt));
+		/* fault_id is read only with the flag; ours is 0 without it */
+		uint32_t fault = size >= 48 ? rd32(a, 40) : 0;
+		if (!(flags & VTD_IOMMU_HWPT_FAULT_ID_VALID) && fault)
+			fail_msg("fault_id %u without IOMMU_HWPT_FAULT_ID_VALID", fault);
+		if ((flags & VTD_IOMMU_HWPT_FAULT_ID_VALID) && obj_kind(fault) != O_FAULT)
+			return ENOENT;
+		uint32_t id = obj_new(O_NESTED, pt);
+		M.obj[id].fault = flags & VTD_IOMMU_HWPT_FAULT_ID_VALID ? fault : 0;
+		wr32(a, 16, id);
 		return 0;
+	}
 	default:
 		return EINVAL;
 	}
@@ -358,14 +408,36 @@ static int k_destroy(uint8_t *a)
 	if (M.attached == id)
 		return EBUSY;
 	for (uint32_t i = 1; i < MAX_OBJ; i++)
-		if (M.obj[i].kind != O_FREE && M.obj[i].kind != O_IOAS && M.obj[i].ref == id)
+		if (M.obj[i].kind != O_FREE && M.obj[i].kind != O_IOAS &&
+		    (M.obj[i].ref == id || M.obj[i].fault == id))
 			return EBUSY;
+	/* the fd holds a reference on the fault object */
+	if (M.obj[id].kind == O_FAULT && M.fault_open)
+		return EBUSY;
 	if (M.obj[id].kind == O_IOAS)
 		for (int i = 0; i < MAX_MAP; i++)
 			if (M.map[i].ioas == id)
 				memset(&M.map[i], 0, sizeof(M.map[i]));
 	M.obj[id].kind = O_FREE;
 	M.obj[id].ref = 0;
+	M.obj[id].fault = 0;
+	return 0;
+}
+
+static int k_fault_alloc(uint8_t *a)
+{
+	if (rd32(a, 0) < 16)
+		return EINVAL;
+	if (rd32(a, 4))
+		return EOPNOTSUPP;
+	assert_false(M.fault_open); /* the backend makes one */
+	uint32_t id = obj_new(O_FAULT, 0);
+	wr32(a, 8, M.fault_id_reply ? M.fault_id_reply : id);
+	wr32(a, 12, M.fault_fd_reply ? M.fault_fd_reply : FD_FAULT);
+	if (!M.fault_fd_reply) {
+		M.fault_open = true;
+		M.opens++; /* an fd the backend must close */
+	}
 	return 0;
 }
 
@@ -447,8 +519,10 @@ static int k_attach(uint8_t *a)
 	enum obj_kind k = obj_kind(pt);
 	if (k == O_FREE)
 		return ENOENT;
-	if (k == O_IOAS)
+	if (k == O_IOAS || k == O_FAULT)
 		return EINVAL; /* the mock has no auto domains */
+	if (M.no_pri && M.obj[pt].fault)
+		return ENODEV; /* intel_iommu_enable_iopf: no ATS/PRI */
 	if (!(flags & VTD_VFIO_DEVICE_ATTACH_PASID))
 		M.attached = pt; /* a second attach replaces */
 	return 0;
@@ -509,6 +583,7 @@ static int mock_ioctl(int fd, unsigned long req, void *arg)
 		case VTD_IOMMU_IOAS_UNMAP: e = k_ioas_unmap(a); break;
 		case VTD_IOMMU_HWPT_ALLOC: e = k_hwpt_alloc(a); break;
 		case VTD_IOMMU_HWPT_INVALIDATE: e = k_invalidate(a); break;
+		case VTD_IOMMU_FAULT_QUEUE_ALLOC: e = k_fault_alloc(a); break;
 		case VTD_VFIO_DEVICE_BIND_IOMMUFD: e = k_bind(a); break;
 		case VTD_VFIO_DEVICE_ATTACH_IOMMUFD_PT: e = k_attach(a); break;
 		case VTD_VFIO_DEVICE_DETACH_IOMMUFD_PT: e = k_detach(a); break;
@@ -525,11 +600,67 @@ static int mock_ioctl(int fd, unsigned long req, void *arg)
 
 static const struct vtd_sys_ops mock_ops = { mock_open, mock_close, mock_ioctl };
 
+/* read(2) of the fault fd: the next scripted answer */
+static ssize_t mock_read(int fd, void *buf, size_t len)
+{
+	if (fd != FD_FAULT || !M.fault_open)
+		fail_msg("read(%d) of an fd that is not the open fault fd", fd);
+	if (M.nreads < MAX_RD * 2)
+		M.read_len[M.nreads] = len;
+	M.nreads++;
+	if (M.rdpos >= M.nrd)
+		return 0; /* the kernel's read never blocks: nothing there */
+	const struct rd_script *r = &M.rd[M.rdpos++];
+	if (r->err) {
+		errno = r->err;
+		return -1;
+	}
+	/* (the script may claim more than asked: the backend must cope) */
+	memcpy(buf, r->data, r->len < len ? r->len : len);
+	return (ssize_t)r->len;
+}
+
+/* write(2): drivers/iommu/iommufd/fault.c's rules for one response */
+static ssize_t mock_write(int fd, const void *buf, size_t len)
+{
+	if (fd != FD_FAULT || !M.fault_open)
+		fail_msg("write(%d) of an fd that is not the open fault fd", fd);
+	assert_true(M.nwr < MAX_WR);
+	struct wr_rec *w = &M.wr[M.nwr++];
+	w->at = M.n;
+	w->len = len;
+	memcpy(w->data, buf, len < sizeof(w->data) ? len : sizeof(w->data));
+	int e = M.write_errno;
+	if (!e && len % 8)
+		e = ESPIPE;
+	uint32_t cookie = rd32(buf, 0), code = rd32(buf, 4);
+	if (!e && code > 1)
+		e = EINVAL;
+	if (!e) {
+		unsigned i = 0;
+		while (i < M.ncookies && M.cookies[i] != cookie)
+			i++;
+		if (i == M.ncookies)
+			e = EINVAL; /* xa_erase found no group */
+		else
+			M.cookies[i] = M.cookies[--M.ncookies];
+	}
+	w->err = e;
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return M.write_short ? M.write_short : (ssize_t)len;
+}
+
+static const struct vtd_sys_rw_ops mock_rw = { mock_read, mock_write };
+
 static int mock_setup(void **state)
 {
 	(void)state;
 	mock_reset();
 	vtd_sys_set(&mock_ops);
+	vtd_sys_rw_set(&mock_rw);
 	return 0;
 }
 
@@ -537,6 +668,7 @@ static int mock_teardown(void **state)
 {
 	(void)state;
 	vtd_sys_set(NULL);
+	vtd_sys_rw_set(NULL);
 	return 0;
 }
 
@@ -558,6 +690,7 @@ static const char *req_name(unsigned long req)
 	case VTD_IOMMU_IOAS_UNMAP: return "IOAS_UNMAP";
 	case VTD_IOMMU_HWPT_ALLOC: return "HWPT_ALLOC";
 	case VTD_IOMMU_HWPT_INVALIDATE: return "HWPT_INVALIDATE";
+	case VTD_IOMMU_FAULT_QUEUE_ALLOC: return "FAULT_QUEUE_ALLOC";
 	case VTD_VFIO_DEVICE_BIND_IOMMUFD: return "BIND";
 	case VTD_VFIO_DEVICE_ATTACH_IOMMUFD_PT: return "ATTACH";
 	case VTD_VFIO_DEVICE_DETACH_IOMMUFD_PT: return "DETACH";
@@ -621,13 +754,15 @@ static void exp_hwpt_parent(unsigned i, uint32_t ioas)
 	assert_int_equal(r->datalen, 0);
 }
 
-static void exp_hwpt_nested(unsigned i, uint32_t parent, uint64_t vflags, uint64_t pgtbl,
-			    uint32_t aw)
+/* HWPT_ALLOC of a nested table, reporting to fault object fault (0: none) */
+static void exp_hwpt_nested_fq(unsigned i, uint32_t parent, uint32_t fault, uint64_t vflags,
+			       uint64_t pgtbl, uint32_t aw)
 {
 	const struct rec *r = nth(i, FD_IOMMU, VTD_IOMMU_HWPT_ALLOC);
 	uint8_t e[48] = { 0 };
 	wr32(e, 0, 48);
-	wr32(e, 4, 0);
+	wr32(e, 4, fault ? VTD_IOMMU_HWPT_FAULT_ID_VALID : 0);
+	wr32(e, 40, fault);
 	wr32(e, 8, DEVID);
 	wr32(e, 12, parent);
 	wr32(e, 24, VTD_IOMMU_HWPT_DATA_VTD_S1);
@@ -644,6 +779,20 @@ static void exp_hwpt_nested(unsigned i, uint32_t parent, uint64_t vflags, uint64
 	for (size_t k = 0; k < 24; k++)
 		if (r->data[k] != d[k])
 			fail_msg("VTD_S1 data byte %zu is %#x, expected %#x", k, r->data[k], d[k]);
+}
+
+static void exp_hwpt_nested(unsigned i, uint32_t parent, uint64_t vflags, uint64_t pgtbl,
+			    uint32_t aw)
+{
+	exp_hwpt_nested_fq(i, parent, 0, vflags, pgtbl, aw);
+}
+
+static void exp_fault_alloc(unsigned i)
+{
+	const struct rec *r = nth(i, FD_IOMMU, VTD_IOMMU_FAULT_QUEUE_ALLOC);
+	uint8_t e[16] = { 0 };
+	wr32(e, 0, 16); /* flags 0; the outs zero on input */
+	assert_arg(r, e, sizeof(e));
 }
 
 static void exp_map(unsigned i, uint32_t ioas, const void *va, uint64_t len, uint64_t iova,
@@ -1828,6 +1977,450 @@ static void test_flow_incompatible(void **state)
 	guest_free(&g);
 }
 
+/* ------------------------------------------------------------------ */
+/* 4. the fault queue: IOMMU_FAULT_QUEUE_ALLOC, the fault fd            */
+
+/* One struct iommu_hwpt_pgfault, at the kernel's offsets. */
+static void krec(uint8_t *p, uint32_t flags, uint32_t dev, uint32_t pasid, uint32_t grpid,
+		 uint32_t perm, uint64_t addr, uint32_t cookie)
+{
+	memset(p, 0, FAULT_REC);
+	wr32(p, 0, flags);
+	wr32(p, 4, dev);
+	wr32(p, 8, pasid);
+	wr32(p, 12, grpid);
+	wr32(p, 16, perm);
+	wr64(p, 24, addr);
+	wr32(p, 32, 0);      /* length: the kernel gives 0 */
+	wr32(p, 36, cookie);
+}
+
+/* Script the next read(2): n records (or len bytes of them when len is
+ * not 0), or an errno. */
+static struct rd_script *script_read(int err, size_t len)
+{
+	assert_true(M.nrd < MAX_RD);
+	struct rd_script *r = &M.rd[M.nrd++];
+	memset(r, 0, sizeof(*r));
+	r->err = err;
+	r->len = len;
+	return r;
+}
+
+static void kernel_has_cookie(uint32_t cookie)
+{
+	assert_true(M.ncookies < 16);
+	M.cookies[M.ncookies++] = cookie;
+}
+
+static const struct vtd_host_iopf_ops *iopf(void)
+{
+	const struct vtd_host_iopf_ops *o = vtd_iommufd_iopf_ops();
+	assert_non_null(o);
+	assert_int_equal(o->sz, sizeof(*o));
+	return o;
+}
+
+/* The ioctls of the queue's life, byte by byte, and their order. */
+static void test_fault_queue_bytes(void **state)
+{
+	(void)state;
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	const struct vtd_host_iopf_ops *o = iopf();
+	uint32_t q = 0, parent = 0, hwpt = 0;
+	unsigned m = M.n;
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	exp_fault_alloc(m);
+	assert_int_equal(q, 1);
+	assert_true(M.fault_open);
+	assert_int_equal(o->fd(f, q), FD_FAULT);
+	assert_int_equal(o->fd(f, q + 1), -ENOENT);
+	/* one device, one queue */
+	assert_int_equal(o->alloc_queue(f, &q), -EEXIST);
+	assert_int_equal(M.n, m + 1);
+	assert_int_equal(be.ops->alloc_parent(f, &parent), 0);
+	struct vtd_s1_cfg s1 = { 0x20000, 48, VTD_S1_SRE };
+	m = M.n;
+	assert_int_equal(o->alloc_nested(f, parent, &s1, q, &hwpt), 0);
+	exp_hwpt_nested_fq(m, parent, q, VTD_IOMMU_VTD_S1_SRE, 0x20000, 48);
+	assert_int_equal(M.obj[hwpt].fault, q);
+	/* a queue that is not ours is refused before the kernel */
+	assert_int_equal(o->alloc_nested(f, parent, &s1, q + 7, &hwpt), -ENOENT);
+	assert_int_equal(M.n, m + 1);
+	/* the table holds the fault object: DESTROY refused (EBUSY), the
+	 * fd is closed all the same */
+	m = M.n;
+	assert_int_equal(o->free_queue(f, q), -EBUSY);
+	exp_destroy(m, q);
+	assert_false(M.fault_open);
+	assert_int_equal(o->fd(f, q), -ENOENT);
+	assert_int_equal(be.ops->free_hwpt(f, hwpt), 0);
+	/* a second queue after the first: close first, then DESTROY */
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	m = M.n;
+	assert_int_equal(o->free_queue(f, q), 0);
+	exp_destroy(m, q);
+	assert_int_equal(M.rec[m].err, 0);
+	assert_int_equal(o->free_queue(f, q), -ENOENT);
+	assert_int_equal(be.ops->free_hwpt(f, parent), 0);
+	/* close frees a queue left behind */
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	close_backend(f);
+	assert_false(M.fault_open);
+}
+
+/* FAULT_QUEUE_ALLOC answers the kernel cannot give: refused, the object
+ * given back, the fd not trusted (not even closed) */
+static void test_fault_queue_bad_answer(void **state)
+{
+	(void)state;
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	const struct vtd_host_iopf_ops *o = iopf();
+	uint32_t q = 0;
+	M.fault_fd_reply = 0x80000000u;
+	unsigned m = M.n;
+	assert_int_equal(o->alloc_queue(f, &q), -EPROTO);
+	exp_fault_alloc(m);
+	exp_destroy(m + 1, 1);
+	assert_int_equal(live_objects(), 0);
+	M.fault_fd_reply = 0;
+	M.fault_id_reply = 0;
+	inject(VTD_IOMMU_FAULT_QUEUE_ALLOC, 0, ENOTTY); /* before 6.11 */
+	assert_int_equal(o->alloc_queue(f, &q), -ENOTTY);
+	assert_int_equal(o->read(f, 1, NULL, 1), -ENOENT);
+	assert_int_equal(o->respond(f, 1, 1, VTD_HOST_IOPF_SUCCESS), -ENOENT);
+	close_backend(f);
+}
+
+/* Records as the kernel writes them, converted field by field; the
+ * library may take fewer than a read(2) gave (carried to the next call
+ * without another read) */
+static void test_fault_read_records(void **state)
+{
+	(void)state;
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	const struct vtd_host_iopf_ops *o = iopf();
+	uint32_t q;
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	struct rd_script *r = script_read(0, 3 * FAULT_REC);
+	/* a group of two pages without PASID, then one with PASID 5 and
+	 * every permission; Intel sets the internal NEEDS_PASID bit (4) */
+	krec(r->data, 0, DEVID, 0, 7, VTD_IOMMU_PGFAULT_PERM_READ, 0x10000, 9);
+	krec(r->data + FAULT_REC, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0xabc, 7,
+	     VTD_IOMMU_PGFAULT_PERM_READ, 0x11fff, 9);
+	krec(r->data + 2 * FAULT_REC, 0x7, DEVID, 5, 0x1ff, 0xf, 0xffff800000003000ull, 10);
+	struct vtd_host_iopf out[8];
+	memset(out, 0x5a, sizeof(out));
+	assert_int_equal(o->read(f, q, out, 2), 2);
+	assert_int_equal(M.nreads, 1);
+	assert_int_equal(M.read_len[0], 256 * FAULT_REC); /* whole groups fit */
+	assert_int_equal(o->read(f, q, out + 2, 8), 1);
+	assert_int_equal(M.nreads, 1);
+	struct vtd_host_iopf want[3] = {
+		{ .addr = 0x10000, .cookie = 9, .prg_index = 7, .read = true },
+		{ .addr = 0x11000, .cookie = 9, .prg_index = 7, .last = true, .read = true },
+		{ .addr = 0xffff800000003000ull, .cookie = 10, .pasid = 5, .prg_index = 0x1ff,
+		  .pasid_valid = true, .last = true, .read = true, .write = true, .exec = true,
+		  .priv = true },
+	};
+	for (int i = 0; i < 3; i++) {
+		const struct vtd_host_iopf *a = &out[i], *b = &want[i];
+		if (a->addr != b->addr || a->cookie != b->cookie || a->pasid != b->pasid ||
+		    a->prg_index != b->prg_index || a->pasid_valid != b->pasid_valid ||
+		    a->last != b->last || a->read != b->read || a->write != b->write ||
+		    a->exec != b->exec || a->priv != b->priv || a->malformed)
+			fail_msg("record %d: addr %#llx cookie %u pasid %u/%d group %u last %d "
+				 "rwxp %d%d%d%d malformed %d", i, (unsigned long long)a->addr,
+				 a->cookie, a->pasid, a->pasid_valid, a->prg_index, a->last, a->read,
+				 a->write, a->exec, a->priv, a->malformed);
+	}
+	/* drained: the next call reads again and gets nothing */
+	assert_int_equal(o->read(f, q, out, 8), 0);
+	assert_int_equal(M.nreads, 2);
+	assert_int_equal(o->read(f, q, out, 0), 0); /* max 0: no read(2) */
+	assert_int_equal(M.nreads, 2);
+	assert_int_equal(o->read(f, q + 1, out, 8), -ENOENT);
+	close_backend(f);
+}
+
+/* What a read(2) can say besides records, and records the guest must
+ * not see */
+static void test_fault_read_errors(void **state)
+{
+	(void)state;
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	const struct vtd_host_iopf_ops *o = iopf();
+	uint32_t q;
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	struct vtd_host_iopf out[8];
+	script_read(EAGAIN, 0);           /* a non-blocking fd with nothing */
+	script_read(EINTR, 0);
+	script_read(EINVAL, 0);           /* 6.12: a group larger than the buffer */
+	script_read(EBADF, 0);
+	assert_int_equal(o->read(f, q, out, 8), 0);
+	assert_int_equal(o->read(f, q, out, 8), 0);
+	assert_int_equal(o->read(f, q, out, 8), -E2BIG);
+	assert_int_equal(o->read(f, q, out, 8), -EBADF);
+	/* a read ending inside a record: the whole ones, then one malformed
+	 * (no cookie, no last: nothing to answer) */
+	struct rd_script *r = script_read(0, FAULT_REC + 12);
+	krec(r->data, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0, 1, 1, 0x1000, 3);
+	krec(r->data + FAULT_REC, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0, 2, 1, 0x2000, 4);
+	assert_int_equal(o->read(f, q, out, 1), 1);
+	assert_false(out[0].malformed);
+	assert_int_equal(o->read(f, q, out, 8), 1);
+	assert_true(out[0].malformed);
+	assert_false(out[0].last);
+	assert_int_equal(out[0].cookie, 0);
+	/* fields out of range, another device's record: malformed, with
+	 * their cookie and last kept so the group can be answered */
+	r = script_read(0, 4 * FAULT_REC);
+	krec(r->data, 2, DEVID + 1, 0, 1, 1, 0x1000, 5);
+	krec(r->data + FAULT_REC, 2, DEVID, 0, 0x200, 1, 0x1000, 6);
+	krec(r->data + 2 * FAULT_REC, 3, DEVID, 0x100000, 1, 1, 0x1000, 7);
+	krec(r->data + 3 * FAULT_REC, 2, DEVID, 0x100000, 1, 1, 0x1000, 8); /* no PASID: fine */
+	assert_int_equal(o->read(f, q, out, 8), 4);
+	for (int i = 0; i < 3; i++) {
+		assert_true(out[i].malformed);
+		assert_true(out[i].last);
+		assert_int_equal(out[i].cookie, 5 + i);
+	}
+	assert_false(out[3].malformed);
+	assert_false(out[3].pasid_valid);
+	assert_int_equal(out[3].pasid, 0);
+	/* more than was asked for: not believed */
+	script_read(0, 300 * FAULT_REC);
+	assert_int_equal(o->read(f, q, out, 8), -EPROTO);
+	assert_int_equal(o->read(f, q, out, 8), 0);
+	close_backend(f);
+}
+
+/* write(2) of a response: cookie and code at the kernel's offsets */
+static void test_fault_respond_bytes(void **state)
+{
+	(void)state;
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	const struct vtd_host_iopf_ops *o = iopf();
+	uint32_t q;
+	assert_int_equal(o->alloc_queue(f, &q), 0);
+	kernel_has_cookie(9);
+	kernel_has_cookie(10);
+	assert_int_equal(o->respond(f, q, 9, VTD_HOST_IOPF_SUCCESS), 0);
+	assert_int_equal(o->respond(f, q, 10, VTD_HOST_IOPF_INVALID), 0);
+	assert_int_equal(M.nwr, 2);
+	const uint8_t w0[8] = { 9, 0, 0, 0, 0, 0, 0, 0 }, w1[8] = { 10, 0, 0, 0, 1, 0, 0, 0 };
+	assert_int_equal(M.wr[0].len, 8);
+	assert_memory_equal(M.wr[0].data, w0, 8);
+	assert_int_equal(M.wr[1].len, 8);
+	assert_memory_equal(M.wr[1].data, w1, 8);
+	/* a cookie the kernel does not know (answered, or dropped with its
+	 * table): EINVAL */
+	assert_int_equal(o->respond(f, q, 9, VTD_HOST_IOPF_SUCCESS), -EINVAL);
+	/* a code the kernel does not take is not sent */
+	assert_int_equal(o->respond(f, q, 9, (enum vtd_host_iopf_code)2), -EINVAL);
+	assert_int_equal(M.nwr, 3);
+	/* a short write is an error */
+	kernel_has_cookie(11);
+	M.write_short = 4;
+	assert_int_equal(o->respond(f, q, 11, VTD_HOST_IOPF_SUCCESS), -EIO);
+	M.write_short = 0;
+	M.write_errno = EFAULT;
+	assert_int_equal(o->respond(f, q, 12, VTD_HOST_IOPF_SUCCESS), -EFAULT);
+	M.write_errno = 0;
+	assert_int_equal(o->respond(f, q + 1, 12, VTD_HOST_IOPF_SUCCESS), -ENOENT);
+	close_backend(f);
+}
+
+#define SVM "x-scalable-mode=on,x-flts=on,caching-mode=on,x-pasid-mode=on,device-iotlb=on,svm=on"
+#define R_PQT 0xc8
+#define R_PQA 0xd0
+#define PRQ_AT 0x60000ull
+
+/* svm=on, PRE set, a page request queue at PRQ_AT; attached through
+ * vtd_iommu_attach_host_opts with the backend's fault queue. */
+static struct vtd_iommufd *iopf_guest(struct guest *g, struct vtd_host_if *be, int expect)
+{
+	guest_new(g, SVM);
+	struct vtd_host_device host;
+	assert_int_equal(vtd_host_from_profile("gnr-main", &host, NULL), 0);
+	struct vtd_iommufd *f = open_backend(be);
+	struct vtd_host_attach_opts ao = { .sz = sizeof(ao), .iopf = vtd_iommufd_iopf_ops() };
+	struct vtd_error err;
+	int r = vtd_iommu_attach_host_opts(g->iommu, SID, &host, be, 0, &ao, &err);
+	if (r != expect)
+		fail_msg("attach: %d (%s)", r, err.msg);
+	guest_tables(g, PE0_FS, 0x20000);
+	wq(g, 0x11000 + (SID & 0xff) * 32, 0x12000 | 0x15); /* P, DTE, PRE */
+	mmio_w(g, R_PQA, 8, PRQ_AT);
+	return f;
+}
+
+/* The whole life through vtd_iommu_attach_host_opts and the mock kernel. */
+static void test_flow_iopf(void **state)
+{
+	(void)state;
+	struct guest g;
+	struct vtd_host_if be;
+	unsigned m = M.n + 1; /* after the BIND */
+	struct vtd_iommufd *f = iopf_guest(&g, &be, 0);
+	/* attach: IOAS, parent, RAM, the fault queue, the device on the parent */
+	assert_int_equal(M.n, m + 5);
+	exp_ioas_alloc(m);
+	exp_hwpt_parent(m + 1, 1);
+	exp_map(m + 2, 1, g.ram, RAM_SIZE, 0, true);
+	exp_fault_alloc(m + 3);
+	const uint32_t parent = 2, fault = 3;
+	exp_attach(m + 4, parent, VTD_HOST_NO_PASID);
+	assert_int_equal(vtd_iommu_host_fault_fd(g.iommu, SID), FD_FAULT);
+	/* translation on: the nested table reports to the queue */
+	m = M.n;
+	guest_enable(&g);
+	assert_int_equal(M.n, m + 2);
+	exp_hwpt_nested_fq(m, parent, fault, 0, 0x20000, 48);
+	uint32_t nested = rd32(M.rec[m].out, 16);
+	exp_attach(m + 1, nested, VTD_HOST_NO_PASID);
+	/* nothing there yet */
+	assert_int_equal(vtd_iommu_host_poll(g.iommu, SID, 0), 0);
+	/* the kernel reports a page request group of one page */
+	struct rd_script *r = script_read(0, FAULT_REC);
+	krec(r->data, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0, 5,
+	     VTD_IOMMU_PGFAULT_PERM_READ | VTD_IOMMU_PGFAULT_PERM_WRITE, 0x7000, 42);
+	kernel_has_cookie(42);
+	assert_int_equal(vtd_iommu_host_poll(g.iommu, SID, 0), 1);
+	uint64_t d0, d1, pqt;
+	memcpy(&d0, g.ram + PRQ_AT, 8);
+	memcpy(&d1, g.ram + PRQ_AT + 8, 8);
+	assert_int_equal(d0, 1 | ((uint64_t)SID << 16));
+	assert_int_equal(d1, 3 | 4 | (5u << 3) | 0x7000);
+	assert_int_equal(vtd_iommu_mmio_read(g.iommu, R_PQT, 8, &pqt), 0);
+	assert_int_equal(pqt, 1u << 5);
+	/* the guest answers group 5: the cookie goes back, Success */
+	unsigned w = M.nwr;
+	submit(&g, 9 | ((uint64_t)SID << 16), 5u << 3);
+	assert_int_equal(M.nwr, w + 1);
+	assert_int_equal(M.wr[w].err, 0);
+	assert_int_equal(rd32(M.wr[w].data, 0), 42);
+	assert_int_equal(rd32(M.wr[w].data, 4), VTD_IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(M.ncookies, 0);
+	/* a group whose cookie the kernel no longer has: refused, counted */
+	r = script_read(0, FAULT_REC);
+	krec(r->data, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0, 6, 1, 0x8000, 43);
+	assert_int_equal(vtd_iommu_host_poll(g.iommu, SID, 0), 1);
+	submit(&g, 9 | (1u << 12) | ((uint64_t)SID << 16), 6u << 3);
+	assert_int_equal(M.wr[w + 1].err, EINVAL);
+	assert_int_equal(rd32(M.wr[w + 1].data, 4), VTD_IOMMUFD_PAGE_RESP_INVALID);
+	struct vtd_host_iopf_stats st = { .sz = sizeof(st) };
+	assert_int_equal(vtd_iommu_host_iopf_stats(g.iommu, SID, &st), 0);
+	assert_int_equal(st.delivered, 2);
+	assert_int_equal(st.responses, 2);
+	assert_int_equal(st.response_errors, 1);
+	/* one outstanding at detach: answered Invalid first, then DETACH,
+	 * DESTROY nested and parent, the queue (fd closed, DESTROY), UNMAP */
+	r = script_read(0, FAULT_REC);
+	krec(r->data, VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, DEVID, 0, 7, 1, 0x9000, 44);
+	kernel_has_cookie(44);
+	assert_int_equal(vtd_iommu_host_poll(g.iommu, SID, 0), 1);
+	m = M.n;
+	w = M.nwr;
+	assert_int_equal(vtd_iommu_detach_host(g.iommu, SID), 0);
+	assert_int_equal(M.nwr, w + 1);
+	assert_int_equal(M.wr[w].at, m);
+	assert_int_equal(rd32(M.wr[w].data, 0), 44);
+	assert_int_equal(rd32(M.wr[w].data, 4), VTD_IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(M.wr[w].err, 0);
+	assert_int_equal(M.n, m + 5);
+	exp_detach(m, VTD_HOST_NO_PASID);
+	exp_destroy(m + 1, nested);
+	exp_destroy(m + 2, parent);
+	exp_destroy(m + 3, fault);
+	exp_unmap(m + 4, 1, 0, RAM_SIZE);
+	for (unsigned i = m; i < M.n; i++)
+		assert_int_equal(M.rec[i].err, 0);
+	assert_false(M.fault_open);
+	assert_int_equal(live_objects(), 1);
+	close_backend(f);
+	guest_free(&g);
+}
+
+/* A kernel before fault queues (ENOTTY): attached, nested tables without
+ * one; another refusal fails the attach and undoes it */
+static void test_flow_iopf_old_kernel(void **state)
+{
+	(void)state;
+	struct guest g;
+	struct vtd_host_if be;
+	inject(VTD_IOMMU_FAULT_QUEUE_ALLOC, 0, ENOTTY);
+	struct vtd_iommufd *f = iopf_guest(&g, &be, 0);
+	assert_int_equal(vtd_iommu_host_fault_fd(g.iommu, SID), -EOPNOTSUPP);
+	unsigned m = M.n;
+	guest_enable(&g);
+	exp_hwpt_nested(m, 2, 0, 0x20000, 48);
+	assert_int_equal(vtd_iommu_host_poll(g.iommu, SID, 0), -EOPNOTSUPP);
+	assert_int_equal(M.nreads, 0);
+	assert_int_equal(vtd_iommu_detach_host(g.iommu, SID), 0);
+	close_backend(f);
+	guest_free(&g);
+
+	mock_reset();
+	inject(VTD_IOMMU_FAULT_QUEUE_ALLOC, 0, EMFILE);
+	struct guest g2;
+	guest_new(&g2, SVM);
+	struct vtd_host_device host;
+	assert_int_equal(vtd_host_from_profile("gnr-main", &host, NULL), 0);
+	f = open_backend(&be);
+	struct vtd_host_attach_opts ao = { .sz = sizeof(ao), .iopf = vtd_iommufd_iopf_ops() };
+	struct vtd_error err;
+	assert_int_equal(vtd_iommu_attach_host_opts(g2.iommu, SID, &host, &be, 0, &ao, &err),
+			 -EMFILE);
+	assert_contains(err.msg, "fault queue");
+	assert_int_equal(live_objects(), 1); /* the IOAS: parent destroyed, RAM unmapped */
+	assert_int_equal(M.map[0].ioas, 0);
+	close_backend(f);
+	guest_free(&g2);
+}
+
+/* Linux refuses to attach a table with a fault queue when the device has
+ * no ATS/PRI (intel_iommu_enable_iopf: ENODEV): the library takes one
+ * without and does not ask again */
+static void test_flow_iopf_no_pri(void **state)
+{
+	(void)state;
+	struct guest g;
+	struct vtd_host_if be;
+	M.no_pri = true;
+	struct vtd_iommufd *f = iopf_guest(&g, &be, 0);
+	unsigned m = M.n;
+	guest_enable(&g);
+	assert_int_equal(M.n, m + 5);
+	exp_hwpt_nested_fq(m, 2, 3, 0, 0x20000, 48);
+	uint32_t refused = rd32(M.rec[m].out, 16);
+	exp_attach(m + 1, refused, VTD_HOST_NO_PASID);
+	assert_int_equal(M.rec[m + 1].err, ENODEV);
+	exp_destroy(m + 2, refused);
+	exp_hwpt_nested(m + 3, 2, 0, 0x20000, 48);
+	uint32_t nested = rd32(M.rec[m + 3].out, 16);
+	exp_attach(m + 4, nested, VTD_HOST_NO_PASID);
+	assert_int_equal(M.attached, nested);
+	struct vtd_host_iopf_stats st = { .sz = sizeof(st) };
+	assert_int_equal(vtd_iommu_host_iopf_stats(g.iommu, SID, &st), 0);
+	assert_true(st.queue);
+	assert_false(st.active);
+	/* a new first stage: one table, without the queue, first time */
+	m = M.n;
+	wq(&g, 0x13010, 0x30000);
+	submit(&g, pc_inval(7, 0), 0);
+	assert_int_equal(M.n, m + 3);
+	exp_hwpt_nested(m, 2, 0, 0x30000, 48);
+	assert_int_equal(vtd_iommu_detach_host(g.iommu, SID), 0);
+	close_backend(f);
+	guest_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1852,6 +2445,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_host_refuses, mock_setup, mock_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_reattach, mock_setup, mock_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_incompatible, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_queue_bytes, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_queue_bad_answer, mock_setup,
+						mock_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_read_records, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_read_errors, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_respond_bytes, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_iopf, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_iopf_old_kernel, mock_setup, mock_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_iopf_no_pri, mock_setup, mock_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,12 @@ static void test_constants(void **state)
 	assert_int_equal(VTD_IOMMU_VTD_INV_FLAGS_LEAF, IOMMU_VTD_INV_FLAGS_LEAF);
 	assert_int_equal(VTD_IOMMU_PGFAULT_FLAGS_PASID_VALID, IOMMU_PGFAULT_FLAGS_PASID_VALID);
 	assert_int_equal(VTD_IOMMU_PGFAULT_FLAGS_LAST_PAGE, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(VTD_IOMMU_PGFAULT_PERM_READ, IOMMU_PGFAULT_PERM_READ);
+	assert_int_equal(VTD_IOMMU_PGFAULT_PERM_WRITE, IOMMU_PGFAULT_PERM_WRITE);
+	assert_int_equal(VTD_IOMMU_PGFAULT_PERM_EXEC, IOMMU_PGFAULT_PERM_EXEC);
+	assert_int_equal(VTD_IOMMU_PGFAULT_PERM_PRIV, IOMMU_PGFAULT_PERM_PRIV);
+	assert_int_equal(VTD_IOMMUFD_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(VTD_IOMMUFD_PAGE_RESP_INVALID, IOMMUFD_PAGE_RESP_INVALID);
 	assert_int_equal(VTD_VFIO_BASE, VFIO_BASE);
 }
 
@@ -147,6 +153,11 @@ static void test_iommufd_structs(void **state)
 	SAME_FIELD(vtd_iommu_hwpt_pgfault, cookie, iommu_hwpt_pgfault, cookie);
 	SAME_SIZE(vtd_iommu_hwpt_page_response, iommu_hwpt_page_response);
 	SAME_FIELD(vtd_iommu_hwpt_page_response, code, iommu_hwpt_page_response, code);
+	SAME_FIELD(vtd_iommu_hwpt_page_response, cookie, iommu_hwpt_page_response, cookie);
+	SAME_FIELD(vtd_iommu_hwpt_pgfault, flags, iommu_hwpt_pgfault, flags);
+	SAME_FIELD(vtd_iommu_hwpt_pgfault, dev_id, iommu_hwpt_pgfault, dev_id);
+	SAME_FIELD(vtd_iommu_hwpt_pgfault, reserved, iommu_hwpt_pgfault, __reserved);
+	SAME_FIELD(vtd_iommu_fault_alloc, flags, iommu_fault_alloc, flags);
 }
 
 static void test_vfio_structs(void **state)

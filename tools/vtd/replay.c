@@ -452,8 +452,10 @@ static int cmd_attach(struct replay *r, char **tok, int ntok)
 	hd.hw_info_flags = 0;
 	struct vtd_host_if hif;
 	vtd_sim_backend(r->sim, &hif);
+	/* with its fault queues: used when the guest has svm=on */
+	struct vtd_host_attach_opts ao = { .sz = sizeof(ao), .iopf = vtd_sim_iopf_ops() };
 	struct vtd_error err;
-	int e = vtd_iommu_attach_host(r->iommu, sid, &hd, &hif, sid, &err);
+	int e = vtd_iommu_attach_host_opts(r->iommu, sid, &hd, &hif, sid, &ao, &err);
 	if (e) {
 		printf("ERROR %s\n", err.msg[0] ? err.msg : "attach failed");
 		return 0;
@@ -462,14 +464,14 @@ static int cmd_attach(struct replay *r, char **tok, int ntok)
 	return 0;
 }
 
-/* hostdma BDF IOVA LEN r|w [data=..]: a DMA of the passthrough device, as
- * the host IOMMU translates it */
+/* hostdma BDF IOVA LEN r|w [pasid=N] [data=..]: a DMA of the passthrough
+ * device, as the host IOMMU translates it */
 static int cmd_hostdma(struct replay *r, char **tok, int ntok)
 {
 	uint16_t sid;
 	uint64_t iova, len;
 	if (ntok < 5)
-		return script_error(r, "usage: hostdma BDF IOVA LEN r|w [data=0x...]");
+		return script_error(r, "usage: hostdma BDF IOVA LEN r|w [pasid=N] [data=0x...]");
 	if (!r->sim)
 		return script_error(r, "hostdma needs --host sim");
 	if (parse_sid(r, tok[1], &sid))
@@ -481,20 +483,38 @@ static int cmd_hostdma(struct replay *r, char **tok, int ntok)
 		return script_error(r, "access must be r or w, not '%s'", tok[4]);
 	bool wr = tok[4][0] == 'w';
 	uint8_t buf[4096] = { 0 };
+	uint32_t pasid = VTD_HOST_NO_PASID;
 	for (int i = 5; i < ntok; i++) {
+		uint64_t v;
 		if (wr && !strncmp(tok[i], "data=", 5)) {
 			if (hexbytes(tok[i] + 5, buf, len) != (long)len)
 				return script_error(r, "data must be exactly %llu bytes of hex",
 						    (unsigned long long)len);
+		} else if (!strncmp(tok[i], "pasid=", 6)) {
+			if (!num(tok[i] + 6, &v) || v > 0xfffff)
+				return script_error(r, "bad PASID '%s' (0 to 0xfffff)", tok[i] + 6);
+			pasid = (uint32_t)v;
 		} else {
 			return script_error(r, "unexpected argument '%s'", tok[i]);
 		}
 	}
 	void *hva;
 	struct vtd_host_fault f;
-	int e = vtd_sim_translate(r->sim, sid, VTD_HOST_NO_PASID, iova, wr, &hva, &f);
+	int e = vtd_sim_translate(r->sim, sid, pasid, iova, wr, &hva, &f);
 	if (e == -ENODEV) {
 		printf("BLOCKED\n");
+		return 0;
+	}
+	if (e == -EAGAIN) {
+		/* a page request: the VMM's event loop would poll now (none
+		 * new: the device still waits for the answer) */
+		int n = vtd_iommu_host_poll(r->iommu, sid, 0);
+		printf("PAGEREQ 0x%02x %s%s\n", f.reason, vtd_fault_name(f.reason),
+		       n > 0 ? "" : " waiting");
+		return 0;
+	}
+	if (e == -EPERM) {
+		printf("DENIED page request answered Invalid\n");
 		return 0;
 	}
 	if (e) {
