@@ -407,7 +407,7 @@ static void space_note(struct tw *w, struct space *sp, bool err, const char *fmt
 	va_end(ap);
 }
 
-/* ---- second stage ----------------------------------------------------------- */
+/* ---- paging structures: second and first stage -------------------------------- */
 
 static uint64_t ss_rsvd(const struct tw *w, unsigned level, bool leaf)
 {
@@ -424,11 +424,17 @@ static uint64_t ss_rsvd(const struct tw *w, unsigned level, bool leaf)
 	return m | ~keep;
 }
 
-/* fault codes of a second-stage walk: table unreadable at the top, below,
- * reserved bits */
-static uint8_t ss_fault_root(const struct space *sp) { return sp->sm ? 0x7b : 0x03; }
-static uint8_t ss_fault_read(const struct space *sp) { return sp->sm ? 0x78 : 0x07; }
-static uint8_t ss_fault_rsvd(const struct space *sp) { return sp->sm ? 0x7a : 0x0c; }
+static uint64_t fs_rsvd(const struct tw *w, unsigned level, bool leaf)
+{
+	uint64_t keep = w->haw | FS_IGN, m;
+	if (leaf)
+		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
+	else
+		m = level >= 4 ? FS_PS : 0;
+	if (level == 3 && leaf && !vtd_cap_fs1gp(w->cap))
+		m |= FS_PS;   /* a 1 GiB page only with CAP.FS1GP */
+	return m | ~keep;
+}
 
 /* The entries of a table whose IOVAs lie beyond the walk's width cannot be
  * reached: say so once if any is present. */
@@ -457,61 +463,114 @@ static bool on_path(const struct space *sp, unsigned depth, uint64_t table, unsi
 	return false;
 }
 
-static void ss_enum(struct tw *w, struct space *sp, uint64_t table, unsigned level, uint64_t base,
-		    unsigned perm, unsigned depth)
+/* The fault codes of a walk: top table unreadable, a table below it
+ * unreadable, reserved bits, an output in the interrupt range. */
+struct walk_faults {
+	uint8_t root, read, rsvd, intr;
+};
+
+static struct walk_faults walk_faults(enum space_kind kind, bool sm)
+{
+	if (kind == SP_FS)
+		return (struct walk_faults){ 0x73, 0x70, 0x72, 0x87 };
+	if (sm)
+		return (struct walk_faults){ 0x7b, 0x78, 0x7a, 0x87 };
+	return (struct walk_faults){ 0x03, 0x07, 0x0c, 0x0e };
+}
+
+/* What a present paging entry at `level` says. */
+struct pte {
+	bool leaf;
+	uint64_t rsvd;              /* reserved bits set */
+	uint64_t size;              /* the page size of a leaf */
+	uint64_t addr;              /* a leaf's page, or the next table */
+};
+
+static struct pte pte_decode(const struct tw *w, enum space_kind kind, unsigned level,
+			     uint64_t pte)
+{
+	/* PS is bit 7 in both formats */
+	bool leaf = level == 1 || ((level == 2 || level == 3) && (pte & SS_PS));
+	uint64_t size = leaf ? 1ull << (12 + 9 * (level - 1)) : 4096;
+	uint64_t rsvd = kind == SP_FS ? fs_rsvd(w, level, leaf) : ss_rsvd(w, level, leaf);
+	return (struct pte){ .leaf = leaf, .rsvd = pte & rsvd, .size = size,
+			     .addr = pte & w->haw & ~(size - 1) };
+}
+
+/* Enumerate the table at `table_gpa` (a GPA behind the second stage in
+ * nested mode) at `level` of a first- or second-stage space, IOVAs from
+ * `base`; `perm` and `user` are what the entries above allow. */
+static void pt_enum(struct tw *w, struct space *sp, uint64_t table_gpa, unsigned level,
+		    uint64_t base, unsigned perm, bool user, unsigned depth)
 {
 	static uint64_t tabs[6][512];
 	uint64_t *tab = tabs[depth];
+	const bool fs = sp->kind == SP_FS;
+	const char *k = fs ? "FS" : "SS";
+	const struct walk_faults f = walk_faults(sp->kind, sp->sm);
 	unsigned shift = 12 + 9 * (level - 1);
-	sp->path[depth] = table;
+	uint64_t table = table_gpa;
+	sp->path[depth] = table_gpa;
+	if (sp->nested) {
+		uint8_t sf;
+		if (!ss_resolve(w, sp, table_gpa, level == sp->levels, &table, &sf)) {
+			if (sf)
+				space_note(w, sp, true, "%s L%u table at GPA 0x%llx is not reachable "
+					   "through the second stage (%s)", k, level,
+					   (unsigned long long)table_gpa, fault_str(sf));
+			return;
+		}
+	}
 	if (!rd(w, table, tab, 4096)) {
-		space_note(w, sp, true, "SS L%u table at 0x%llx cannot be read (%s)", level,
-			   (unsigned long long)table,
-			   fault_str(level == sp->levels ? ss_fault_root(sp) : ss_fault_read(sp)));
+		space_note(w, sp, true, "%s L%u table at 0x%llx cannot be read (%s)", k, level,
+			   (unsigned long long)table, fault_str(level == sp->levels ? f.root : f.read));
 		return;
 	}
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t in = base + ((uint64_t)i << shift);
-		if (level == sp->levels && sp->width < 64 && (in >> sp->width)) {
+		if (level == sp->levels && fs && i >= 256) {
+			/* canonical addresses: the upper half of the top table is
+			 * sign-extended */
+			in |= ~0ull << (12 + 9 * sp->levels - 1);
+		} else if (level == sp->levels && !fs && sp->width < 64 && (in >> sp->width)) {
 			note_beyond(w, sp, tab, i, shift, base);
 			return;
 		}
 		if (!visit(w))
 			return;
 		uint64_t pte = tab[i], ea = table + 8 * i;
-		if (!(pte & 3))
+		if (!(pte & (fs ? FS_P : 3)))
 			continue;
-		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
-		bool leaf = level == 1 || ps;
-		uint64_t r = pte & ss_rsvd(w, level, leaf);
-		if (r) {
-			space_note(w, sp, true, "SS L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
-				   "reserved bits 0x%llx set (%s)", level, i, (unsigned long long)ea,
+		struct pte e = pte_decode(w, sp->kind, level, pte);
+		if (e.rsvd) {
+			space_note(w, sp, true, "%s L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
+				   "reserved bits 0x%llx set (%s)", k, level, i, (unsigned long long)ea,
 				   (unsigned long long)pte, (unsigned long long)in,
-				   (unsigned long long)r, fault_str(ss_fault_rsvd(sp)));
+				   (unsigned long long)e.rsvd, fault_str(f.rsvd));
 			continue;
 		}
-		unsigned p = perm & (unsigned)(pte & 3);
+		/* first stage: always readable, W and U where every level allows
+		 * them; second stage: R and W where every level allows them */
+		unsigned p = fs ? VTD_PERM_R | ((perm & VTD_PERM_W) && (pte & FS_RW) ? VTD_PERM_W : 0)
+				: perm & (unsigned)(pte & 3);
+		bool u = fs && user && (pte & FS_US);
 		if (!p)
 			continue;   /* read at one level, write at another: nothing passes */
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			uint64_t out = pte & w->haw & ~(size - 1);
-			if (out <= INTR_HI && out + size - 1 >= INTR_LO)
-				space_note(w, sp, true, "SS L%u entry %u @0x%llx maps IOVA 0x%llx to 0x%llx, "
-					   "over the interrupt range 0xfee00000-0xfeefffff (%s)", level,
-					   i, (unsigned long long)ea, (unsigned long long)in,
-					   (unsigned long long)out, fault_str(sp->sm ? 0x87 : 0x0e));
-			range_add(w, sp, in, out, size, p, false);
+		if (e.leaf) {
+			if (!sp->nested && e.addr <= INTR_HI && e.addr + e.size - 1 >= INTR_LO)
+				space_note(w, sp, true, "%s L%u entry %u @0x%llx maps IOVA 0x%llx to "
+					   "0x%llx, over the interrupt range 0xfee00000-0xfeefffff (%s)",
+					   k, level, i, (unsigned long long)ea, (unsigned long long)in,
+					   (unsigned long long)e.addr, fault_str(f.intr));
+			range_add(w, sp, in, e.addr, e.size, p, u);
 			continue;
 		}
-		uint64_t next = pte & w->haw & ~0xfffull;
 		unsigned lvl;
-		if (on_path(sp, depth, next, &lvl))
-			space_note(w, sp, false, "SS L%u entry %u @0x%llx points back to the L%u table "
-				   "0x%llx (self-referencing tables)", level, i,
-				   (unsigned long long)ea, lvl, (unsigned long long)next);
-		ss_enum(w, sp, next, level - 1, in, p, depth + 1);
+		if (on_path(sp, depth, e.addr, &lvl))
+			space_note(w, sp, false, "%s L%u entry %u @0x%llx points back to the L%u table "
+				   "0x%llx (self-referencing tables)", k, level, i,
+				   (unsigned long long)ea, lvl, (unsigned long long)e.addr);
+		pt_enum(w, sp, e.addr, level - 1, in, p, u, depth + 1);
 		if (w->truncated)
 			return;
 	}
@@ -522,6 +581,7 @@ static void ss_enum(struct tw *w, struct space *sp, uint64_t table, unsigned lev
 static bool ss_resolve(struct tw *w, const struct space *sp, uint64_t gpa, bool root,
 		       uint64_t *hpa, uint8_t *fault)
 {
+	const struct walk_faults f = walk_faults(SP_SS, true);
 	unsigned width = 12 + 9 * sp->ss_levels;
 	if (width > w->cfg.aw_bits)
 		width = w->cfg.aw_bits;
@@ -538,110 +598,26 @@ static bool ss_resolve(struct tw *w, const struct space *sp, uint64_t gpa, bool 
 			return false;
 		}
 		if (!rd(w, table + ((gpa >> shift) & 0x1ff) * 8, &pte, 8)) {
-			*fault = level == sp->ss_levels ? 0x7b : 0x78;
+			*fault = level == sp->ss_levels ? f.root : f.read;
 			return false;
 		}
-		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
-		bool leaf = level == 1 || ps;
 		if (!(pte & 1)) {
 			*fault = root ? 0x75 : 0x76;
 			return false;
 		}
-		if (pte & ss_rsvd(w, level, leaf)) {
-			*fault = 0x7a;
+		struct pte e = pte_decode(w, SP_SS, level, pte);
+		if (e.rsvd) {
+			*fault = f.rsvd;
 			return false;
 		}
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			*hpa = (pte & w->haw & ~(size - 1)) | (gpa & (size - 1));
+		if (e.leaf) {
+			*hpa = e.addr | (gpa & (e.size - 1));
 			return true;
 		}
-		table = pte & w->haw & ~0xfffull;
+		table = e.addr;
 	}
-	*fault = 0x7a;
+	*fault = f.rsvd;
 	return false;
-}
-
-/* ---- first stage --------------------------------------------------------------- */
-
-static uint64_t fs_rsvd(const struct tw *w, unsigned level, bool leaf)
-{
-	uint64_t keep = w->haw | FS_IGN, m;
-	if (leaf)
-		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
-	else
-		m = level >= 4 ? FS_PS : 0;
-	if (level == 3 && leaf && !vtd_cap_fs1gp(w->cap))
-		m |= FS_PS;   /* a 1 GiB page only with CAP.FS1GP */
-	return m | ~keep;
-}
-
-static void fs_enum(struct tw *w, struct space *sp, uint64_t table_gpa, unsigned level,
-		    uint64_t base, bool rw, bool us, unsigned depth)
-{
-	static uint64_t tabs[6][512];
-	uint64_t *tab = tabs[depth];
-	unsigned shift = 12 + 9 * (level - 1);
-	uint64_t table = table_gpa;
-	sp->path[depth] = table_gpa;
-	if (sp->nested) {
-		uint8_t f;
-		if (!ss_resolve(w, sp, table_gpa, level == sp->levels, &table, &f)) {
-			if (f)
-				space_note(w, sp, true, "FS L%u table at GPA 0x%llx is not reachable "
-					   "through the second stage (%s)", level,
-					   (unsigned long long)table_gpa, fault_str(f));
-			return;
-		}
-	}
-	if (!rd(w, table, tab, 4096)) {
-		space_note(w, sp, true, "FS L%u table at 0x%llx cannot be read (%s)", level,
-			   (unsigned long long)table, fault_str(level == sp->levels ? 0x73 : 0x70));
-		return;
-	}
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t in = base + ((uint64_t)i << shift);
-		/* canonical addresses: the upper half of the top table is
-		 * sign-extended */
-		if (level == sp->levels && i >= 256)
-			in |= ~0ull << (12 + 9 * sp->levels - 1);
-		if (!visit(w))
-			return;
-		uint64_t pte = tab[i], ea = table + 8 * i;
-		if (!(pte & FS_P))
-			continue;
-		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
-		bool leaf = level == 1 || ps;
-		uint64_t r = pte & fs_rsvd(w, level, leaf);
-		if (r) {
-			space_note(w, sp, true, "FS L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
-				   "reserved bits 0x%llx set (%s)", level, i, (unsigned long long)ea,
-				   (unsigned long long)pte, (unsigned long long)in,
-				   (unsigned long long)r, fault_str(0x72));
-			continue;
-		}
-		bool nrw = rw && (pte & FS_RW), nus = us && (pte & FS_US);
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			uint64_t out = pte & w->haw & ~(size - 1);
-			if (!sp->nested && out <= INTR_HI && out + size - 1 >= INTR_LO)
-				space_note(w, sp, true, "FS L%u entry %u @0x%llx maps IOVA 0x%llx to 0x%llx, "
-					   "over the interrupt range 0xfee00000-0xfeefffff (%s)", level,
-					   i, (unsigned long long)ea, (unsigned long long)in,
-					   (unsigned long long)out, fault_str(0x87));
-			range_add(w, sp, in, out, size, VTD_PERM_R | (nrw ? VTD_PERM_W : 0), nus);
-			continue;
-		}
-		uint64_t next = pte & w->haw & ~0xfffull;
-		unsigned lvl;
-		if (on_path(sp, depth, next, &lvl))
-			space_note(w, sp, false, "FS L%u entry %u @0x%llx points back to the L%u table "
-				   "0x%llx (self-referencing tables)", level, i,
-				   (unsigned long long)ea, lvl, (unsigned long long)next);
-		fs_enum(w, sp, next, level - 1, in, nrw, nus, depth + 1);
-		if (w->truncated)
-			return;
-	}
 }
 
 /* ---- address spaces ------------------------------------------------------------ */
@@ -737,10 +713,7 @@ static void space_walk(struct tw *w, struct space *sp, const char *who)
 		       "the second stage)" : "", sp->levels, sp->width,
 		       (unsigned long long)sp->table);
 	}
-	if (sp->kind == SP_SS)
-		ss_enum(w, sp, sp->table, sp->levels, 0, VTD_PERM_R | VTD_PERM_W, 0);
-	else
-		fs_enum(w, sp, sp->table, sp->levels, 0, true, true, 0);
+	pt_enum(w, sp, sp->table, sp->levels, 0, VTD_PERM_R | VTD_PERM_W, true, 0);
 	range_flush(w, sp);
 	if (w->json) {
 		jclose(w, ']');
