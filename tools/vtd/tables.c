@@ -308,6 +308,76 @@ static const char *size_name(uint64_t s)
 	return s == 1ull << 30 ? "1G" : s == 1ull << 21 ? "2M" : "4K";
 }
 
+/* ---- table entries ------------------------------------------------------------- */
+
+/* Every root, context, PASID-directory and PASID-table entry is shown in
+ * one frame: the caller opens it (JSON: an object and its identity
+ * fields; text: its label) and entry_head() says where it is and its raw
+ * qwords (text: the first `shown`) -- root_entry_open() and
+ * context_entry_open() do both --, the caller adds its fields,
+ * entry_body() its notes and, in JSON, opens the array of what it points
+ * to (`children`); entry_end() closes both. */
+static void entry_head(struct tw *w, uint64_t addr, const uint64_t *raw, unsigned n,
+		       unsigned shown)
+{
+	if (w->json) {
+		jhex(w, "addr", addr);
+		jraw(w, raw, n);
+	} else {
+		printf(" @0x%llx =", (unsigned long long)addr);
+		text_raw(raw, shown);
+	}
+}
+
+/* The opening of bus `bus`'s root entry (both modes) */
+static void root_entry_open(struct tw *w, unsigned bus, uint64_t rea, const uint64_t *re)
+{
+	if (w->json) {
+		jopen(w, NULL, '{');
+		juint(w, "bus", bus);
+	} else {
+		printf("bus %02x: root entry", bus);
+	}
+	entry_head(w, rea, re, 2, 2);
+}
+
+/* The opening of a device's context entry (n qwords: 2 legacy, 4 scalable) */
+static void context_entry_open(struct tw *w, const char *who, uint16_t sid, uint64_t cea,
+			       const uint64_t *ce, unsigned n)
+{
+	if (w->json) {
+		jopen(w, NULL, '{');
+		jstr(w, "bdf", who);
+		juint(w, "sid", sid);
+	} else {
+		printf("  %s: context entry", who);
+	}
+	entry_head(w, cea, ce, n, n);
+}
+
+static void entry_body(struct tw *w, struct notes *n, const char *children)
+{
+	notes_emit(w, n);
+	if (w->json)
+		jopen(w, children, '[');
+}
+
+static void entry_end(struct tw *w)
+{
+	if (w->json) {
+		jclose(w, ']');
+		jclose(w, '}');
+	}
+}
+
+/* The entries [*lo, *hi] of a table of n that the walk looks at: all of
+ * them, or the one --sid or --pasid selects (`sel`). */
+static void select_range(bool has, unsigned sel, unsigned n, unsigned *lo, unsigned *hi)
+{
+	*lo = has ? sel : 0;
+	*hi = has ? sel : n - 1;
+}
+
 /* ---- ranges ------------------------------------------------------------------ */
 
 static void verify_add(struct tw *w, const struct space *sp, uint64_t iova, uint64_t out,
@@ -779,12 +849,8 @@ static void legacy_device(struct tw *w, unsigned bus, unsigned devfn, const uint
 	w->ndev++;
 	static const char *const tt_name[] = { "second stage", "second stage, device-TLB",
 					       "pass-through", "reserved" };
+	context_entry_open(w, who, sid, cea, ce, 2);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		jstr(w, "bdf", who);
-		juint(w, "sid", sid);
-		jhex(w, "addr", cea);
-		jraw(w, ce, 2);
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", ce[0] & 2);
@@ -795,27 +861,19 @@ static void legacy_device(struct tw *w, unsigned bus, unsigned devfn, const uint
 			juint(w, "did", did);
 			jhex(w, "table", slpt);
 		}
-		notes_emit(w, &n);
-		jopen(w, "mappings", '[');
+	} else if (present) {
+		printf("\n      P=1 FPD=%u TT=%u (%s) AW=%u (%u-level) DID=%u table 0x%llx\n",
+		       (unsigned)((ce[0] >> 1) & 1), tt, tt_name[tt], aw, aw + 2, did,
+		       (unsigned long long)slpt);
 	} else {
-		printf("  %s: context entry @0x%llx =", who, (unsigned long long)cea);
-		text_raw(ce, 2);
-		if (present)
-			printf("\n      P=1 FPD=%u TT=%u (%s) AW=%u (%u-level) DID=%u table 0x%llx\n",
-			       (unsigned)((ce[0] >> 1) & 1), tt, tt_name[tt], aw, aw + 2, did,
-			       (unsigned long long)slpt);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "mappings");
 	if (usable) {
 		sp.indent = "        ";
 		space_walk(w, &sp, who);
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
@@ -850,27 +908,20 @@ static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
 		usable = false;
 	}
 	w->nbus++;
+	root_entry_open(w, bus, rea, re);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		juint(w, "bus", bus);
-		jhex(w, "addr", rea);
-		jraw(w, re, 2);
 		jbool(w, "present", present);
 		if (present)
 			jhex(w, "context_table", ctp);
-		notes_emit(w, &n);
-		jopen(w, "devices", '[');
+	} else if (present) {
+		printf(" P=1 context table 0x%llx\n", (unsigned long long)ctp);
 	} else {
-		printf("bus %02x: root entry @0x%llx =", bus, (unsigned long long)rea);
-		text_raw(re, 2);
-		if (present)
-			printf(" P=1 context table 0x%llx\n", (unsigned long long)ctp);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "devices");
 	if (usable) {
-		unsigned d0 = w->has_sid ? (w->sid & 0xff) : 0, d1 = w->has_sid ? d0 : 255;
+		unsigned d0, d1;
+		select_range(w->has_sid, w->sid & 0xff, 256, &d0, &d1);
 		for (unsigned devfn = d0; devfn <= d1 && !w->truncated; devfn++) {
 			if (!visit(w))
 				break;
@@ -880,10 +931,7 @@ static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
 			legacy_device(w, bus, devfn, ce, ctp + devfn * 16);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 /* ---- scalable mode ---------------------------------------------------------------- */
@@ -988,8 +1036,11 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 	if (w->json) {
 		jopen(w, NULL, '{');
 		juint(w, "pasid", pasid);
-		jhex(w, "addr", pea);
-		jraw(w, pe, 8);
+	} else {
+		printf("        PASID %u: entry", pasid);
+	}
+	entry_head(w, pea, pe, 8, (pe[3] | pe[4] | pe[5] | pe[6] | pe[7]) ? 8 : 3);
+	if (w->json) {
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", pe[0] & 2);
@@ -1005,26 +1056,20 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 			jbool(w, "eafe", eafe);
 			jbool(w, "reachable", reachable);
 		}
-		notes_emit(w, &n);
-		jopen(w, "mappings", '[');
+	} else if (present) {
+		printf("\n          P=1 FPD=%u PGTT=%u (%s) DID=%u", (unsigned)((pe[0] >> 1) & 1),
+		       pgtt, pgtt_name(pgtt), did);
+		if (pgtt == 2 || pgtt == 3)
+			printf(" SS AW=%u (%u-level) table 0x%llx", ssaw, ssaw + 2,
+			       (unsigned long long)ssptr);
+		if (pgtt == 1 || pgtt == 3)
+			printf(" FSPM=%u (%u-level) table 0x%llx SRE=%u WPE=%u", fspm,
+			       fspm ? 5 : 4, (unsigned long long)fsptr, sre, wpe);
+		putchar('\n');
 	} else {
-		printf("        PASID %u: entry @0x%llx =", pasid, (unsigned long long)pea);
-		text_raw(pe, (pe[3] | pe[4] | pe[5] | pe[6] | pe[7]) ? 8 : 3);
-		if (present) {
-			printf("\n          P=1 FPD=%u PGTT=%u (%s) DID=%u", (unsigned)((pe[0] >> 1) & 1),
-			       pgtt, pgtt_name(pgtt), did);
-			if (pgtt == 2 || pgtt == 3)
-				printf(" SS AW=%u (%u-level) table 0x%llx", ssaw, ssaw + 2,
-				       (unsigned long long)ssptr);
-			if (pgtt == 1 || pgtt == 3)
-				printf(" FSPM=%u (%u-level) table 0x%llx SRE=%u WPE=%u", fspm,
-				       fspm ? 5 : 4, (unsigned long long)fsptr, sre, wpe);
-			putchar('\n');
-		} else {
-			printf(" P=0\n");
-		}
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "mappings");
 	if (usable) {
 		if (pgtt == 4)
 			space_walk(w, &pt, who);
@@ -1044,10 +1089,7 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 			w->verify = v;
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, uint64_t pdea,
@@ -1075,27 +1117,26 @@ static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, 
 		jopen(w, NULL, '{');
 		juint(w, "index", idx);
 		juint(w, "first_pasid", idx * 64);
-		jhex(w, "addr", pdea);
-		jraw(w, &pde, 1);
+	} else {
+		printf("      PASID dir entry %u (PASIDs %u-%u)", idx, idx * 64, idx * 64 + 63);
+	}
+	entry_head(w, pdea, &pde, 1, 1);
+	if (w->json) {
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", pde & 2);
 			jhex(w, "table", ptp);
 		}
-		notes_emit(w, &n);
-		jopen(w, "pasid_entries", '[');
+	} else if (present) {
+		printf(" P=1 FPD=%u table 0x%llx\n", (unsigned)((pde >> 1) & 1),
+		       (unsigned long long)ptp);
 	} else {
-		printf("      PASID dir entry %u (PASIDs %u-%u) @0x%llx = %016llx", idx, idx * 64,
-		       idx * 64 + 63, (unsigned long long)pdea, (unsigned long long)pde);
-		if (present)
-			printf(" P=1 FPD=%u table 0x%llx\n", (unsigned)((pde >> 1) & 1),
-			       (unsigned long long)ptp);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "pasid_entries");
 	if (usable) {
-		unsigned p0 = w->has_pasid ? (w->pasid & 63) : 0, p1 = w->has_pasid ? p0 : 63;
+		unsigned p0, p1;
+		select_range(w->has_pasid, w->pasid & 63, 64, &p0, &p1);
 		for (unsigned i = p0; i <= p1 && !w->truncated; i++) {
 			if (!visit(w))
 				break;
@@ -1105,10 +1146,7 @@ static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, 
 			pasid_entry(w, d, idx * 64 + i, pe, ptp + i * 64);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t *ce, uint64_t cea)
@@ -1142,12 +1180,8 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 		}
 	}
 	w->ndev++;
+	context_entry_open(w, d.who, d.sid, cea, ce, 4);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		jstr(w, "bdf", d.who);
-		juint(w, "sid", d.sid);
-		jhex(w, "addr", cea);
-		jraw(w, ce, 4);
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", ce[0] & 2);
@@ -1159,31 +1193,24 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 			juint(w, "rid_pasid", d.rid_pasid);
 			jhex(w, "pasid_dir", dir);
 		}
-		notes_emit(w, &n);
-		jopen(w, "pasid_dir_entries", '[');
+	} else if (present) {
+		printf("\n      P=1 FPD=%u DTE=%u PASIDE=%u PRE=%u PDTS=%u (%u dir entries) "
+		       "RID_PASID=%u PASID dir 0x%llx\n", (unsigned)((ce[0] >> 1) & 1), dte,
+		       d.paside, pre, pdts, ndir, d.rid_pasid, (unsigned long long)dir);
 	} else {
-		printf("  %s: context entry @0x%llx =", d.who, (unsigned long long)cea);
-		text_raw(ce, 4);
-		if (present)
-			printf("\n      P=1 FPD=%u DTE=%u PASIDE=%u PRE=%u PDTS=%u (%u dir entries) "
-			       "RID_PASID=%u PASID dir 0x%llx\n", (unsigned)((ce[0] >> 1) & 1), dte,
-			       d.paside, pre, pdts, ndir, d.rid_pasid, (unsigned long long)dir);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "pasid_dir_entries");
 	if (usable) {
-		unsigned i0 = 0, i1 = ndir - 1;
-		if (w->has_pasid) {
-			i0 = i1 = w->pasid >> 6;
-			if (i0 >= ndir) {
-				notes_init(&n, "      ", false);
-				note(w, &n, false, "PASID %u is beyond the directory's %u entries (%s)",
-				     w->pasid, ndir, fault_str(0x46));
-				notes_emit(w, &n);
-				i1 = 0;
-				i0 = 1;
-			}
+		unsigned i0, i1;
+		select_range(w->has_pasid, w->pasid >> 6, ndir, &i0, &i1);
+		if (i0 >= ndir) {   /* the --pasid selected */
+			notes_init(&n, "      ", false);
+			note(w, &n, false, "PASID %u is beyond the directory's %u entries (%s)",
+			     w->pasid, ndir, fault_str(0x46));
+			notes_emit(w, &n);
+			i1 = 0;
+			i0 = 1;
 		}
 		for (unsigned i = i0; i <= i1 && !w->truncated; i++) {
 			if (!visit(w))
@@ -1209,10 +1236,7 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 			pasid_dir_entry(w, &d, i, pdea, pde);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
@@ -1248,28 +1272,22 @@ static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
 		     (w->sid & 0xff) >= 128 ? "upper" : "lower", bus, (w->sid >> 3) & 0x1f, w->sid & 7,
 		     fault_str(0x39));
 	w->nbus++;
+	root_entry_open(w, bus, rea, re);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		juint(w, "bus", bus);
-		jhex(w, "addr", rea);
-		jraw(w, re, 2);
 		for (unsigned h = 0; h < 2; h++) {
 			jopen(w, h ? "upper" : "lower", '{');
 			jbool(w, "present", re[h] & 1);
 			jhex(w, "context_table", re[h] & ~0xfffull);
 			jclose(w, '}');
 		}
-		notes_emit(w, &n);
-		jopen(w, "devices", '[');
 	} else {
-		printf("bus %02x: root entry @0x%llx =", bus, (unsigned long long)rea);
-		text_raw(re, 2);
 		printf(" LP=%u lower table 0x%llx, UP=%u upper table 0x%llx\n",
 		       (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull),
 		       (unsigned)(re[1] & 1), (unsigned long long)(re[1] & ~0xfffull));
-		notes_emit(w, &n);
 	}
-	unsigned d0 = w->has_sid ? (w->sid & 0xff) : 0, d1 = w->has_sid ? d0 : 255;
+	entry_body(w, &n, "devices");
+	unsigned d0, d1;
+	select_range(w->has_sid, w->sid & 0xff, 256, &d0, &d1);
 	for (unsigned devfn = d0; devfn <= d1 && !w->truncated; devfn++) {
 		unsigned h = devfn >= 128;
 		if (!usable[h])
@@ -1281,10 +1299,7 @@ static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
 			continue;
 		sm_device(w, bus, devfn, ce, (re[h] & ~0xfffull) + (devfn & 0x7f) * 32);
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 /* ---- verification -------------------------------------------------------------- */
@@ -1491,7 +1506,8 @@ static int run_tables(int argc, char **argv)
 		notes_emit(w, &top);
 	}
 	if (root_ok) {
-		unsigned b0 = w->has_sid ? w->sid >> 8 : 0, b1 = w->has_sid ? b0 : 255;
+		unsigned b0, b1;
+		select_range(w->has_sid, w->sid >> 8, 256, &b0, &b1);
 		for (unsigned bus = b0; bus <= b1 && !w->truncated; bus++) {
 			if (sm)
 				sm_bus(w, root, bus);
