@@ -21,35 +21,19 @@
  *         bit at or above 12 gives the size), U = untranslated only,
  *         UR / CA statuses.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "guest.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "viommu.h"
-
 #define RAM_SIZE (16ull << 20)
-#define ROOT  0x10000ull
-#define CT0   0x11000ull
-#define PDIR  0x13000ull
-#define PTBL  0x14000ull
-#define QBASE 0x20000ull   /* invalidation queue */
 #define PQ    0x40000ull   /* page request queue (1 page: 128 entries) */
 #define SS_ROOT 0x50000ull /* second-stage tables for PASID 0 */
 #define FS_ROOT 0x60000ull /* first-stage tables for PASID 5 */
 
 #define DEV  0x08          /* 00:01.0: ATS + PRI */
 #define NODT 0x10          /* 00:02.0: context without DTE/PRE */
-
-static uint8_t *ram;
-static struct vtd_iommu *s;
-static uint64_t next_page;
 
 static struct {
 	unsigned msis;
@@ -103,65 +87,6 @@ static const struct vtd_event_ops events = {
 	.msi = on_msi, .devtlb_inval = on_inval, .page_response = on_resp,
 };
 
-static void put64(uint64_t a, uint64_t v)
-{
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(ram + a, &v, 8);
-}
-
-static uint64_t get64(uint64_t a)
-{
-	uint64_t v;
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(&v, ram + a, 8);
-	return v;
-}
-
-static uint64_t alloc_page(void)
-{
-	uint64_t p = next_page;
-	next_page += 0x1000;
-	assert_true(next_page <= RAM_SIZE);
-	memset(ram + p, 0, 0x1000);
-	return p;
-}
-
-static void mmio_w(uint64_t off, unsigned size, uint64_t v)
-{
-	assert_int_equal(vtd_iommu_mmio_write(s, off, size, v), 0);
-}
-
-static uint64_t mmio_r(uint64_t off, unsigned size)
-{
-	uint64_t v = 0;
-	assert_int_equal(vtd_iommu_mmio_read(s, off, size, &v), 0);
-	return v;
-}
-
-/* 4-level table: entry for va at `level`, creating the tables above */
-static uint64_t leaf_addr(uint64_t root, uint64_t va, unsigned level, uint64_t tblf)
-{
-	uint64_t t = root;
-	for (unsigned l = 4; l > level; l--) {
-		uint64_t ea = t + ((va >> (12 + 9 * (l - 1))) & 0x1ff) * 8;
-		uint64_t e = get64(ea);
-		if (!e) {
-			e = alloc_page() | tblf;
-			put64(ea, e);
-		}
-		t = e & 0x000ffffffffff000ull;
-	}
-	return t + ((va >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
-}
-
-#define PERSIST (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI)
-
-static void gcmd(uint32_t bit)
-{
-	uint32_t sts = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & PERSIST;
-	mmio_w(VTD_REG_GCMD, 4, sts | bit);
-}
-
 /*
  * Scalable mode; device DEV: DTE|PRE, PASID 0 (RID_PASID) first stage
  * (SS_ROOT), PASID 5 first stage (FS_ROOT).  Device NODT: same tables, no
@@ -174,54 +99,28 @@ static void gcmd(uint32_t bit)
 static int setup(void **state)
 {
 	(void)state;
-	struct vtd_config c;
-	struct vtd_error e;
-	const char *props = "x-scalable-mode=on,x-flts=on,x-pasid-mode=on,device-iotlb=on,svm=on";
-	if (vtd_config_parse(&c, props, &e))
-		fail_msg("config: %s", e.msg);
-	ram = calloc(1, RAM_SIZE);
-	assert_non_null(ram);
-	next_page = 0x100000;
 	memset(&ev, 0, sizeof(ev));
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &events, .ram = ram,
-				    .ram_size = RAM_SIZE };
-	assert_int_equal(vtd_iommu_new(&c, &o, &s, &e), 0);
+	guest_new("x-scalable-mode=on,x-flts=on,x-pasid-mode=on,device-iotlb=on,svm=on", RAM_SIZE,
+		  true, (struct vtd_iommu_opts){ .events = &events });
 
 	put64(ROOT, CT0 | 1);
 	/* context: P, DTE (2), PASIDE (3), PRE (4); RID_PASID 0 */
-	put64(CT0 + (DEV & 0x7f) * 32, PDIR | 0x1d);
-	put64(CT0 + (NODT & 0x7f) * 32, PDIR | 0x09);
+	set_sm_ctx(CT0, DEV, PDIR | 0x1d, 0);
+	set_sm_ctx(CT0, NODT, PDIR | 0x09, 0);
 	put64(PDIR, PTBL | 1);
 	/* PASID 0: PGTT=1 (first stage; x-flts=on offers no second stage), DID 1 */
-	put64(PTBL, (1ull << 6) | 1);
-	put64(PTBL + 8, 1);
-	put64(PTBL + 16, SS_ROOT);
+	set_pasid_entry(PDIR, 0, PGTT(1) | 1, 1, SS_ROOT);
 	/* PASID 5: PGTT=1 (first stage), DID 2 */
-	put64(PTBL + 5 * 64, (1ull << 6) | 1);
-	put64(PTBL + 5 * 64 + 8, 2);
-	put64(PTBL + 5 * 64 + 16, FS_ROOT);
+	set_pasid_entry(PDIR, 5, PGTT(1) | 1, 2, FS_ROOT);
 
-	put64(leaf_addr(SS_ROOT, 0x100000, 1, 7), 0x700000 | 7);
-	put64(leaf_addr(SS_ROOT, 0x200000, 1, 7), 0x800000 | 5);
-	put64(leaf_addr(SS_ROOT, 0x40000000, 2, 7), 0x80000000ull | 0x80 | 7);
-	put64(leaf_addr(SS_ROOT, 0x80000000ull, 3, 7), 0x40000000ull | 0x80 | 7);
-	put64(leaf_addr(SS_ROOT, 0xfee00000ull, 1, 7), 0xfee00000ull | 7);
-	put64(leaf_addr(FS_ROOT, 0x1000, 1, 7), 0x900000 | 7);
+	fs_map(SS_ROOT, 0x100000, 0x700000, 1, FS_PRU);
+	fs_map(SS_ROOT, 0x200000, 0x800000, 1, FS_P | FS_US);
+	fs_map(SS_ROOT, 0x40000000, 0x80000000ull, 2, FS_PRU);
+	fs_map(SS_ROOT, 0x80000000ull, 0x40000000ull, 3, FS_PRU);
+	fs_map(SS_ROOT, 0xfee00000ull, 0xfee00000ull, 1, FS_PRU);
+	fs_map(FS_ROOT, 0x1000, 0x900000, 1, FS_PRU);
 
-	mmio_w(VTD_REG_RTADDR, 8, ROOT | (1ull << 10)); /* TTM=01: scalable */
-	gcmd(VTD_GCMD_SRTP);
-	gcmd(VTD_GCMD_TE);
-	assert_true(mmio_r(VTD_REG_GSTS, 4) & VTD_GSTS_TES);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	vtd_iommu_free(s);
-	s = NULL;
-	free(ram);
-	ram = NULL;
+	enable_root(ROOT | RTADDR_SMT);
 	return 0;
 }
 
@@ -232,7 +131,7 @@ static struct vtd_ats_completion ats(uint16_t sid, bool pv, uint32_t pasid, uint
 				      .no_write = nw };
 	struct vtd_ats_completion c;
 	memset(&c, 0xa5, sizeof(c));
-	assert_int_equal(vtd_iommu_ats_translate(s, &rq, &c), 0);
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &c), 0);
 	return c;
 }
 
@@ -351,7 +250,7 @@ static void test_completion_ca(void **state)
 static void test_completion_dirty(void **state)
 {
 	(void)state;
-	uint64_t pte = leaf_addr(FS_ROOT, 0x1000, 1, 7);
+	uint64_t pte = pte_at(FS_ROOT, 4, 0x1000, 1, FS_PRU);
 	/* NW: the device will not write, so only a read translation is
 	 * made: A set, D untouched */
 	struct vtd_ats_completion c = ats(DEV, true, 5, 0x1000, true);
@@ -373,73 +272,53 @@ static void test_completion_bad_args(void **state)
 	struct vtd_ats_request rq = { .sid = DEV, .addr = 0x100000 };
 	struct vtd_ats_completion c;
 	assert_int_equal(vtd_iommu_ats_translate(NULL, &rq, &c), -EINVAL);
-	assert_int_equal(vtd_iommu_ats_translate(s, NULL, &c), -EINVAL);
-	assert_int_equal(vtd_iommu_ats_translate(s, &rq, NULL), -EINVAL);
+	assert_int_equal(vtd_iommu_ats_translate(iommu, NULL, &c), -EINVAL);
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, NULL), -EINVAL);
 }
 
 /* ---- device-TLB invalidation --------------------------------------------- */
 
-static uint32_t q_tail;
-
-static void qi_on(void)
-{
-	mmio_w(VTD_REG_IQT, 8, 0);
-	q_tail = 0;
-	mmio_w(VTD_REG_IQA, 8, QBASE | (1ull << 11)); /* 256-bit descriptors */
-	gcmd(VTD_GCMD_QIE);
-	assert_true(mmio_r(VTD_REG_GSTS, 4) & VTD_GCMD_QIE);
-}
-
-static void q_put(uint64_t q0, uint64_t q1)
-{
-	uint64_t a = QBASE + ((uint64_t)q_tail << 5);
-	put64(a, q0);
-	put64(a + 8, q1);
-	put64(a + 16, 0);
-	put64(a + 24, 0);
-	q_tail++;
-	mmio_w(VTD_REG_IQT, 8, (uint64_t)q_tail << 5);
-}
+static void qi_on256(void) { qi_on(QBASE, 0, true); }   /* 256-bit descriptors */
 
 static void test_devtlb_inval(void **state)
 {
 	(void)state;
-	qi_on();
+	qi_on256();
 	/* type 3, SID 00:01.0, one 4K page */
-	q_put(3 | ((uint64_t)DEV << 32), 0x123000);
+	q_submit(3 | ((uint64_t)DEV << 32), 0x123000, 0, 0);
 	assert_int_equal(ev.ninv, 1);
 	assert_int_equal(ev.inv[0].sid, DEV);
 	assert_false(ev.inv[0].pasid_valid);
 	assert_int_equal(ev.inv[0].addr, 0x123000);
 	assert_int_equal(ev.inv[0].size, 4096);
 	/* S=1, address bits 12..19 ones (bit 20 clear): 2 MiB at 0x40000000 */
-	q_put(3 | ((uint64_t)DEV << 32), 0x400ff000ull | 1);
+	q_submit(3 | ((uint64_t)DEV << 32), 0x400ff000ull | 1, 0, 0);
 	assert_int_equal(ev.inv[1].addr, 0x40000000ull);
 	assert_int_equal(ev.inv[1].size, 2ull << 20);
 	/* S=1, bit 12 clear: 8 KiB */
-	q_put(3 | ((uint64_t)DEV << 32), 0x2000 | 1);
+	q_submit(3 | ((uint64_t)DEV << 32), 0x2000 | 1, 0, 0);
 	assert_int_equal(ev.inv[2].addr, 0x2000);
 	assert_int_equal(ev.inv[2].size, 8192);
 	/* S=1, every address bit set: everything */
 	/* S=1, bit 62 the lowest clear one: the upper half (2^63 bytes) */
-	q_put(3 | ((uint64_t)DEV << 32), 0xbffffffffffff000ull | 1);
+	q_submit(3 | ((uint64_t)DEV << 32), 0xbffffffffffff000ull | 1, 0, 0);
 	assert_int_equal(ev.inv[3].addr, 1ull << 63);
 	assert_int_equal(ev.inv[3].size, 1ull << 63);
 	/* S=1, only bit 63 clear (2^64) or none clear: everything */
-	q_put(3 | ((uint64_t)DEV << 32), 0x7ffffffffffff000ull | 1);
+	q_submit(3 | ((uint64_t)DEV << 32), 0x7ffffffffffff000ull | 1, 0, 0);
 	assert_int_equal(ev.inv[4].addr, 0);
 	assert_int_equal(ev.inv[4].size, ~0ull);
 	/* type 8: PASID-based, SID at 31:16, PASID 51:32, G bit 0, S bit 11 */
-	q_put(3 | ((uint64_t)DEV << 32), 0xfffffffffffff000ull | 1);
+	q_submit(3 | ((uint64_t)DEV << 32), 0xfffffffffffff000ull | 1, 0, 0);
 	assert_int_equal(ev.inv[5].addr, 0);
 	assert_int_equal(ev.inv[5].size, ~0ull);
-	q_put(8 | ((uint64_t)DEV << 16) | (5ull << 32), 0x1000 | 1);
+	q_submit(8 | ((uint64_t)DEV << 16) | (5ull << 32), 0x1000 | 1, 0, 0);
 	assert_int_equal(ev.ninv, 7);
 	assert_true(ev.inv[6].pasid_valid);
 	assert_int_equal(ev.inv[6].pasid, 5);
 	assert_true(ev.inv[6].global);
 	assert_int_equal(ev.inv[6].size, 4096);
-	q_put(8 | ((uint64_t)DEV << 16) | (5ull << 32), 0x1ff000 | (1ull << 11));
+	q_submit(8 | ((uint64_t)DEV << 16) | (5ull << 32), 0x1ff000 | (1ull << 11), 0, 0);
 	assert_int_equal(ev.inv[7].addr, 0);
 	assert_int_equal(ev.inv[7].size, 4ull << 20);
 	assert_false(ev.inv[7].global);
@@ -452,7 +331,7 @@ static void test_devtlb_inval(void **state)
 static void test_devtlb_wait_ordering(void **state)
 {
 	(void)state;
-	qi_on();
+	qi_on256();
 	memset(ram + WAIT_STATUS, 0, 4);
 	uint64_t a = QBASE;
 	put64(a, 3 | ((uint64_t)DEV << 32));
@@ -465,7 +344,7 @@ static void test_devtlb_wait_ordering(void **state)
 	put64(a + 48, 0);
 	put64(a + 56, 0);
 	q_tail = 2;
-	mmio_w(VTD_REG_IQT, 8, (uint64_t)q_tail << 5);
+	q_go();
 	assert_int_equal(ev.ninv, 1);
 	assert_int_equal(status_seen_in_inval, 0);
 	uint32_t st;
@@ -480,12 +359,12 @@ static void test_translated_requests(void **state)
 	struct vtd_dma_request rq = { .sid = DEV, .addr = 0x700010, .perm = VTD_PERM_W,
 				      .at = VTD_AT_TRANSLATED };
 	struct vtd_translation t = { 0 };
-	assert_int_equal(vtd_iommu_translate(s, &rq, &t), 0);
+	assert_int_equal(vtd_iommu_translate(iommu, &rq, &t), 0);
 	assert_int_equal(t.status, VTD_XLATE_OK);
 	assert_int_equal(t.addr, 0x700010);
 	rq.sid = NODT;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(vtd_iommu_translate(s, &rq, &t), -EACCES);
+	assert_int_equal(vtd_iommu_translate(iommu, &rq, &t), -EACCES);
 	assert_int_equal(t.fault, 0x44);
 	assert_int_equal(take_fault(), 0x44);
 }
@@ -493,9 +372,9 @@ static void test_translated_requests(void **state)
 static void test_devtlb_inval_reserved(void **state)
 {
 	(void)state;
-	qi_on();
+	qi_on256();
 	/* type 3 with reserved bits 11:1 of the address qword */
-	q_put(3 | ((uint64_t)DEV << 32), 0x1000 | 0x10);
+	q_submit(3 | ((uint64_t)DEV << 32), 0x1000 | 0x10, 0, 0);
 	assert_int_equal(ev.ninv, 0);
 	assert_true(mmio_r(VTD_REG_FSTS, 4) & VTD_FSTS_IQE);
 	assert_int_equal(mmio_r(VTD_REG_IQERCD, 8) & 0xf, 4); /* IQEI: reserved field */
@@ -506,33 +385,26 @@ static void test_devtlb_unsupported(void **state)
 {
 	(void)state;
 	/* without device-iotlb, type 3 is an invalid descriptor type */
-	teardown(NULL);
-	struct vtd_config c;
-	struct vtd_error e;
-	assert_int_equal(vtd_config_parse(&c, "x-scalable-mode=on", &e), 0);
-	ram = calloc(1, RAM_SIZE);
+	guest_teardown(NULL);
 	memset(&ev, 0, sizeof(ev));
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &events, .ram = ram,
-				    .ram_size = RAM_SIZE };
-	assert_int_equal(vtd_iommu_new(&c, &o, &s, &e), 0);
-	qi_on();
-	q_put(3 | ((uint64_t)DEV << 32), 0x1000);
+	guest_new("x-scalable-mode=on", RAM_SIZE, true, (struct vtd_iommu_opts){ .events = &events });
+	qi_on256();
+	q_submit(3 | ((uint64_t)DEV << 32), 0x1000, 0, 0);
 	assert_int_equal(ev.ninv, 0);
 	assert_true(mmio_r(VTD_REG_FSTS, 4) & VTD_FSTS_IQE);
 	/* and page requests are refused: ECAP.PRS=0 */
 	struct vtd_page_request pr = { .sid = DEV, .addr = 0x1000, .read = true };
-	assert_int_equal(vtd_iommu_page_request(s, &pr), -EPERM);
+	assert_int_equal(vtd_iommu_page_request(iommu, &pr), -EPERM);
 	struct vtd_ats_completion cpl;
 	struct vtd_ats_request rq = { .sid = DEV, .addr = 0x1000 };
-	assert_int_equal(vtd_iommu_ats_translate(s, &rq, &cpl), 0);
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &cpl), 0);
 	assert_int_equal(cpl.status, VTD_ATS_UR);
 }
 
 static void test_completion_remapping_off(void **state)
 {
 	(void)state;
-	uint32_t sts = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & PERSIST;
-	mmio_w(VTD_REG_GCMD, 4, sts & ~VTD_GCMD_TE);
+	gcmd(VTD_GCMD_TE, false);
 	struct vtd_ats_completion c = ats(DEV, false, 0, 0x100000, false);
 	assert_int_equal(c.status, VTD_ATS_UR);
 	assert_false(c.r || c.w);
@@ -555,7 +427,7 @@ static int preq(uint16_t sid, uint32_t pasid, uint64_t addr, bool w, uint16_t pr
 	struct vtd_page_request pr = { .sid = sid, .pasid_valid = true, .pasid = pasid,
 				       .addr = addr, .read = !w, .write = w, .last = last,
 				       .prg_index = prgi };
-	return vtd_iommu_page_request(s, &pr);
+	return vtd_iommu_page_request(iommu, &pr);
 }
 
 static void test_prq_descriptor(void **state)
@@ -646,7 +518,7 @@ static void test_prq_refused(void **state)
 	assert_int_equal(mmio_r(VTD_REG_PQT, 8), 0);
 	/* legacy mode (RTADDR.TTM=0): 0x32 */
 	mmio_w(VTD_REG_RTADDR, 8, ROOT);
-	gcmd(VTD_GCMD_SRTP);
+	gcmd(VTD_GCMD_SRTP, true);
 	assert_int_equal(preq(DEV, 5, 0x5000, false, 8, false), -EPERM);
 	assert_int_equal(take_fault(), 0x32);
 	assert_int_equal(ev.nresp, 1);
@@ -657,42 +529,42 @@ static void test_prq_bad_args(void **state)
 	(void)state;
 	pq_on(0);
 	struct vtd_page_request pr = { .sid = DEV, .addr = 0x1000, .prg_index = 0x200 };
-	assert_int_equal(vtd_iommu_page_request(s, &pr), -EINVAL);
+	assert_int_equal(vtd_iommu_page_request(iommu, &pr), -EINVAL);
 	pr.prg_index = 0;
 	pr.pasid = 1u << 20;
-	assert_int_equal(vtd_iommu_page_request(s, &pr), -EINVAL);
+	assert_int_equal(vtd_iommu_page_request(iommu, &pr), -EINVAL);
 	assert_int_equal(vtd_iommu_page_request(NULL, &pr), -EINVAL);
-	assert_int_equal(vtd_iommu_page_request(s, NULL), -EINVAL);
+	assert_int_equal(vtd_iommu_page_request(iommu, NULL), -EINVAL);
 	/* the queue outside guest memory: nothing written, no crash */
 	mmio_w(VTD_REG_PQA, 8, 0x8000000ull);
 	pr.pasid = 5;
-	assert_int_equal(vtd_iommu_page_request(s, &pr), -EFAULT);
+	assert_int_equal(vtd_iommu_page_request(iommu, &pr), -EFAULT);
 	assert_int_equal(mmio_r(VTD_REG_PQT, 8), 0);
 }
 
 static void test_page_group_response(void **state)
 {
 	(void)state;
-	qi_on();
+	qi_on256();
 	/* type 9: PP (4), RC 15:12, SID 31:16, PASID 51:32; PRGI 11:3 high */
-	q_put(9 | (1ull << 4) | (0xfull << 12) | ((uint64_t)DEV << 16) | (5ull << 32),
-	      0x1a5ull << 3);
+	q_submit(9 | (1ull << 4) | (0xfull << 12) | ((uint64_t)DEV << 16) | (5ull << 32),
+		 0x1a5ull << 3, 0, 0);
 	assert_int_equal(ev.nresp, 1);
 	assert_int_equal(ev.resp[0].sid, DEV);
 	assert_true(ev.resp[0].pv);
 	assert_int_equal(ev.resp[0].pasid, 5);
 	assert_int_equal(ev.resp[0].prgi, 0x1a5);
 	assert_int_equal(ev.resp[0].code, 0xf);
-	q_put(9 | ((uint64_t)DEV << 16), 0);
+	q_submit(9 | ((uint64_t)DEV << 16), 0, 0, 0);
 	assert_int_equal(ev.nresp, 2);
 	assert_false(ev.resp[1].pv);
 	assert_int_equal(ev.resp[1].code, 0);
-	q_put(9 | (1ull << 12) | ((uint64_t)DEV << 16), 7ull << 3);
+	q_submit(9 | (1ull << 12) | ((uint64_t)DEV << 16), 7ull << 3, 0, 0);
 	assert_int_equal(ev.nresp, 3);
 	assert_int_equal(ev.resp[2].code, 1);
 	assert_int_equal(ev.resp[2].prgi, 7);
 	/* reserved bits (qw1 bit 0): IQE, no response */
-	q_put(9 | ((uint64_t)DEV << 16), 1);
+	q_submit(9 | ((uint64_t)DEV << 16), 1, 0, 0);
 	assert_int_equal(ev.nresp, 3);
 	assert_true(mmio_r(VTD_REG_FSTS, 4) & VTD_FSTS_IQE);
 }
@@ -700,7 +572,7 @@ static void test_page_group_response(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, guest_teardown)
 		T(test_completion_4k),
 		T(test_completion_sizes),
 		T(test_completion_not_present),

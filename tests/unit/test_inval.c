@@ -16,36 +16,20 @@
  *   [S]  VT-d spec register semantics as summarised in src/regs.c's header
  *        (CCMD/IOTLB CAIG/IAIG, ICS.IWC, IECTL.IP/IM, FSTS.IQE W1C)
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "guest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "viommu.h"
-
 /* ---- fixture --------------------------------------------------------------- */
 
 #define RAM_SIZE (32ull << 20)
 #define OUTSIDE  0x4000000ull      /* 64 MiB: inside HAW, outside RAM */
-
-#define ROOT   0x10000ull          /* root table */
-#define CT0    0x11000ull          /* bus 0 context table */
-#define CT1    0x12000ull          /* bus 1 context table */
-#define PDIR   0x13000ull          /* scalable: PASID directory */
-#define PTBL   0x14000ull          /* scalable: PASID table (PASIDs 0-63) */
-#define QBASE  0x20000ull          /* invalidation queue (up to 8 pages) */
 #define STATUS 0x30000ull          /* wait-descriptor status words */
 
 #define NOADDR (~0ull)
 
-static uint8_t *ram;
-static struct vtd_iommu *s;
-static uint64_t next_page;
 static struct vtd_translation R;
 
 static struct {
@@ -64,150 +48,34 @@ static void on_msi(void *opaque, uint64_t addr, uint32_t data)
 
 static const struct vtd_event_ops events = { .msi = on_msi };
 
-static void put64(uint64_t a, uint64_t v)
-{
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(ram + a, &v, 8);
-}
-
-static uint64_t get64(uint64_t a)
-{
-	uint64_t v;
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(&v, ram + a, 8);
-	return v;
-}
-
-static uint32_t get32(uint64_t a)
-{
-	uint32_t v;
-	assert_true(a + 4 <= RAM_SIZE);
-	memcpy(&v, ram + a, 4);
-	return v;
-}
-
-static uint64_t alloc_page(void)
-{
-	uint64_t p = next_page;
-	next_page += 0x1000;
-	assert_true(next_page <= RAM_SIZE);
-	memset(ram + p, 0, 0x1000);
-	return p;
-}
-
 static void mk(const char *props, uint32_t iotlb_entries)
 {
-	struct vtd_config c;
-	struct vtd_error e;
-	if (vtd_config_parse(&c, props, &e))
-		fail_msg("config '%s': %s", props, e.msg);
-	ram = calloc(1, RAM_SIZE);
-	assert_non_null(ram);
-	next_page = 0x100000;
 	memset(&msis, 0, sizeof(msis));
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .events = &events, .ram = ram,
-				    .ram_size = RAM_SIZE, .iotlb_entries = iotlb_entries };
-	int r = vtd_iommu_new(&c, &o, &s, &e);
-	if (r)
-		fail_msg("vtd_iommu_new '%s': %d %s", props, r, e.msg);
+	guest_new(props, RAM_SIZE, true,
+		  (struct vtd_iommu_opts){ .events = &events, .iotlb_entries = iotlb_entries });
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	vtd_iommu_free(s);
-	s = NULL;
-	free(ram);
-	ram = NULL;
-	return 0;
-}
-
-static void mmio_w(uint64_t off, unsigned size, uint64_t v)
-{
-	assert_int_equal(vtd_iommu_mmio_write(s, off, size, v), 0);
-}
-
-static uint64_t mmio_r(uint64_t off, unsigned size)
-{
-	uint64_t v = 0;
-	assert_int_equal(vtd_iommu_mmio_read(s, off, size, &v), 0);
-	return v;
-}
-
-static uint32_t fsts(void) { return (uint32_t)mmio_r(VTD_REG_FSTS, 4); }
 static uint64_t iqh(void) { return mmio_r(VTD_REG_IQH, 8); }
 static unsigned iqei(void) { return (unsigned)(mmio_r(VTD_REG_IQERCD, 8) & 0xf); }
 
 static struct vtd_iommu_stats stats(void)
 {
 	struct vtd_iommu_stats st;
-	vtd_iommu_get_stats(s, &st);
+	vtd_iommu_get_stats(iommu, &st);
 	return st;
-}
-
-/* GCMD: one field per write; the persistent enables are carried over from
- * GSTS, the one-shot commands (SRTP...) are not. */
-#define PERSIST (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI)
-
-static void gcmd(uint32_t bit, bool on)
-{
-	uint32_t sts = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & PERSIST;
-	mmio_w(VTD_REG_GCMD, 4, on ? (sts | bit) : (sts & ~bit));
-	assert_int_equal(!!(mmio_r(VTD_REG_GSTS, 4) & bit), on);
-}
-
-static void enable_root(uint64_t rtaddr)
-{
-	mmio_w(VTD_REG_RTADDR, 8, rtaddr);
-	uint32_t sts = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & PERSIST;
-	mmio_w(VTD_REG_GCMD, 4, sts | VTD_GCMD_SRTP);
-	assert_true(mmio_r(VTD_REG_GSTS, 4) & VTD_GSTS_RTPS);
-	gcmd(VTD_GCMD_TE, true);
 }
 
 /* ---- paging structures ------------------------------------------------------ */
 
 #define SID(b, d, f) ((uint16_t)(((b) << 8) | ((d) << 3) | (f)))
 
-/* Address of the entry for va at `level` (1: 4K, 2: 2M, 3: 1G) of a 4-level
- * table, creating the tables above it (intermediate flags tblf). */
-static uint64_t leaf_addr(uint64_t root, uint64_t va, unsigned level, uint64_t tblf)
-{
-	uint64_t t = root;
-	for (unsigned l = 4; l > level; l--) {
-		uint64_t ea = t + ((va >> (12 + 9 * (l - 1))) & 0x1ff) * 8;
-		uint64_t e = get64(ea);
-		if (!e) {
-			e = alloc_page() | tblf;
-			put64(ea, e);
-		}
-		t = e & 0x000ffffffffff000ull;
-	}
-	return t + ((va >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
-}
-
-/* second stage: R|W, PS for large pages */
-static uint64_t ss_map(uint64_t root, uint64_t va, uint64_t pa, unsigned level)
-{
-	uint64_t ea = leaf_addr(root, va, level, 3);
-	put64(ea, pa | 3 | (level > 1 ? 0x80 : 0));
-	return ea;
-}
-
+/* a new address in a leaf that ss_map() or fs_map() made, with the flags they used */
 static void ss_remap(uint64_t ea, uint64_t pa, unsigned level)
 {
-	put64(ea, pa | 3 | (level > 1 ? 0x80 : 0));
+	put64(ea, pa | SS_RW | (level > 1 ? PS : 0));
 }
 
-/* first stage, 4K: P|RW|US */
-static uint64_t fs_map(uint64_t root, uint64_t va, uint64_t pa)
-{
-	uint64_t ea = leaf_addr(root, va, 1, 7);
-	put64(ea, pa | 7);
-	return ea;
-}
-
-static void fs_remap(uint64_t ea, uint64_t pa) { put64(ea, pa | 7); }
+static void fs_remap(uint64_t ea, uint64_t pa) { put64(ea, pa | FS_PRU); }
 
 /* ---- legacy mode ------------------------------------------------------------ */
 
@@ -222,29 +90,25 @@ static void legacy(const char *props, uint32_t iotlb_entries)
 /* [T1] 1.2: P, TT=0, SLPTPTR; AW=2 (4-level), DID at 23:8 */
 static void lctx(uint16_t sid, uint64_t table, uint16_t did)
 {
-	uint64_t ct = (sid >> 8) == 0 ? CT0 : CT1;
 	assert_true((sid >> 8) <= 1);
-	put64(ct + (sid & 0xff) * 16, table | 1);
-	put64(ct + (sid & 0xff) * 16 + 8, ((uint64_t)did << 8) | 2);
+	set_legacy_ctx((sid >> 8) == 0 ? CT0 : CT1, sid & 0xff, table | 1, ((uint64_t)did << 8) | 2);
 }
 
-static uint64_t xl(uint16_t sid, uint64_t addr)
+/* A read, with a PASID when pv; the address it reaches (NOADDR: a fault). */
+static uint64_t xreq(uint16_t sid, bool pv, uint32_t pasid, uint64_t addr)
 {
-	struct vtd_dma_request rq = { .sid = sid, .addr = addr, .perm = VTD_PERM_R };
-	memset(&R, 0, sizeof(R));
-	if (vtd_iommu_translate(s, &rq, &R))
-		return NOADDR;
-	return R.addr;
-}
-
-static uint64_t xp(uint16_t sid, uint32_t pasid, uint64_t addr)
-{
-	struct vtd_dma_request rq = { .sid = sid, .pasid_valid = true, .pasid = pasid,
+	struct vtd_dma_request rq = { .sid = sid, .pasid_valid = pv, .pasid = pasid,
 				      .addr = addr, .perm = VTD_PERM_R };
 	memset(&R, 0, sizeof(R));
-	if (vtd_iommu_translate(s, &rq, &R))
+	if (vtd_iommu_translate(iommu, &rq, &R))
 		return NOADDR;
 	return R.addr;
+}
+
+static uint64_t xl(uint16_t sid, uint64_t addr) { return xreq(sid, false, 0, addr); }
+static uint64_t xp(uint16_t sid, uint32_t pasid, uint64_t addr)
+{
+	return xreq(sid, true, pasid, addr);
 }
 
 #define EXPECT_XL(sid_, addr_, want_, did_, what_)                                        \
@@ -273,11 +137,7 @@ static uint64_t xp(uint16_t sid, uint32_t pasid, uint64_t addr)
 static void sm_dev(uint16_t devfn)
 {
 	/* [T1] 1.4: P, PASIDE (bit 3), PDTS=0, PASID directory */
-	uint64_t ce = CT0 + (devfn & 0x7f) * 32;
-	put64(ce, PDIR | 8 | 1);
-	put64(ce + 8, 0);
-	put64(ce + 16, 0);
-	put64(ce + 24, 0);
+	set_sm_ctx(CT0, devfn, PDIR | 8 | 1, 0);
 }
 
 static void sm_pasid(uint32_t pasid, uint16_t did, uint64_t fsroot)
@@ -285,44 +145,10 @@ static void sm_pasid(uint32_t pasid, uint16_t did, uint64_t fsroot)
 	/* [T1] 1.5/1.6: directory entry -> PASID table; PGTT=1 (first stage) */
 	assert_true(pasid < 64);
 	put64(PDIR + (pasid >> 6) * 8, PTBL | 1);
-	uint64_t pe = PTBL + (pasid & 63) * 64;
-	for (unsigned i = 0; i < 8; i++)
-		put64(pe + 8 * i, 0);
-	put64(pe, 1 | (1ull << 6));
-	put64(pe + 8, did);
-	put64(pe + 16, fsroot);
+	set_pasid_entry(PDIR, pasid, PGTT(1) | 1, did, fsroot);
 }
 
 /* ---- invalidation queue ----------------------------------------------------- */
-
-static unsigned q_shift;
-static uint32_t q_size, q_tail;
-
-/* [T4] 4.10: QS = log2 of 4 KiB pages, DW bit 11 */
-static void qi_on(unsigned qs, bool dw)
-{
-	mmio_w(VTD_REG_IQT, 8, 0);
-	q_tail = 0;
-	mmio_w(VTD_REG_IQA, 8, QBASE | (dw ? (1ull << 11) : 0) | qs);
-	gcmd(VTD_GCMD_QIE, true);
-	q_shift = dw ? 5 : 4;
-	q_size = (4096u << qs) >> q_shift;
-	assert_int_equal(iqh(), 0);
-}
-
-static void q_put(uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3)
-{
-	uint64_t a = QBASE + ((uint64_t)q_tail << q_shift);
-	put64(a, q0);
-	put64(a + 8, q1);
-	if (q_shift == 5) {
-		put64(a + 16, q2);
-		put64(a + 24, q3);
-	}
-	q_tail = (q_tail + 1) % q_size;
-}
-
-static void q_go(void) { mmio_w(VTD_REG_IQT, 8, (uint64_t)q_tail << q_shift); }
 
 static void q_done(const char *what)
 {
@@ -336,8 +162,7 @@ static void q_done(const char *what)
 
 static void q_run(uint64_t q0, uint64_t q1, const char *what)
 {
-	q_put(q0, q1, 0, 0);
-	q_go();
+	q_submit(q0, q1, 0, 0);
 	q_done(what);
 }
 
@@ -350,14 +175,12 @@ static void q_run(uint64_t q0, uint64_t q1, const char *what)
 /* A descriptor that must be accepted. */
 static void q_accept(uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3, const char *what)
 {
-	q_put(q0, q1, q2, q3);
-	q_go();
-	uint32_t f = fsts();
-	uint64_t h = iqh();
-	if ((f & VTD_FSTS_IQE) || h != ((uint64_t)q_tail << q_shift))
-		fail_msg("%s: %#llx %#llx %#llx %#llx rejected: FSTS %#x IQEI %u IQH %#llx", what,
-			 (unsigned long long)q0, (unsigned long long)q1, (unsigned long long)q2,
-			 (unsigned long long)q3, f, iqei(), (unsigned long long)h);
+	char msg[160];
+	snprintf(msg, sizeof(msg), "%s: %#llx %#llx %#llx %#llx rejected", what,
+		 (unsigned long long)q0, (unsigned long long)q1, (unsigned long long)q2,
+		 (unsigned long long)q3);
+	q_submit(q0, q1, q2, q3);
+	q_done(msg);
 }
 
 /* A descriptor that must be rejected with IQEI `code`, IQH staying on it;
@@ -367,8 +190,7 @@ static void q_reject(uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3, unsigne
 		     const char *what)
 {
 	uint32_t at = q_tail;
-	q_put(q0, q1, q2, q3);
-	q_go();
+	q_submit(q0, q1, q2, q3);
 	uint32_t f = fsts();
 	uint64_t h = iqh();
 	unsigned ei = iqei();
@@ -377,13 +199,7 @@ static void q_reject(uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3, unsigne
 			 "IQEI %u, IQH %#llx", what, (unsigned long long)q0, (unsigned long long)q1,
 			 (unsigned long long)q2, (unsigned long long)q3, f, ei,
 			 (unsigned long long)h, code, (unsigned long long)((uint64_t)at << q_shift));
-	uint64_t a = QBASE + ((uint64_t)at << q_shift);
-	put64(a, FENCE);
-	put64(a + 8, 0);
-	if (q_shift == 5) {
-		put64(a + 16, 0);
-		put64(a + 24, 0);
-	}
+	q_set(at, FENCE, 0, 0, 0);
 	mmio_w(VTD_REG_FSTS, 4, VTD_FSTS_IQE);
 	q_done(what);
 }
@@ -441,7 +257,7 @@ static void legacy_inv_setup(void)
 {
 	legacy("", 0);
 	if (use_qi)
-		qi_on(0, false);
+		qi_on(QBASE, 0, false);
 }
 
 #define BOTH(name)                                                                         \
@@ -454,8 +270,8 @@ static void cc_global(void)
 {
 	legacy_inv_setup();
 	uint64_t A = alloc_page(), B = alloc_page();
-	ss_map(A, 0, 0x100000, 1);
-	ss_map(B, 0, 0x700000, 1);
+	ss_map(A, 4, 0, 0x100000, 1, SS_RW);
+	ss_map(B, 4, 0, 0x700000, 1, SS_RW);
 	uint16_t d = SID(0, 3, 0);
 	lctx(d, A, 1);
 	EXPECT_XL(d, 0, 0x100000, 1, "first walk");
@@ -476,9 +292,9 @@ static void cc_domain(void)
 {
 	legacy_inv_setup();
 	uint64_t A = alloc_page(), B = alloc_page(), C = alloc_page();
-	ss_map(A, 0, 0x100000, 1);
-	ss_map(B, 0, 0x700000, 1);
-	ss_map(C, 0, 0x300000, 1);
+	ss_map(A, 4, 0, 0x100000, 1, SS_RW);
+	ss_map(B, 4, 0, 0x700000, 1, SS_RW);
+	ss_map(C, 4, 0, 0x300000, 1, SS_RW);
 	uint16_t x = SID(0, 3, 0), y = SID(0, 4, 0);
 	lctx(x, A, 1);
 	lctx(y, C, 3);
@@ -510,8 +326,8 @@ static void cc_device_fm(void)
 	static const uint8_t covered[4] = { 0x40, 0x44, 0x55, 0xff };
 	legacy_inv_setup();
 	uint64_t A = alloc_page(), B = alloc_page();
-	ss_map(A, 0, 0x100000, 1);
-	ss_map(B, 0, 0x700000, 1);
+	ss_map(A, 4, 0, 0x100000, 1, SS_RW);
+	ss_map(B, 4, 0, 0x700000, 1, SS_RW);
 	uint16_t devs[10];
 	for (unsigned f = 0; f < 8; f++)
 		devs[f] = SID(0, 3, f);
@@ -566,11 +382,11 @@ static void iotlb_setup(struct iotlb_fix *f)
 	lctx(f->d1, A, 1);
 	lctx(f->d2, C, 2);
 	for (unsigned i = 0; i < 8; i++)
-		f->pg[i] = ss_map(A, i * 0x1000ull, 0x100000 + i * 0x1000ull, 1);
-	f->big2m = ss_map(A, 0x200000, 0x400000, 2);
-	f->big1g = ss_map(A, 0x40000000, 0x80000000, 3);
-	f->d2pg[0] = ss_map(C, 0, 0x300000, 1);
-	f->d2pg[1] = ss_map(C, 0x1000, 0x301000, 1);
+		f->pg[i] = ss_map(A, 4, i * 0x1000ull, 0x100000 + i * 0x1000ull, 1, SS_RW);
+	f->big2m = ss_map(A, 4, 0x200000, 0x400000, 2, SS_RW);
+	f->big1g = ss_map(A, 4, 0x40000000, 0x80000000, 3, SS_RW);
+	f->d2pg[0] = ss_map(C, 4, 0, 0x300000, 1, SS_RW);
+	f->d2pg[1] = ss_map(C, 4, 0x1000, 0x301000, 1, SS_RW);
 	for (unsigned i = 0; i < 8; i++)
 		EXPECT_XL(f->d1, i * 0x1000ull, 0x100000 + i * 0x1000ull, 1, "cache 4K");
 	EXPECT_XL(f->d1, 0x205000, 0x405000, 1, "cache 2M");
@@ -640,9 +456,9 @@ static void iotlb_psi_small_domain(void)
 	uint64_t C = alloc_page();
 	uint16_t d = SID(0, 4, 0);
 	lctx(d, C, 2);
-	uint64_t p0 = ss_map(C, 0, 0x300000, 1);
-	uint64_t p1 = ss_map(C, 0x1000, 0x301000, 1);
-	uint64_t b = ss_map(C, 0x200000, 0x400000, 2);
+	uint64_t p0 = ss_map(C, 4, 0, 0x300000, 1, SS_RW);
+	uint64_t p1 = ss_map(C, 4, 0x1000, 0x301000, 1, SS_RW);
+	uint64_t b = ss_map(C, 4, 0x200000, 0x400000, 2, SS_RW);
 	EXPECT_XL(d, 0, 0x300000, 2, "cache");
 	EXPECT_XL(d, 0x1000, 0x301000, 2, "cache");
 	EXPECT_XL(d, 0x234000, 0x434000, 2, "cache");
@@ -732,7 +548,7 @@ static void test_reg_refused(void **st)
 	EXPECT_XL(f.d1, 0x40123000, 0x80123000, 1, "1G page after PSI with AM 18 below it");
 	/* CIRG 0 */
 	uint64_t B = alloc_page();
-	ss_map(B, 0, 0x700000, 1);
+	ss_map(B, 4, 0, 0x700000, 1, SS_RW);
 	lctx(f.d2, B, 9);
 	mmio_w(VTD_REG_CCMD, 8, CCMD_ICC | 0ull << 61);
 	v = mmio_r(VTD_REG_CCMD, 8);
@@ -750,7 +566,7 @@ static void test_reg_pending_with_qi(void **st)
 	use_qi = true;
 	iotlb_setup(&f);
 	uint64_t B = alloc_page();
-	ss_map(B, 0, 0x700000, 1);
+	ss_map(B, 4, 0, 0x700000, 1, SS_RW);
 	lctx(f.d2, B, 9);
 	mmio_w(VTD_REG_CCMD, 8, CCMD_ICC | 1ull << 61);
 	assert_true(mmio_r(VTD_REG_CCMD, 8) & CCMD_ICC);
@@ -774,24 +590,31 @@ static void sm_setup(const char *props, uint32_t iotlb_entries)
 {
 	mk(props, iotlb_entries);
 	put64(ROOT, CT0 | 1);
-	enable_root(ROOT | (1ull << 10));  /* TTM = 01b: scalable */
-	qi_on(0, true);
+	enable_root(ROOT | RTADDR_SMT);
+	qi_on(QBASE, 0, true);
+}
+
+/* sm_setup(SM_PROPS) with device 00:03.0 in it; returns its source id */
+static uint16_t sm_setup_dev(void)
+{
+	uint16_t d = SID(0, 3, 0);
+	sm_setup(SM_PROPS, 0);
+	sm_dev(d & 0xff);
+	return d;
 }
 
 static void test_pasid_cache(void **st)
 {
 	(void)st;
-	sm_setup(SM_PROPS, 0);
-	uint16_t d = SID(0, 3, 0);
-	sm_dev(d & 0xff);
+	uint16_t d = sm_setup_dev();
 	uint64_t F1 = alloc_page(), F2 = alloc_page(), F3 = alloc_page();
 	uint64_t G1 = alloc_page(), G2 = alloc_page(), G3 = alloc_page();
-	fs_map(F1, 0, 0x100000);
-	fs_map(F2, 0, 0x200000);
-	fs_map(F3, 0, 0x300000);
-	fs_map(G1, 0, 0x500000);
-	fs_map(G2, 0, 0x600000);
-	fs_map(G3, 0, 0x700000);
+	fs_map(F1, 0, 0x100000, 1, FS_PRU);
+	fs_map(F2, 0, 0x200000, 1, FS_PRU);
+	fs_map(F3, 0, 0x300000, 1, FS_PRU);
+	fs_map(G1, 0, 0x500000, 1, FS_PRU);
+	fs_map(G2, 0, 0x600000, 1, FS_PRU);
+	fs_map(G3, 0, 0x700000, 1, FS_PRU);
 	sm_pasid(1, 1, F1);
 	sm_pasid(2, 1, F2);
 	sm_pasid(3, 4, F3);
@@ -829,15 +652,13 @@ static void test_pasid_cache(void **st)
 static void test_pasid_iotlb(void **st)
 {
 	(void)st;
-	sm_setup(SM_PROPS, 0);
-	uint16_t d = SID(0, 3, 0);
-	sm_dev(d & 0xff);
+	uint16_t d = sm_setup_dev();
 	uint64_t F1 = alloc_page(), F2 = alloc_page(), F3 = alloc_page();
 	uint64_t p1[4], p2, p3;
 	for (unsigned i = 0; i < 4; i++)
-		p1[i] = fs_map(F1, i * 0x1000ull, OLD4K(i));
-	p2 = fs_map(F2, 0x2000, 0x200000);
-	p3 = fs_map(F3, 0, 0x300000);
+		p1[i] = fs_map(F1, i * 0x1000ull, OLD4K(i), 1, FS_PRU);
+	p2 = fs_map(F2, 0x2000, 0x200000, 1, FS_PRU);
+	p3 = fs_map(F3, 0, 0x300000, 1, FS_PRU);
 	sm_pasid(1, 1, F1);
 	sm_pasid(2, 1, F2);
 	sm_pasid(3, 2, F3);
@@ -880,14 +701,12 @@ static void test_pasid_iotlb(void **st)
 static void test_pasid_iotlb_many(void **st)
 {
 	(void)st;
-	sm_setup(SM_PROPS, 0);
-	uint16_t d = SID(0, 3, 0);
-	sm_dev(d & 0xff);
+	uint16_t d = sm_setup_dev();
 	uint64_t F1 = alloc_page(), F2 = alloc_page();
 	uint64_t e1[64], e2[64];
 	for (unsigned i = 0; i < 64; i++) {
-		e1[i] = fs_map(F1, i * 0x1000ull, 0x1000000 + i * 0x1000ull);
-		e2[i] = fs_map(F2, i * 0x1000ull, 0x2000000 + i * 0x1000ull);
+		e1[i] = fs_map(F1, i * 0x1000ull, 0x1000000 + i * 0x1000ull, 1, FS_PRU);
+		e2[i] = fs_map(F2, i * 0x1000ull, 0x2000000 + i * 0x1000ull, 1, FS_PRU);
 	}
 	sm_pasid(1, 1, F1);
 	sm_pasid(2, 1, F2);
@@ -990,7 +809,7 @@ static void test_desc_legacy(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	legacy_descriptors(false, true);
 	/* 6, 7, 8 need a 256-bit queue */
 	q_reject(piotlb_q0(2, 1, 1), 0, 0, 0, 3, "type 6 in a 128-bit queue");
@@ -1006,7 +825,7 @@ static void test_desc_devtlb_no_ir(void **st)
 {
 	(void)st;
 	legacy("device-iotlb=on,intremap=off", 0);
-	qi_on(1, false);
+	qi_on(QBASE, 1, false);
 	legacy_descriptors(true, false);
 }
 
@@ -1051,7 +870,7 @@ static void test_desc_scalable_128(void **st)
 {
 	(void)st;
 	mk("x-scalable-mode=on,x-flts=on,x-pasid-mode=on,device-iotlb=on", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	q_reject(piotlb_q0(2, 1, 1), 0, 0, 0, 3, "type 6 in a 128-bit queue");
 	q_reject(pc_q0(3, 0, 0), 0, 0, 0, 3, "type 7 in a 128-bit queue");
 	q_reject(8, 0, 0, 0, 3, "type 8 in a 128-bit queue");
@@ -1073,7 +892,7 @@ static void test_wait(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	mmio_w(VTD_REG_IEDATA, 4, 0x4242);
 	mmio_w(VTD_REG_IEADDR, 4, 0xfee01000);
 	/* status write only */
@@ -1134,7 +953,7 @@ static void test_wait(void **st)
 	assert_true(fsts() & VTD_FSTS_IQE);
 	assert_int_equal(iqh(), (uint64_t)bad << 4);
 	assert_int_equal(get32(STATUS + 40), 0);
-	put64(QBASE + ((uint64_t)bad << 4), FENCE);
+	q_set(bad, FENCE, 0, 0, 0);
 	mmio_w(VTD_REG_FSTS, 4, VTD_FSTS_IQE);
 	q_done("resume after fixing");
 	assert_int_equal(get32(STATUS + 40), 0x55);
@@ -1149,7 +968,7 @@ static void test_tail_beyond_queue(void **st)
 	mmio_w(VTD_REG_FEDATA, 4, 0x31);
 	mmio_w(VTD_REG_FEADDR, 4, 0xfee02000);
 	mmio_w(VTD_REG_FECTL, 4, 0);
-	qi_on(0, false);  /* 4 KiB: 256 descriptors */
+	qi_on(QBASE, 0, false);  /* 4 KiB: 256 descriptors */
 	q_run(FENCE, 0, "one");
 	mmio_w(VTD_REG_IQT, 8, 0x1000);
 	assert_true(fsts() & VTD_FSTS_IQE);
@@ -1168,7 +987,7 @@ static void test_tail_beyond_queue(void **st)
 	/* QS = 1: 8 KiB, so 0x1000 is a valid tail there */
 	gcmd(VTD_GCMD_QIE, false);
 	mmio_w(VTD_REG_IQT, 8, 0);
-	qi_on(1, false);
+	qi_on(QBASE, 1, false);
 	for (unsigned i = 0; i < 256; i++)
 		q_put(FENCE, 0, 0, 0);
 	q_go();
@@ -1200,7 +1019,7 @@ static void test_wraparound(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	struct vtd_iommu_stats s0 = stats();
 	for (unsigned i = 0; i < 250; i++)
 		q_put(FENCE, 0, 0, 0);
@@ -1277,7 +1096,7 @@ static void test_iqe_stops_queue(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	uint32_t bad = q_tail + 1;
 	q_put(5 | WAIT_SW | 1ull << 32, STATUS, 0, 0);
 	q_put(0x2 | 0xfull << 4 << 8, 0, 0, 0);  /* IOTLB with reserved bits 15:12 */
@@ -1302,7 +1121,7 @@ static void test_iqe_stops_queue(void **st)
 	mmio_w(VTD_REG_FSTS, 4, 0);
 	assert_true(fsts() & VTD_FSTS_IQE);
 	/* fix it, clear IQE: everything up to IQT runs */
-	put64(QBASE + ((uint64_t)bad << 4), FENCE);
+	q_set(bad, FENCE, 0, 0, 0);
 	mmio_w(VTD_REG_FSTS, 4, VTD_FSTS_IQE);
 	q_done("after fix");
 	assert_int_equal(get32(STATUS + 4), 2);
@@ -1316,7 +1135,7 @@ static void test_qie_disable_resets_head(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	for (unsigned i = 0; i < 5; i++)
 		q_put(FENCE, 0, 0, 0);
 	q_go();
@@ -1328,7 +1147,7 @@ static void test_qie_disable_resets_head(void **st)
 	mmio_w(VTD_REG_CCMD, 8, CCMD_ICC | 1ull << 61);
 	assert_false(mmio_r(VTD_REG_CCMD, 8) & CCMD_ICC);
 	/* re-enabled (software resets IQT first), the queue starts at 0 */
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	q_run(5 | WAIT_SW | 0xabull << 32, STATUS, "after re-enable");
 	assert_int_equal(get32(STATUS), 0xab);
 	assert_int_equal(iqh(), 0x10);
@@ -1363,7 +1182,7 @@ static void test_stats_rejected_not_counted(void **st)
 {
 	(void)st;
 	legacy("", 0);
-	qi_on(0, false);
+	qi_on(QBASE, 0, false);
 	struct vtd_iommu_stats s0 = stats();
 	q_reject(2 | 3 << 4, 19, 0, 0, 4, "IOTLB AM 19");
 	q_reject(1 | 1 << 4 | 1ull << 63, 0, 0, 0, 4, "context, reserved bit 63");
@@ -1387,7 +1206,7 @@ static void test_stats_context_global(void **st)
 	use_qi = false;
 	legacy("", 0);
 	uint64_t A = alloc_page();
-	ss_map(A, 0, 0x100000, 1);
+	ss_map(A, 4, 0, 0x100000, 1, SS_RW);
 	for (unsigned f = 0; f < 4; f++) {
 		lctx(SID(0, 3, f), A, 1);
 		EXPECT_XL(SID(0, 3, f), 0, 0x100000, 1, "cache");
@@ -1412,10 +1231,10 @@ static void test_eviction(void **st)
 	lctx(d, A, 1);
 	enum { N = 300 };
 	for (unsigned i = 0; i < N; i++)
-		ss_map(A, i * 0x1000ull, 0x1000000 + (uint64_t)((i * 7919u) % 4096) * 0x1000, 1);
+		ss_map(A, 4, i * 0x1000ull, 0x1000000 + (uint64_t)((i * 7919u) % 4096) * 0x1000, 1, SS_RW);
 	/* and a few large pages */
-	ss_map(A, 0x40000000, 0x80000000, 3);
-	ss_map(A, 0x200000 * 100, 0x400000, 2);
+	ss_map(A, 4, 0x40000000, 0x80000000, 3, SS_RW);
+	ss_map(A, 4, 0x200000 * 100, 0x400000, 2, SS_RW);
 	/* 16 asked for, rounded up to whole bucket pairs (6 ways): 18 */
 	const uint64_t cap = stats().iotlb_capacity;
 	assert_int_equal(cap, 18);
@@ -1466,10 +1285,10 @@ static void test_cost_proportional(void **st)
 	lctx(d1, A, 1);
 	lctx(d2, C, 2);
 	for (unsigned i = 0; i < N1; i++)
-		ss_map(A, i * 0x1000ull, 0x10000000 + i * 0x1000ull, 1);
+		ss_map(A, 4, i * 0x1000ull, 0x10000000 + i * 0x1000ull, 1, SS_RW);
 	uint64_t e2[N2];
 	for (unsigned i = 0; i < N2; i++)
-		e2[i] = ss_map(C, i * 0x1000ull, 0x300000 + i * 0x1000ull, 1);
+		e2[i] = ss_map(C, 4, i * 0x1000ull, 0x300000 + i * 0x1000ull, 1, SS_RW);
 	for (unsigned i = 0; i < N1; i++)
 		if (xl(d1, i * 0x1000ull) != 0x10000000 + i * 0x1000ull)
 			fail_msg("d1 page %u", i);
@@ -1529,7 +1348,7 @@ static void test_cost_proportional(void **st)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_teardown(f, guest_teardown)
 
 int main(void)
 {

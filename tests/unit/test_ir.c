@@ -1,54 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* Interrupt remapping: every IR fault reason the unit can produce, IRTE
  * fields, x2APIC destinations, source-id verification, FPD, the cache. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "guest.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <vtd/vtd.h>
 
 #define RAM (1u << 20)
 #define IRT 0x60000ull
-static uint8_t *ram;
-static struct vtd_iommu *iommu;
 
-static void put64(uint64_t a, uint64_t v) { memcpy(ram + a, &v, 8); }
-static void mmio(uint64_t off, unsigned size, uint64_t v)
-{
-	assert_int_equal(vtd_iommu_mmio_write(iommu, off, size, v), 0);
-}
-
+/* IR on, the table at `irta` (IRTA: address, EIME bit 11, S 3:0) */
 static void mk(const char *props, uint64_t irta)
 {
-	ram = calloc(1, RAM);
-	struct vtd_config cfg;
-	assert_int_equal(vtd_config_parse(&cfg, props, NULL), 0);
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .ram = ram, .ram_size = RAM };
-	assert_int_equal(vtd_iommu_new(&cfg, &o, &iommu, NULL), 0);
-	mmio(VTD_REG_IRTA, 8, irta);
-	mmio(VTD_REG_GCMD, 4, 1u << 24);            /* SIRTP */
-	mmio(VTD_REG_GCMD, 4, 1u << 25);            /* IRE */
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	vtd_iommu_free(iommu);
-	free(ram);
-	return 0;
+	guest_new(props, RAM, true, (struct vtd_iommu_opts){ 0 });
+	mmio_w(VTD_REG_IRTA, 8, irta);
+	mmio_w(VTD_REG_GCMD, 4, 1u << 24);          /* SIRTP */
+	mmio_w(VTD_REG_GCMD, 4, 1u << 25);          /* IRE */
 }
 
 static void irte(unsigned i, uint64_t lo, uint64_t hi)
 {
 	put64(IRT + 16 * i, lo);
 	put64(IRT + 16 * i + 8, hi);
-	mmio(VTD_REG_GCMD, 4, (1u << 24) | (1u << 25)); /* re-latch: drops the cache */
+	mmio_w(VTD_REG_GCMD, 4, (1u << 24) | (1u << 25)); /* re-latch: drops the cache */
 }
 
 static uint64_t remappable(unsigned handle) /* address of a remappable MSI */
@@ -75,13 +48,9 @@ static void test_passthrough_when_off(void **state)
 	assert_int_equal(o.dest, 1);
 	assert_true(o.dest_logical && o.redir_hint);
 	assert_int_equal(o.vector, 0x41);
-	teardown(NULL);
+	guest_teardown(NULL);
 	/* IR offered but IRE=0: also passed through */
-	ram = calloc(1, RAM);
-	struct vtd_config cfg;
-	vtd_config_parse(&cfg, "", NULL);
-	struct vtd_iommu_opts op = { .sz = sizeof(op), .ram = ram, .ram_size = RAM };
-	assert_int_equal(vtd_iommu_new(&cfg, &op, &iommu, NULL), 0);
+	guest_new("", RAM, true, (struct vtd_iommu_opts){ 0 });
 	assert_int_equal(vtd_iommu_remap_msi(iommu, 0x18, remappable(3), 0, &o), 0);
 	assert_false(o.remapped);
 }
@@ -118,7 +87,7 @@ static void test_remap_x2apic(void **state)
 	/* destination bits 7:0 in address 19:12, the rest in the upper dword */
 	assert_int_equal(o.addr, 0xfee00000ull | (0x78ull << 12) | (0x123456ull << 40));
 	/* compatibility format is always blocked in x2APIC mode (25h) */
-	mmio(VTD_REG_GCMD, 4, (1u << 25) | (1u << 23));
+	mmio_w(VTD_REG_GCMD, 4, (1u << 25) | (1u << 23));
 	expect_fault(0x18, 0xfee01000, 0x41, 0x25);
 }
 
@@ -137,9 +106,7 @@ static void test_index_and_request_faults(void **state)
 	expect_fault(0x18, remappable(0) | 8, 1, 0x22);
 	expect_fault(0x18, remappable(0x8000), 0, 0x21);
 	/* the fault record: IR fault, FI = index in bits 63:48 */
-	uint64_t lo, hi;
-	vtd_iommu_mmio_read(iommu, VTD_REG_FRCD, 8, &lo);
-	vtd_iommu_mmio_read(iommu, VTD_REG_FRCD + 8, 8, &hi);
+	uint64_t lo = mmio_r(VTD_REG_FRCD, 8), hi = mmio_r(VTD_REG_FRCD + 8, 8);
 	assert_int_equal((hi >> 32) & 0xff, 0x21);
 	assert_int_equal(lo >> 48, 2);
 	(void)o;
@@ -198,9 +165,7 @@ static void test_fpd(void **state)
 	assert_int_equal(vtd_iommu_remap_msi(iommu, 0x20, remappable(0), 0, &o), -EACCES);
 	assert_int_equal(o.fault, 0x26);
 	assert_false(o.fault_recorded);
-	uint64_t fsts;
-	vtd_iommu_mmio_read(iommu, VTD_REG_FSTS, 4, &fsts);
-	assert_int_equal(fsts, 0);
+	assert_int_equal(fsts(), 0);
 	/* not qualified: an index beyond the table is recorded regardless */
 	assert_int_equal(vtd_iommu_remap_msi(iommu, 0x20, remappable(100), 0, &o), -EACCES);
 	assert_true(o.fault_recorded);
@@ -216,7 +181,7 @@ static void test_cache_and_bad_args(void **state)
 	put64(IRT, (0x22ull << 16) | 1);          /* no invalidation: cached */
 	assert_int_equal(vtd_iommu_remap_msi(iommu, 0x18, remappable(0), 0, &o), 0);
 	assert_int_equal(o.vector, 0x21);
-	mmio(VTD_REG_GCMD, 4, (1u << 24) | (1u << 25)); /* SIRTP drops the cache */
+	mmio_w(VTD_REG_GCMD, 4, (1u << 24) | (1u << 25)); /* SIRTP drops the cache */
 	assert_int_equal(vtd_iommu_remap_msi(iommu, 0x18, remappable(0), 0, &o), 0);
 	assert_int_equal(o.vector, 0x22);
 	assert_int_equal(vtd_iommu_remap_msi(NULL, 0, 0, 0, &o), -EINVAL);
@@ -226,15 +191,15 @@ static void test_cache_and_bad_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_passthrough_when_off, teardown),
-		cmocka_unit_test_teardown(test_remap_xapic_fields, teardown),
-		cmocka_unit_test_teardown(test_remap_x2apic, teardown),
-		cmocka_unit_test_teardown(test_index_and_request_faults, teardown),
-		cmocka_unit_test_teardown(test_irt_read_error, teardown),
-		cmocka_unit_test_teardown(test_irte_reserved_and_posted, teardown),
-		cmocka_unit_test_teardown(test_source_id_checks, teardown),
-		cmocka_unit_test_teardown(test_fpd, teardown),
-		cmocka_unit_test_teardown(test_cache_and_bad_args, teardown),
+		cmocka_unit_test_teardown(test_passthrough_when_off, guest_teardown),
+		cmocka_unit_test_teardown(test_remap_xapic_fields, guest_teardown),
+		cmocka_unit_test_teardown(test_remap_x2apic, guest_teardown),
+		cmocka_unit_test_teardown(test_index_and_request_faults, guest_teardown),
+		cmocka_unit_test_teardown(test_irt_read_error, guest_teardown),
+		cmocka_unit_test_teardown(test_irte_reserved_and_posted, guest_teardown),
+		cmocka_unit_test_teardown(test_source_id_checks, guest_teardown),
+		cmocka_unit_test_teardown(test_fpd, guest_teardown),
+		cmocka_unit_test_teardown(test_cache_and_bad_args, guest_teardown),
 	};
 	return cmocka_run_group_tests_name("ir", tests, NULL, NULL);
 }

@@ -10,16 +10,10 @@
  * (../../research/vtd-spec-regs.md), except where src/regs.c documents a
  * deliberate difference from QEMU (then libvtd's documented behaviour).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "guest.h"
 
 #include <errno.h>
 #include <string.h>
-
-#include "viommu.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -48,61 +42,21 @@ static const struct vtd_event_ops ev_ops = { .msi = log_msi };
 
 static struct vtd_iommu *mk(const char *props, struct msi_log *log)
 {
-	struct vtd_config c;
-	struct vtd_error e;
-	if (vtd_config_parse(&c, props, &e))
-		fail_msg("config '%s': %s", props, e.msg);
-	struct vtd_iommu_opts o;
-	memset(&o, 0, sizeof(o));
-	o.sz = sizeof(o);
-	o.events = log ? &ev_ops : NULL;
-	o.event_opaque = log;
-	struct vtd_iommu *s = NULL;
-	if (vtd_iommu_new(&c, &o, &s, &e))
-		fail_msg("vtd_iommu_new('%s'): %s", props, e.msg);
-	assert_non_null(s);
-	return s;
-}
-
-static uint64_t rd(struct vtd_iommu *s, uint64_t off, unsigned size)
-{
-	uint64_t v = 0xdeadbeefdeadbeefull;
-	int r = vtd_iommu_mmio_read(s, off, size, &v);
-	if (r)
-		fail_msg("read %#llx/%u returned %d", (unsigned long long)off, size, r);
-	return v;
-}
-
-static void wr(struct vtd_iommu *s, uint64_t off, unsigned size, uint64_t v)
-{
-	int r = vtd_iommu_mmio_write(s, off, size, v);
-	if (r)
-		fail_msg("write %#llx/%u returned %d", (unsigned long long)off, size, r);
+	struct vtd_iommu_opts o = { .events = log ? &ev_ops : NULL, .event_opaque = log };
+	return iommu_new(props, &o);
 }
 
 #define assert_reg(s, off, size, exp) assert_reg_((s), (off), (size), (exp), __LINE__)
 static void assert_reg_(struct vtd_iommu *s, uint64_t off, unsigned size, uint64_t exp,
 			int line)
 {
-	uint64_t v = rd(s, off, size);
+	uint64_t v = reg_rd(s, off, size);
 	if (v != exp) {
 		const char *n = vtd_reg_name(off & ~7ull);
 		fail_msg("line %d: reg %#llx (%s) /%u reads %#llx, expected %#llx", line,
 			 (unsigned long long)off, n ? n : "?", size, (unsigned long long)v,
 			 (unsigned long long)exp);
 	}
-}
-
-static uint32_t gsts(struct vtd_iommu *s)
-{
-	return (uint32_t)rd(s, VTD_REG_GSTS, 4);
-}
-
-/* The spec's recommended GCMD sequence (Linux does the equivalent). */
-static void gcmd_cmd(struct vtd_iommu *s, uint32_t set, uint32_t clear)
-{
-	uint32_t v = (gsts(s) & 0x96ffffffu & ~clear) | set;
-	wr(s, VTD_REG_GCMD, 4, v);
 }
 
 static void fault(struct vtd_iommu *s, uint16_t sid, uint8_t reason, uint64_t addr)
@@ -140,7 +94,7 @@ static void assert_reset_image(struct vtd_iommu *s, const char *what)
 {
 	for (unsigned size = 4; size <= 8; size += 4)
 		for (unsigned off = 0; off < VTD_MMIO_WINDOW; off += size) {
-			uint64_t v = rd(s, off, size), exp = reset_expect(s, off, size);
+			uint64_t v = reg_rd(s, off, size), exp = reset_expect(s, off, size);
 			if (v != exp)
 				fail_msg("%s: reset %#x/%u (%s) = %#llx, expected %#llx", what, off,
 					 size, vtd_reg_name(off) ? vtd_reg_name(off) : "?",
@@ -190,17 +144,17 @@ static void test_irta_needs_ir(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_IRTA, 8, ~0ull);
+	reg_wr(s, VTD_REG_IRTA, 8, ~0ull);
 	assert_reg(s, VTD_REG_IRTA, 8, 0xfffffffffffff80full);
-	wr(s, VTD_REG_IRTA, 8, 0);
-	wr(s, VTD_REG_IRTA + 4, 4, 0x1234);
+	reg_wr(s, VTD_REG_IRTA, 8, 0);
+	reg_wr(s, VTD_REG_IRTA + 4, 4, 0x1234);
 	assert_reg(s, VTD_REG_IRTA, 8, 0x123400000000ull);
 	vtd_iommu_free(s);
 
 	s = mk(CFG_NOIR, NULL);
-	wr(s, VTD_REG_IRTA, 8, ~0ull);
+	reg_wr(s, VTD_REG_IRTA, 8, ~0ull);
 	assert_reg(s, VTD_REG_IRTA, 8, 0);
-	wr(s, VTD_REG_IRTA + 4, 4, 0xffffffff);
+	reg_wr(s, VTD_REG_IRTA + 4, 4, 0xffffffff);
 	assert_reg(s, VTD_REG_IRTA, 8, 0);
 	vtd_iommu_free(s);
 }
@@ -219,11 +173,11 @@ static void test_page_request_regs_absent(void **state)
 		struct msi_log log = { 0 };
 		struct vtd_iommu *s = mk(cfgs[c], &log);
 		for (size_t i = 0; i < sizeof(pr_regs) / sizeof(pr_regs[0]); i++) {
-			wr(s, pr_regs[i][0], pr_regs[i][1], ~0ull);
+			reg_wr(s, pr_regs[i][0], pr_regs[i][1], ~0ull);
 			assert_reg(s, pr_regs[i][0], pr_regs[i][1], 0);
 		}
 		/* a PECTL write with nothing defined raises nothing */
-		wr(s, VTD_REG_PECTL, 4, 0);
+		reg_wr(s, VTD_REG_PECTL, 4, 0);
 		assert_int_equal(log.count, 0);
 		vtd_iommu_free(s);
 	}
@@ -234,35 +188,35 @@ static void test_page_request_regs_present(void **state)
 	(void)state;
 	struct msi_log log = { 0 };
 	struct vtd_iommu *s = mk(CFG_SVM, &log);
-	wr(s, VTD_REG_PQH, 8, ~0ull);
+	reg_wr(s, VTD_REG_PQH, 8, ~0ull);
 	assert_reg(s, VTD_REG_PQH, 8, 0x7ffe0);
-	wr(s, VTD_REG_PQT, 8, ~0ull);
+	reg_wr(s, VTD_REG_PQT, 8, ~0ull);
 	assert_reg(s, VTD_REG_PQT, 8, 0x7ffe0);
-	wr(s, VTD_REG_PQA, 8, ~0ull);
+	reg_wr(s, VTD_REG_PQA, 8, ~0ull);
 	assert_reg(s, VTD_REG_PQA, 8, 0xfffffffffffff007ull);
-	wr(s, VTD_REG_PEDATA, 4, ~0ull);
+	reg_wr(s, VTD_REG_PEDATA, 4, ~0ull);
 	assert_reg(s, VTD_REG_PEDATA, 4, 0xffff);
-	wr(s, VTD_REG_PEADDR, 4, ~0ull);
+	reg_wr(s, VTD_REG_PEADDR, 4, ~0ull);
 	assert_reg(s, VTD_REG_PEADDR, 4, 0xfffffffc);
-	wr(s, VTD_REG_PEUADDR, 4, ~0ull); /* EIM=1 in this configuration */
+	reg_wr(s, VTD_REG_PEUADDR, 4, ~0ull); /* EIM=1 in this configuration */
 	assert_reg(s, VTD_REG_PEUADDR, 4, 0xffffffff);
 	/* PRS: RO except W1C PPR/PRO */
-	wr(s, VTD_REG_PRS, 4, ~0ull);
+	reg_wr(s, VTD_REG_PRS, 4, ~0ull);
 	assert_reg(s, VTD_REG_PRS, 4, 0);
 	vtd_set_l(s, VTD_REG_PRS, VTD_PRS_PPR | VTD_PRS_PRO);
-	wr(s, VTD_REG_PRS, 4, 0);
+	reg_wr(s, VTD_REG_PRS, 4, 0);
 	assert_reg(s, VTD_REG_PRS, 4, 3);
-	wr(s, VTD_REG_PRS, 4, VTD_PRS_PRO);
+	reg_wr(s, VTD_REG_PRS, 4, VTD_PRS_PRO);
 	assert_reg(s, VTD_REG_PRS, 4, VTD_PRS_PPR);
 	/* PECTL: only IM writable; IP is hardware's */
-	wr(s, VTD_REG_PECTL, 4, ~0ull);
+	reg_wr(s, VTD_REG_PECTL, 4, ~0ull);
 	assert_reg(s, VTD_REG_PECTL, 4, 0x80000000u);
 	/* pending page-request event delivered on unmask */
 	vtd_set_clear_l(s, VTD_REG_PECTL, VTD_ECTL_IP, 0);
-	wr(s, VTD_REG_PEDATA, 4, 0x55);
-	wr(s, VTD_REG_PEADDR, 4, 0xfee01000);
-	wr(s, VTD_REG_PEUADDR, 4, 0);
-	wr(s, VTD_REG_PECTL, 4, 0);
+	reg_wr(s, VTD_REG_PEDATA, 4, 0x55);
+	reg_wr(s, VTD_REG_PEADDR, 4, 0xfee01000);
+	reg_wr(s, VTD_REG_PEUADDR, 4, 0);
+	reg_wr(s, VTD_REG_PECTL, 4, 0);
 	assert_int_equal(log.count, 1);
 	assert_int_equal(log.addr, 0xfee01000);
 	assert_int_equal(log.data, 0x55);
@@ -282,34 +236,34 @@ static void test_readonly_regs(void **state)
 	static const unsigned ro32[] = { VTD_REG_VER, VTD_REG_GSTS, VTD_REG_PMEN,
 					 VTD_REG_PLMBASE, VTD_REG_PLMLIMIT, VTD_REG_FSTS };
 	for (size_t i = 0; i < sizeof(ro64) / sizeof(ro64[0]); i++) {
-		uint64_t before = rd(s, ro64[i], 8);
-		wr(s, ro64[i], 8, ~0ull);
+		uint64_t before = reg_rd(s, ro64[i], 8);
+		reg_wr(s, ro64[i], 8, ~0ull);
 		assert_reg(s, ro64[i], 8, before);
-		wr(s, ro64[i], 4, 0x5a5a5a5a);
-		wr(s, ro64[i] + 4, 4, 0xa5a5a5a5);
+		reg_wr(s, ro64[i], 4, 0x5a5a5a5a);
+		reg_wr(s, ro64[i] + 4, 4, 0xa5a5a5a5);
 		assert_reg(s, ro64[i], 8, before);
-		wr(s, ro64[i], 8, 0);
+		reg_wr(s, ro64[i], 8, 0);
 		assert_reg(s, ro64[i], 8, before);
 	}
 	for (size_t i = 0; i < sizeof(ro32) / sizeof(ro32[0]); i++) {
-		uint64_t before = rd(s, ro32[i], 4);
-		wr(s, ro32[i], 4, ~0ull);
+		uint64_t before = reg_rd(s, ro32[i], 4);
+		reg_wr(s, ro32[i], 4, ~0ull);
 		assert_reg(s, ro32[i], 4, before);
-		wr(s, ro32[i], 4, 0);
+		reg_wr(s, ro32[i], 4, 0);
 		assert_reg(s, ro32[i], 4, before);
 	}
 	assert_reg(s, VTD_REG_VER, 4, 0x10);
 	/* FRCD low holds a recorded fault and is still read-only */
 	fault(s, 0x10, 5, 0xabc000);
-	wr(s, VTD_REG_FRCD, 8, 0);
+	reg_wr(s, VTD_REG_FRCD, 8, 0);
 	assert_reg(s, VTD_REG_FRCD, 8, 0xabc000);
 	/* GSTS keeps what hardware set */
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE);
-	wr(s, VTD_REG_GSTS, 4, 0);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE);
+	reg_wr(s, VTD_REG_GSTS, 4, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_TES);
 	/* IQH keeps what hardware set */
 	vtd_set_q(s, VTD_REG_IQH, 0x40);
-	wr(s, VTD_REG_IQH, 8, 0);
+	reg_wr(s, VTD_REG_IQH, 8, 0);
 	assert_reg(s, VTD_REG_IQH, 8, 0x40);
 	vtd_iommu_free(s);
 }
@@ -334,16 +288,16 @@ static void test_reserved_bits_read_zero(void **state)
 		{ VTD_REG_IRTA, 8, 0xfffffffffffff80full },
 	};
 	for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
-		wr(s, rw[i].off, rw[i].size, ~0ull);
+		reg_wr(s, rw[i].off, rw[i].size, ~0ull);
 		assert_reg(s, rw[i].off, rw[i].size, rw[i].mask);
-		wr(s, rw[i].off, rw[i].size, 0);
+		reg_wr(s, rw[i].off, rw[i].size, 0);
 		assert_reg(s, rw[i].off, rw[i].size, 0);
 	}
 	/* CCMD without ICC: CIRG and DID read back, SID/FM write-only, CAIG RO */
-	wr(s, VTD_REG_CCMD, 8, 0x7fffffffffffffffull);
+	reg_wr(s, VTD_REG_CCMD, 8, 0x7fffffffffffffffull);
 	assert_reg(s, VTD_REG_CCMD, 8, 0x600000000000ffffull);
 	/* IOTLB without IVT: IIRG, DR, DW, DID read back, IAIG RO */
-	wr(s, VTD_REG_IOTLB, 8, 0x7fffffffffffffffull);
+	reg_wr(s, VTD_REG_IOTLB, 8, 0x7fffffffffffffffull);
 	assert_reg(s, VTD_REG_IOTLB, 8, 0x3003ffff00000000ull);
 	vtd_iommu_free(s);
 }
@@ -352,16 +306,16 @@ static void test_write_only_regs(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_QIE);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_QIE);
 	assert_reg(s, VTD_REG_GCMD, 4, 0);
 	/* 64-bit view of GCMD|GSTS: GCMD half reads 0 */
 	assert_reg(s, VTD_REG_GCMD, 8, (uint64_t)(VTD_GSTS_TES | VTD_GSTS_QIES) << 32);
-	wr(s, VTD_REG_IVA, 8, ~0ull);
+	reg_wr(s, VTD_REG_IVA, 8, ~0ull);
 	assert_reg(s, VTD_REG_IVA, 8, 0);
 	assert_reg(s, VTD_REG_IVA, 4, 0);
 	assert_reg(s, VTD_REG_IVA + 4, 4, 0);
 	/* CCMD: FM (33:32) and SID (31:16) read 0, DID does not */
-	wr(s, VTD_REG_CCMD, 8, 0x00000003abcd1234ull);
+	reg_wr(s, VTD_REG_CCMD, 8, 0x00000003abcd1234ull);
 	assert_reg(s, VTD_REG_CCMD, 8, 0x1234);
 	assert_reg(s, VTD_REG_CCMD + 4, 4, 0);
 	vtd_iommu_free(s);
@@ -375,24 +329,24 @@ static void test_fsts_w1c(void **state)
 	/* device-iotlb=off: PFO, IQE W1C; PPF, ICE, ITE not */
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	vtd_set_l(s, VTD_REG_FSTS, all);
-	wr(s, VTD_REG_FSTS, 4, 0);
+	reg_wr(s, VTD_REG_FSTS, 4, 0);
 	assert_reg(s, VTD_REG_FSTS, 4, all);
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
 	assert_reg(s, VTD_REG_FSTS, 4, all & ~VTD_FSTS_PFO);
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_IQE);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_IQE);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF | VTD_FSTS_ICE | VTD_FSTS_ITE);
-	wr(s, VTD_REG_FSTS, 4, ~0ull);
+	reg_wr(s, VTD_REG_FSTS, 4, ~0ull);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF | VTD_FSTS_ICE | VTD_FSTS_ITE);
 	vtd_iommu_free(s);
 
 	/* device-iotlb=on: ICE, ITE W1C too */
 	s = mk("device-iotlb=on", NULL);
 	vtd_set_l(s, VTD_REG_FSTS, all);
-	wr(s, VTD_REG_FSTS, 4, 0);
+	reg_wr(s, VTD_REG_FSTS, 4, 0);
 	assert_reg(s, VTD_REG_FSTS, 4, all);
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_ICE);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_ICE);
 	assert_reg(s, VTD_REG_FSTS, 4, all & ~VTD_FSTS_ICE);
-	wr(s, VTD_REG_FSTS, 4, ~0ull);
+	reg_wr(s, VTD_REG_FSTS, 4, ~0ull);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
 	vtd_iommu_free(s);
 }
@@ -404,23 +358,23 @@ static void test_ics_w1c(void **state)
 	struct vtd_iommu *s = mk(CFG_DEFAULT, &log);
 	vtd_set_l(s, VTD_REG_ICS, VTD_ICS_IWC);
 	vtd_set_clear_l(s, VTD_REG_IECTL, VTD_ECTL_IP, 0);
-	wr(s, VTD_REG_ICS, 4, 0);
+	reg_wr(s, VTD_REG_ICS, 4, 0);
 	assert_reg(s, VTD_REG_ICS, 4, 1);
 	assert_reg(s, VTD_REG_IECTL, 4, VTD_ECTL_IM | VTD_ECTL_IP);
-	wr(s, VTD_REG_ICS, 4, ~0ull & ~1ull);
+	reg_wr(s, VTD_REG_ICS, 4, ~0ull & ~1ull);
 	assert_reg(s, VTD_REG_ICS, 4, 1);
-	wr(s, VTD_REG_ICS, 4, 1);
+	reg_wr(s, VTD_REG_ICS, 4, 1);
 	assert_reg(s, VTD_REG_ICS, 4, 0);
 	/* IWC cleared: the pending completion event is withdrawn */
 	assert_reg(s, VTD_REG_IECTL, 4, VTD_ECTL_IM);
-	wr(s, VTD_REG_IECTL, 4, 0);
+	reg_wr(s, VTD_REG_IECTL, 4, 0);
 	assert_int_equal(log.count, 0);
 	/* IECTL pending + unmask -> MSI to IEADDR/IEUADDR with IEDATA */
 	vtd_set_clear_l(s, VTD_REG_IECTL, VTD_ECTL_IP | VTD_ECTL_IM, 0);
-	wr(s, VTD_REG_IEDATA, 4, 0xdeadbeef);
-	wr(s, VTD_REG_IEADDR, 4, 0xfee00004);
-	wr(s, VTD_REG_IEUADDR, 4, 0x7);
-	wr(s, VTD_REG_IECTL, 4, 0);
+	reg_wr(s, VTD_REG_IEDATA, 4, 0xdeadbeef);
+	reg_wr(s, VTD_REG_IEADDR, 4, 0xfee00004);
+	reg_wr(s, VTD_REG_IEUADDR, 4, 0x7);
+	reg_wr(s, VTD_REG_IECTL, 4, 0);
 	assert_int_equal(log.count, 1);
 	assert_int_equal(log.addr, 0x7fee00004ull);
 	assert_int_equal(log.data, 0xdeadbeef);
@@ -433,17 +387,17 @@ static void test_frcd_f_w1c(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	fault(s, 0x0203, 6, 0x1000);
-	uint64_t hi = rd(s, VTD_REG_FRCD + 8, 8);
+	uint64_t hi = reg_rd(s, VTD_REG_FRCD + 8, 8);
 	assert_true(hi & VTD_FRCD_F);
 	/* writing 0, or ones to non-F bits, changes nothing */
-	wr(s, VTD_REG_FRCD + 12, 4, 0);
-	wr(s, VTD_REG_FRCD + 12, 4, 0x7fffffff);
-	wr(s, VTD_REG_FRCD + 8, 4, 0xffffffff);
-	wr(s, VTD_REG_FRCD + 8, 8, 0x7fffffffffffffffull);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x7fffffff);
+	reg_wr(s, VTD_REG_FRCD + 8, 4, 0xffffffff);
+	reg_wr(s, VTD_REG_FRCD + 8, 8, 0x7fffffffffffffffull);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, hi);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
 	/* W1C on F */
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, hi & ~VTD_FRCD_F);
 	vtd_iommu_free(s);
 }
@@ -452,25 +406,25 @@ static void test_uaddr_needs_eim(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL); /* split irqchip: EIM on */
-	assert_int_equal(vtd_ecap_eim(rd(s, VTD_REG_ECAP, 8)), 1);
-	wr(s, VTD_REG_FEUADDR, 4, 0x12345678);
-	wr(s, VTD_REG_IEUADDR, 4, 0x9abcdef0);
+	assert_int_equal(vtd_ecap_eim(reg_rd(s, VTD_REG_ECAP, 8)), 1);
+	reg_wr(s, VTD_REG_FEUADDR, 4, 0x12345678);
+	reg_wr(s, VTD_REG_IEUADDR, 4, 0x9abcdef0);
 	assert_reg(s, VTD_REG_FEUADDR, 4, 0x12345678);
 	assert_reg(s, VTD_REG_IEUADDR, 4, 0x9abcdef0);
 	/* 64-bit write to FEADDR covers FEUADDR too */
-	wr(s, VTD_REG_FEADDR, 8, 0x00000001fee00003ull);
+	reg_wr(s, VTD_REG_FEADDR, 8, 0x00000001fee00003ull);
 	assert_reg(s, VTD_REG_FEADDR, 8, 0x00000001fee00000ull);
 	vtd_iommu_free(s);
 
 	const char *noeim[] = { "kernel-irqchip=off", CFG_NOIR, "eim=off" };
 	for (size_t i = 0; i < 3; i++) {
 		s = mk(noeim[i], NULL);
-		assert_int_equal(vtd_ecap_eim(rd(s, VTD_REG_ECAP, 8)), 0);
-		wr(s, VTD_REG_FEUADDR, 4, 0x12345678);
-		wr(s, VTD_REG_IEUADDR, 4, 0x9abcdef0);
+		assert_int_equal(vtd_ecap_eim(reg_rd(s, VTD_REG_ECAP, 8)), 0);
+		reg_wr(s, VTD_REG_FEUADDR, 4, 0x12345678);
+		reg_wr(s, VTD_REG_IEUADDR, 4, 0x9abcdef0);
 		assert_reg(s, VTD_REG_FEUADDR, 4, 0);
 		assert_reg(s, VTD_REG_IEUADDR, 4, 0);
-		wr(s, VTD_REG_FEADDR, 8, 0xfffffffffee00000ull);
+		reg_wr(s, VTD_REG_FEADDR, 8, 0xfffffffffee00000ull);
 		assert_reg(s, VTD_REG_FEADDR, 8, 0xfee00000ull);
 		vtd_iommu_free(s);
 	}
@@ -480,26 +434,26 @@ static void test_32bit_halves(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_RTADDR, 4, 0x12345c00);
+	reg_wr(s, VTD_REG_RTADDR, 4, 0x12345c00);
 	assert_reg(s, VTD_REG_RTADDR, 8, 0x12345c00);
-	wr(s, VTD_REG_RTADDR + 4, 4, 0xabc);
+	reg_wr(s, VTD_REG_RTADDR + 4, 4, 0xabc);
 	assert_reg(s, VTD_REG_RTADDR, 8, 0x00000abc12345c00ull);
 	assert_reg(s, VTD_REG_RTADDR, 4, 0x12345c00);
 	assert_reg(s, VTD_REG_RTADDR + 4, 4, 0xabc);
 	/* a lower-half write leaves the upper half alone, and vice versa */
-	wr(s, VTD_REG_RTADDR, 4, 0x7000);
+	reg_wr(s, VTD_REG_RTADDR, 4, 0x7000);
 	assert_reg(s, VTD_REG_RTADDR, 8, 0x00000abc00007000ull);
-	wr(s, VTD_REG_RTADDR + 4, 4, 0x1);
+	reg_wr(s, VTD_REG_RTADDR + 4, 4, 0x1);
 	assert_reg(s, VTD_REG_RTADDR, 8, 0x0000000100007000ull);
 	/* a 32-bit write never carries bits above 31 */
-	wr(s, VTD_REG_RTADDR, 4, 0xffffffff00001000ull);
+	reg_wr(s, VTD_REG_RTADDR, 4, 0xffffffff00001000ull);
 	assert_reg(s, VTD_REG_RTADDR, 8, 0x0000000100001000ull);
 	/* same on IQA */
-	wr(s, VTD_REG_IQA + 4, 4, 0x5);
-	wr(s, VTD_REG_IQA, 4, 0x6000 | 3);
+	reg_wr(s, VTD_REG_IQA + 4, 4, 0x5);
+	reg_wr(s, VTD_REG_IQA, 4, 0x6000 | 3);
 	assert_reg(s, VTD_REG_IQA, 8, 0x0000000500006003ull);
 	/* 64-bit read of a 32-bit pair */
-	wr(s, VTD_REG_FEDATA, 4, 0x4321);
+	reg_wr(s, VTD_REG_FEDATA, 4, 0x4321);
 	assert_reg(s, VTD_REG_FECTL, 8, 0x0000432180000000ull);
 	vtd_iommu_free(s);
 }
@@ -508,8 +462,8 @@ static void test_bad_access(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_RTADDR, 8, 0x5000);
-	wr(s, VTD_REG_FEDATA, 4, 0x11);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x5000);
+	reg_wr(s, VTD_REG_FEDATA, 4, 0x11);
 	static const unsigned bad_sizes[] = { 0, 1, 2, 3, 5, 6, 7, 16 };
 	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
 		uint64_t v = 0xdeadbeef;
@@ -586,7 +540,7 @@ static void test_null_safe(void **state)
 	assert_null(vtd_iommu_config(NULL));
 	assert_null(vtd_reg_name(0x4));
 	/* no event ops: a fault event with IM=0 must not crash */
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	fault(s, 1, 1, 0);
 	assert_reg(s, VTD_REG_FECTL, 4, 0);
 	vtd_iommu_free(s);
@@ -607,28 +561,28 @@ static void test_gcmd_srtp_legacy(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL); /* aw-bits=48 */
-	wr(s, VTD_REG_RTADDR, 8, 0xffff123456789000ull | VTD_RTADDR_SMT);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0xffff123456789000ull | VTD_RTADDR_SMT);
 	assert_int_equal(s->root, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, 0);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_RTPS);
 	assert_int_equal(s->root, 0x123456789000ull);
 	assert_false(s->root_scalable); /* not in scalable mode */
 	/* RTADDR reads the raw value */
 	assert_reg(s, VTD_REG_RTADDR, 8, 0xffff123456789400ull);
 	/* new RTADDR is not used until the next SRTP */
-	wr(s, VTD_REG_RTADDR, 8, 0xabc000);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0xabc000);
 	assert_int_equal(s->root, 0x123456789000ull);
-	wr(s, VTD_REG_GCMD, 4, 0);
+	reg_wr(s, VTD_REG_GCMD, 4, 0);
 	assert_int_equal(s->root, 0x123456789000ull);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_RTPS); /* RTPS stays */
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	assert_int_equal(s->root, 0xabc000);
 	vtd_iommu_free(s);
 
 	s = mk("aw-bits=39", NULL);
-	wr(s, VTD_REG_RTADDR, 8, 0x0000ff8000001000ull);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x0000ff8000001000ull);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	assert_int_equal(s->root, 0x1000);
 	vtd_iommu_free(s);
 }
@@ -637,15 +591,15 @@ static void test_gcmd_srtp_scalable(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_FLTS, NULL);
-	wr(s, VTD_REG_RTADDR, 8, 0x7000 | VTD_RTADDR_SMT);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x7000 | VTD_RTADDR_SMT);
 	assert_false(s->root_scalable);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	assert_true(s->root_scalable);
 	assert_int_equal(s->root, 0x7000);
 	/* TTM back to legacy: latched only on SRTP */
-	wr(s, VTD_REG_RTADDR, 8, 0x8000);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x8000);
 	assert_true(s->root_scalable);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	assert_false(s->root_scalable);
 	assert_int_equal(s->root, 0x8000);
 	vtd_iommu_free(s);
@@ -666,11 +620,11 @@ static void test_gcmd_te(void **state)
 	vtd_iommu_free(s);
 
 	s = mk("dma-translation=off", NULL);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE);
 	assert_reg(s, VTD_REG_GSTS, 4, 0);
 	assert_false(s->dmar_enabled);
 	/* other commands still work */
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_SRTP);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_RTPS);
 	vtd_iommu_free(s);
 }
@@ -680,7 +634,7 @@ static void test_gcmd_qie_legacy(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	for (unsigned qs = 0; qs < 8; qs++) {
-		wr(s, VTD_REG_IQA, 8, 0xffff000012345000ull | VTD_IQA_DW | qs);
+		reg_wr(s, VTD_REG_IQA, 8, 0xffff000012345000ull | VTD_IQA_DW | qs);
 		gcmd_cmd(s, VTD_GCMD_QIE, 0);
 		assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_QIES);
 		assert_true(s->qi_enabled);
@@ -690,7 +644,7 @@ static void test_gcmd_qie_legacy(void **state)
 		/* IQA reads back what was written (libvtd) */
 		assert_reg(s, VTD_REG_IQA, 8, 0xffff000012345800ull | qs);
 		/* later IQA writes are not latched */
-		wr(s, VTD_REG_IQA, 8, 0x99000);
+		reg_wr(s, VTD_REG_IQA, 8, 0x99000);
 		assert_int_equal(s->iq, 0x12345000ull);
 		/* disable: QIES and IQH cleared */
 		vtd_set_q(s, VTD_REG_IQH, 0x30);
@@ -708,13 +662,13 @@ static void test_gcmd_qie_scalable(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_FLTS, NULL);
-	wr(s, VTD_REG_IQA, 8, 0x40000 | VTD_IQA_DW | 2);
+	reg_wr(s, VTD_REG_IQA, 8, 0x40000 | VTD_IQA_DW | 2);
 	gcmd_cmd(s, VTD_GCMD_QIE, 0);
 	assert_true(s->iq_dw);
 	assert_int_equal(s->iq, 0x40000);
 	assert_int_equal(s->iq_size, 1u << (2 + 7)); /* 256-bit descriptors */
 	gcmd_cmd(s, 0, VTD_GCMD_QIE);
-	wr(s, VTD_REG_IQA, 8, 0x40000 | 2);
+	reg_wr(s, VTD_REG_IQA, 8, 0x40000 | 2);
 	gcmd_cmd(s, VTD_GCMD_QIE, 0);
 	assert_false(s->iq_dw);
 	assert_int_equal(s->iq_size, 1u << (2 + 8));
@@ -725,14 +679,14 @@ static void test_gcmd_interrupt_remapping(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL); /* IR + EIM */
-	wr(s, VTD_REG_IRTA, 8, 0xabcde000ull | VTD_IRTA_EIME | 0xf);
+	reg_wr(s, VTD_REG_IRTA, 8, 0xabcde000ull | VTD_IRTA_EIME | 0xf);
 	gcmd_cmd(s, VTD_GCMD_SIRTP, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_IRTPS);
 	assert_int_equal(s->intr_root, 0xabcde000ull);
 	assert_int_equal(s->intr_size, 65536);
 	assert_true(s->intr_eime);
 	/* IRTA latched only on SIRTP */
-	wr(s, VTD_REG_IRTA, 8, 0x5000 | 3);
+	reg_wr(s, VTD_REG_IRTA, 8, 0x5000 | 3);
 	assert_int_equal(s->intr_root, 0xabcde000ull);
 	gcmd_cmd(s, VTD_GCMD_SIRTP, 0);
 	assert_int_equal(s->intr_root, 0x5000);
@@ -752,7 +706,7 @@ static void test_gcmd_interrupt_remapping(void **state)
 
 	/* EIME ignored without ECAP.EIM */
 	s = mk("kernel-irqchip=off", NULL);
-	wr(s, VTD_REG_IRTA, 8, 0x5000 | VTD_IRTA_EIME);
+	reg_wr(s, VTD_REG_IRTA, 8, 0x5000 | VTD_IRTA_EIME);
 	gcmd_cmd(s, VTD_GCMD_SIRTP, 0);
 	assert_false(s->intr_eime);
 	assert_int_equal(s->intr_size, 2);
@@ -760,7 +714,7 @@ static void test_gcmd_interrupt_remapping(void **state)
 
 	/* intremap=off: IRE/SIRTP/CFI do nothing */
 	s = mk(CFG_NOIR, NULL);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_IRE | VTD_GCMD_SIRTP | VTD_GCMD_CFI);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_IRE | VTD_GCMD_SIRTP | VTD_GCMD_CFI);
 	assert_reg(s, VTD_REG_GSTS, 4, 0);
 	assert_false(s->intr_enabled);
 	assert_int_equal(s->intr_size, 0);
@@ -771,7 +725,7 @@ static void test_gcmd_no_status_bits(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SFL | VTD_GCMD_EAFL | VTD_GCMD_WBF);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SFL | VTD_GCMD_EAFL | VTD_GCMD_WBF);
 	assert_reg(s, VTD_REG_GSTS, 4, 0);
 	gcmd_cmd(s, VTD_GCMD_TE, 0);
 	gcmd_cmd(s, VTD_GCMD_WBF, 0);
@@ -780,7 +734,7 @@ static void test_gcmd_no_status_bits(void **state)
 	gcmd_cmd(s, VTD_GCMD_EAFL, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_TES);
 	/* bits below 23 do not exist */
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | 0x7fffff);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | 0x7fffff);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_TES);
 	vtd_iommu_free(s);
 }
@@ -789,12 +743,12 @@ static void test_gcmd_multi_bits(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_RTADDR, 8, 0x3000);
-	wr(s, VTD_REG_IQA, 8, 0x4000);
-	wr(s, VTD_REG_IRTA, 8, 0x5000);
-	wr(s, VTD_REG_GCMD, 4,
-	   VTD_GCMD_TE | VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_SIRTP |
-		   VTD_GCMD_CFI);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x3000);
+	reg_wr(s, VTD_REG_IQA, 8, 0x4000);
+	reg_wr(s, VTD_REG_IRTA, 8, 0x5000);
+	reg_wr(s, VTD_REG_GCMD, 4,
+	       VTD_GCMD_TE | VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_SIRTP |
+	       VTD_GCMD_CFI);
 	assert_reg(s, VTD_REG_GSTS, 4,
 		   VTD_GSTS_TES | VTD_GSTS_RTPS | VTD_GSTS_QIES | VTD_GSTS_IRES | VTD_GSTS_IRTPS |
 			   VTD_GSTS_CFIS);
@@ -803,11 +757,11 @@ static void test_gcmd_multi_bits(void **state)
 	assert_int_equal(s->intr_root, 0x5000);
 	assert_true(s->dmar_enabled && s->qi_enabled && s->intr_enabled);
 	/* all persistent bits off at once; one-shot statuses remain */
-	wr(s, VTD_REG_GCMD, 4, 0);
+	reg_wr(s, VTD_REG_GCMD, 4, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_RTPS | VTD_GSTS_IRTPS);
 	assert_false(s->dmar_enabled || s->qi_enabled || s->intr_enabled);
 	/* a 64-bit write at GCMD is a GCMD write */
-	wr(s, VTD_REG_GCMD, 8, VTD_GCMD_TE | VTD_GCMD_QIE | 0xffffffff00000000ull);
+	reg_wr(s, VTD_REG_GCMD, 8, VTD_GCMD_TE | VTD_GCMD_QIE | 0xffffffff00000000ull);
 	assert_reg(s, VTD_REG_GSTS, 4,
 		   VTD_GSTS_RTPS | VTD_GSTS_IRTPS | VTD_GSTS_TES | VTD_GSTS_QIES);
 	vtd_iommu_free(s);
@@ -818,15 +772,15 @@ static void test_gcmd_linux_pattern(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	/* intel_setup_irq_remapping / iommu_set_root_entry / enable order */
-	wr(s, VTD_REG_IQA, 8, 0x10000);
+	reg_wr(s, VTD_REG_IQA, 8, 0x10000);
 	gcmd_cmd(s, VTD_GCMD_QIE, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_QIES);
-	wr(s, VTD_REG_IRTA, 8, 0x20000 | VTD_IRTA_EIME | 7);
+	reg_wr(s, VTD_REG_IRTA, 8, 0x20000 | VTD_IRTA_EIME | 7);
 	gcmd_cmd(s, VTD_GCMD_SIRTP, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_QIES | VTD_GSTS_IRTPS);
 	gcmd_cmd(s, VTD_GCMD_IRE, 0);
 	assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_QIES | VTD_GSTS_IRTPS | VTD_GSTS_IRES);
-	wr(s, VTD_REG_RTADDR, 8, 0x30000);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x30000);
 	gcmd_cmd(s, VTD_GCMD_SRTP, 0);
 	assert_reg(s, VTD_REG_GSTS, 4,
 		   VTD_GSTS_QIES | VTD_GSTS_IRTPS | VTD_GSTS_IRES | VTD_GSTS_RTPS);
@@ -840,14 +794,14 @@ static void test_gcmd_linux_pattern(void **state)
 	assert_int_equal(s->intr_root, 0x20000);
 	assert_int_equal(s->root, 0x30000);
 	/* SRTP again while TE is on: new root, TE stays */
-	wr(s, VTD_REG_RTADDR, 8, 0x40000);
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x40000);
 	gcmd_cmd(s, VTD_GCMD_SRTP, 0);
 	assert_int_equal(s->root, 0x40000);
 	assert_reg(s, VTD_REG_GSTS, 4, all);
 	assert_true(s->dmar_enabled);
 	/* write the raw GSTS back (as some guests do): nothing toggles */
-	wr(s, VTD_REG_IQA, 8, 0x50000);
-	wr(s, VTD_REG_GCMD, 4, gsts(s) & ~(VTD_GSTS_RTPS | VTD_GSTS_IRTPS));
+	reg_wr(s, VTD_REG_IQA, 8, 0x50000);
+	reg_wr(s, VTD_REG_GCMD, 4, gsts(s) & ~(VTD_GSTS_RTPS | VTD_GSTS_IRTPS));
 	assert_reg(s, VTD_REG_GSTS, 4, all);
 	assert_int_equal(s->iq, 0x10000);
 	/* disable one: only that one goes */
@@ -866,8 +820,8 @@ static void test_ccmd_granularity(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	for (unsigned g = 0; g < 4; g++) {
-		wr(s, VTD_REG_CCMD, 8,
-		   VTD_CCMD_ICC | ((uint64_t)g << VTD_CCMD_CIRG_SHIFT) | (2ull << 32) |
+		reg_wr(s, VTD_REG_CCMD, 8,
+		       VTD_CCMD_ICC | ((uint64_t)g << VTD_CCMD_CIRG_SHIFT) | (2ull << 32) |
 			   0x00100042ull);
 		/* ICC clear, CIRG kept, CAIG = granularity done, DID kept */
 		assert_reg(s, VTD_REG_CCMD, 8,
@@ -875,10 +829,10 @@ static void test_ccmd_granularity(void **state)
 				   ((uint64_t)g << VTD_CCMD_CAIG_SHIFT) | 0x42);
 	}
 	/* a write without ICC leaves CAIG as it was */
-	wr(s, VTD_REG_CCMD, 8, 1ull << VTD_CCMD_CIRG_SHIFT);
+	reg_wr(s, VTD_REG_CCMD, 8, 1ull << VTD_CCMD_CIRG_SHIFT);
 	assert_reg(s, VTD_REG_CCMD, 8, (1ull << VTD_CCMD_CIRG_SHIFT) | (3ull << VTD_CCMD_CAIG_SHIFT));
 	/* CAIG itself is not writable */
-	wr(s, VTD_REG_CCMD, 8, 0);
+	reg_wr(s, VTD_REG_CCMD, 8, 0);
 	assert_reg(s, VTD_REG_CCMD, 8, 3ull << VTD_CCMD_CAIG_SHIFT);
 	vtd_iommu_free(s);
 }
@@ -890,11 +844,11 @@ static void test_ccmd_trigger_halves(void **state)
 	/* an ICC left pending (as if software had written the upper half while
 	 * QI was on); a lower-half write alone must not start it */
 	vtd_set_q(s, VTD_REG_CCMD, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
-	wr(s, VTD_REG_CCMD, 4, 0x0001);
+	reg_wr(s, VTD_REG_CCMD, 4, 0x0001);
 	assert_reg(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT) | 1);
 	/* upper-half write starts it, with the lower half already written */
-	wr(s, VTD_REG_CCMD, 4, 0x00080007);
-	wr(s, VTD_REG_CCMD + 4, 4, (uint32_t)((VTD_CCMD_ICC | (3ull << VTD_CCMD_CIRG_SHIFT)) >> 32));
+	reg_wr(s, VTD_REG_CCMD, 4, 0x00080007);
+	reg_wr(s, VTD_REG_CCMD + 4, 4, (uint32_t)((VTD_CCMD_ICC | (3ull << VTD_CCMD_CIRG_SHIFT)) >> 32));
 	assert_reg(s, VTD_REG_CCMD, 8, (3ull << VTD_CCMD_CIRG_SHIFT) | (3ull << VTD_CCMD_CAIG_SHIFT) | 7);
 	vtd_iommu_free(s);
 }
@@ -903,11 +857,11 @@ static void test_iotlb_granularity(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	assert_int_equal(vtd_cap_mamv(rd(s, VTD_REG_CAP, 8)), 18);
+	assert_int_equal(vtd_cap_mamv(reg_rd(s, VTD_REG_CAP, 8)), 18);
 	const uint64_t keep = (1ull << 49) | (1ull << 48) | (0x1234ull << 32);
 	for (unsigned g = 0; g < 4; g++) {
-		wr(s, VTD_REG_IVA, 8, 0x123456000ull | VTD_IVA_IH | 4);
-		wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | ((uint64_t)g << VTD_IOTLB_IIRG_SHIFT) | keep);
+		reg_wr(s, VTD_REG_IVA, 8, 0x123456000ull | VTD_IVA_IH | 4);
+		reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | ((uint64_t)g << VTD_IOTLB_IIRG_SHIFT) | keep);
 		assert_reg(s, VTD_REG_IOTLB, 8,
 			   ((uint64_t)g << VTD_IOTLB_IIRG_SHIFT) |
 				   ((uint64_t)g << VTD_IOTLB_IAIG_SHIFT) | keep);
@@ -917,8 +871,8 @@ static void test_iotlb_granularity(void **state)
 		unsigned am, iaig;
 	} pages[] = { { 0, 3 }, { 9, 3 }, { 18, 3 }, { 19, 0 }, { 63, 0 } };
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-		wr(s, VTD_REG_IVA, 8, 0x80000000ull | pages[i].am);
-		wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT) | (5ull << 32));
+		reg_wr(s, VTD_REG_IVA, 8, 0x80000000ull | pages[i].am);
+		reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT) | (5ull << 32));
 		assert_reg(s, VTD_REG_IOTLB, 8,
 			   (3ull << VTD_IOTLB_IIRG_SHIFT) |
 				   ((uint64_t)pages[i].iaig << VTD_IOTLB_IAIG_SHIFT) | (5ull << 32));
@@ -931,18 +885,18 @@ static void test_iotlb_trigger_halves(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
 	vtd_set_q(s, VTD_REG_IOTLB, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
-	wr(s, VTD_REG_IOTLB, 4, 0xffffffff); /* lower half: reserved, no trigger */
+	reg_wr(s, VTD_REG_IOTLB, 4, 0xffffffff); /* lower half: reserved, no trigger */
 	assert_reg(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
-	wr(s, VTD_REG_IVA, 8, 0x7000 | 18);
-	wr(s, VTD_REG_IOTLB + 4, 4,
-	   (uint32_t)((VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT) | (9ull << 32)) >> 32));
+	reg_wr(s, VTD_REG_IVA, 8, 0x7000 | 18);
+	reg_wr(s, VTD_REG_IOTLB + 4, 4,
+	       (uint32_t)((VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT) | (9ull << 32)) >> 32));
 	assert_reg(s, VTD_REG_IOTLB, 8,
 		   (3ull << VTD_IOTLB_IIRG_SHIFT) | (3ull << VTD_IOTLB_IAIG_SHIFT) | (9ull << 32));
 	/* IVA written as two halves is used as a whole */
-	wr(s, VTD_REG_IVA + 4, 4, 0x1);
-	wr(s, VTD_REG_IVA, 4, 0x19); /* AM = 25 > MAMV */
-	wr(s, VTD_REG_IOTLB + 4, 4,
-	   (uint32_t)((VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT)) >> 32));
+	reg_wr(s, VTD_REG_IVA + 4, 4, 0x1);
+	reg_wr(s, VTD_REG_IVA, 4, 0x19); /* AM = 25 > MAMV */
+	reg_wr(s, VTD_REG_IOTLB + 4, 4,
+	       (uint32_t)((VTD_IOTLB_IVT | (3ull << VTD_IOTLB_IIRG_SHIFT)) >> 32));
 	assert_reg(s, VTD_REG_IOTLB, 8, 3ull << VTD_IOTLB_IIRG_SHIFT);
 	vtd_iommu_free(s);
 }
@@ -951,17 +905,17 @@ static void test_inval_ignored_with_qi(void **state)
 {
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_DEFAULT, NULL);
-	wr(s, VTD_REG_IQA, 8, 0x10000);
+	reg_wr(s, VTD_REG_IQA, 8, 0x10000);
 	gcmd_cmd(s, VTD_GCMD_QIE, 0);
-	wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
+	reg_wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
 	assert_reg(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
-	wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
+	reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
 	assert_reg(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
 	/* QI off again: the next command write runs */
 	gcmd_cmd(s, 0, VTD_GCMD_QIE);
-	wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (2ull << VTD_CCMD_CIRG_SHIFT));
+	reg_wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (2ull << VTD_CCMD_CIRG_SHIFT));
 	assert_reg(s, VTD_REG_CCMD, 8, (2ull << VTD_CCMD_CIRG_SHIFT) | (2ull << VTD_CCMD_CAIG_SHIFT));
-	wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (2ull << VTD_IOTLB_IIRG_SHIFT));
+	reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (2ull << VTD_IOTLB_IIRG_SHIFT));
 	assert_reg(s, VTD_REG_IOTLB, 8,
 		   (2ull << VTD_IOTLB_IIRG_SHIFT) | (2ull << VTD_IOTLB_IAIG_SHIFT));
 	vtd_iommu_free(s);
@@ -972,20 +926,20 @@ static void test_inval_refused_scalable_root(void **state)
 	(void)state;
 	struct vtd_iommu *s = mk(CFG_FLTS, NULL);
 	/* TTM=scalable written but not latched: still legacy */
-	wr(s, VTD_REG_RTADDR, 8, 0x1000 | VTD_RTADDR_SMT);
-	wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x1000 | VTD_RTADDR_SMT);
+	reg_wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | (1ull << VTD_CCMD_CIRG_SHIFT));
 	assert_reg(s, VTD_REG_CCMD, 8, (1ull << VTD_CCMD_CIRG_SHIFT) | (1ull << VTD_CCMD_CAIG_SHIFT));
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	for (unsigned g = 1; g < 4; g++) {
-		wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | ((uint64_t)g << VTD_CCMD_CIRG_SHIFT));
+		reg_wr(s, VTD_REG_CCMD, 8, VTD_CCMD_ICC | ((uint64_t)g << VTD_CCMD_CIRG_SHIFT));
 		assert_reg(s, VTD_REG_CCMD, 8, (uint64_t)g << VTD_CCMD_CIRG_SHIFT);
-		wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | ((uint64_t)g << VTD_IOTLB_IIRG_SHIFT));
+		reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | ((uint64_t)g << VTD_IOTLB_IIRG_SHIFT));
 		assert_reg(s, VTD_REG_IOTLB, 8, (uint64_t)g << VTD_IOTLB_IIRG_SHIFT);
 	}
 	/* legacy TTM latched again: accepted */
-	wr(s, VTD_REG_RTADDR, 8, 0x1000);
-	wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
-	wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
+	reg_wr(s, VTD_REG_RTADDR, 8, 0x1000);
+	reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	reg_wr(s, VTD_REG_IOTLB, 8, VTD_IOTLB_IVT | (1ull << VTD_IOTLB_IIRG_SHIFT));
 	assert_reg(s, VTD_REG_IOTLB, 8, (1ull << VTD_IOTLB_IIRG_SHIFT) | (1ull << VTD_IOTLB_IAIG_SHIFT));
 	vtd_iommu_free(s);
 }
@@ -994,9 +948,9 @@ static void test_inval_refused_scalable_root(void **state)
 
 static void program_fe(struct vtd_iommu *s)
 {
-	wr(s, VTD_REG_FEDATA, 4, 0x4021);
-	wr(s, VTD_REG_FEADDR, 4, 0xfee00000);
-	wr(s, VTD_REG_FEUADDR, 4, 0x1); /* EIM=1 in the default config */
+	reg_wr(s, VTD_REG_FEDATA, 4, 0x4021);
+	reg_wr(s, VTD_REG_FEADDR, 4, 0xfee00000);
+	reg_wr(s, VTD_REG_FEUADDR, 4, 0x1); /* EIM=1 in the default config */
 }
 
 static void test_fault_record_msi(void **state)
@@ -1005,7 +959,7 @@ static void test_fault_record_msi(void **state)
 	struct msi_log log = { 0 };
 	struct vtd_iommu *s = mk(CFG_DEFAULT, &log);
 	program_fe(s);
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	assert_int_equal(log.count, 0); /* nothing pending */
 	struct vtd_fault_rec f;
 	memset(&f, 0, sizeof(f));
@@ -1046,7 +1000,7 @@ static void test_fault_record_fields(void **state)
 		   VTD_FRCD_F | (2ull << 60) | (0x5aull << 40) | (0x81ull << 32) | (1ull << 31) |
 			   (1ull << 30) | (1ull << 29) | 0xfffe);
 	/* full 20-bit PASID field */
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	f.pasid = 0xfffff;
 	f.priv = f.exec = false;
 	f.at = 0;
@@ -1054,7 +1008,7 @@ static void test_fault_record_fields(void **state)
 	assert_reg(s, VTD_REG_FRCD + 8, 8,
 		   VTD_FRCD_F | (0xfffffull << 40) | (0x81ull << 32) | (1ull << 31) | 0xfffe);
 	/* interrupt-remapping fault: index in FI bits 63:48 of the low qword */
-	wr(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F);
+	reg_wr(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F);
 	memset(&f, 0, sizeof(f));
 	f.sid = 0x00f8;
 	f.reason = 0x22;
@@ -1079,15 +1033,15 @@ static void test_fault_masked_then_unmasked(void **state)
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM | VTD_ECTL_IP);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
 	/* writing IM=1 again sends nothing */
-	wr(s, VTD_REG_FECTL, 4, VTD_ECTL_IM);
+	reg_wr(s, VTD_REG_FECTL, 4, VTD_ECTL_IM);
 	assert_int_equal(log.count, 0);
 	/* unmask: the held message goes out, IP clears */
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	assert_int_equal(log.count, 1);
 	assert_int_equal(log.addr, 0x1fee00000ull);
 	assert_int_equal(log.data, 0x4021);
 	assert_reg(s, VTD_REG_FECTL, 4, 0);
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	assert_int_equal(log.count, 1);
 	/* PPF still pending: a new fault from another source sends nothing */
 	fault(s, 0x11, 5, 0x2000);
@@ -1100,16 +1054,16 @@ static void test_fault_compression(void **state)
 	(void)state;
 	struct msi_log log = { 0 };
 	struct vtd_iommu *s = mk(CFG_DEFAULT, &log);
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	fault(s, 0x20, 5, 0x1000);
-	uint64_t lo = rd(s, VTD_REG_FRCD, 8), hi = rd(s, VTD_REG_FRCD + 8, 8);
+	uint64_t lo = reg_rd(s, VTD_REG_FRCD, 8), hi = reg_rd(s, VTD_REG_FRCD + 8, 8);
 	fault(s, 0x20, 6, 0x9000);
 	assert_reg(s, VTD_REG_FRCD, 8, lo);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, hi);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF); /* no PFO */
 	assert_int_equal(log.count, 1);
 	/* once F is cleared the same source records again, with a new event */
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	fault(s, 0x20, 6, 0x9000);
 	assert_reg(s, VTD_REG_FRCD, 8, 0x9000);
@@ -1123,7 +1077,7 @@ static void test_fault_overflow(void **state)
 	(void)state;
 	struct msi_log log = { 0 };
 	struct vtd_iommu *s = mk(CFG_DEFAULT, &log);
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	fault(s, 0x30, 5, 0x1000);
 	assert_int_equal(log.count, 1);
 	fault(s, 0x31, 5, 0x2000);
@@ -1131,13 +1085,13 @@ static void test_fault_overflow(void **state)
 	assert_reg(s, VTD_REG_FRCD, 8, 0x1000);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F | (5ull << 32) | 0x30);
 	/* PFO set: faults are dropped even once the record is free */
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
 	fault(s, 0x32, 5, 0x3000);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, (5ull << 32) | 0x30);
 	/* PFO cleared: recording resumes, with an event */
 	unsigned before = log.count;
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	fault(s, 0x33, 5, 0x4000);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F | (5ull << 32) | 0x33);
@@ -1153,15 +1107,15 @@ static void test_frcd_clear_recomputes_ppf(void **state)
 	fault(s, 0x40, 5, 0x1000);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
 	/* lower dword of FRCD hi holds no F: stays pending */
-	wr(s, VTD_REG_FRCD + 8, 4, 0xffffffff);
+	reg_wr(s, VTD_REG_FRCD + 8, 4, 0xffffffff);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	fault(s, 0x41, 5, 0x1000);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
-	wr(s, VTD_REG_FRCD + 8, 8, 0);
+	reg_wr(s, VTD_REG_FRCD + 8, 8, 0);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF);
-	wr(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F);
+	reg_wr(s, VTD_REG_FRCD + 8, 8, VTD_FRCD_F);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	assert_reg(s, VTD_REG_FRCD + 8, 8, (5ull << 32) | 0x41);
 	vtd_iommu_free(s);
@@ -1179,18 +1133,18 @@ static void test_fsts_clear_clears_ip(void **state)
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF | VTD_FSTS_PFO);
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM | VTD_ECTL_IP);
 	/* clearing PFO alone: PPF still pending, IP stays */
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM | VTD_ECTL_IP);
 	/* overflow again; clear F (PPF goes) then PFO via FSTS: IP goes */
 	fault(s, 0x52, 5, 0x3000);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PPF | VTD_FSTS_PFO);
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
-	wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
+	reg_wr(s, VTD_REG_FSTS, 4, VTD_FSTS_PFO);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM);
 	/* nothing pending, so unmasking sends nothing */
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	assert_int_equal(log.count, 0);
 	vtd_iommu_free(s);
 }
@@ -1210,11 +1164,11 @@ static void test_frcd_clear_clears_ip(void **state)
 	program_fe(s);
 	fault(s, 0x60, 5, 0x1000);
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM | VTD_ECTL_IP);
-	wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
+	reg_wr(s, VTD_REG_FRCD + 12, 4, 0x80000000u);
 	assert_reg(s, VTD_REG_FSTS, 4, 0);
 	assert_reg(s, VTD_REG_FECTL, 4, VTD_ECTL_IM);
 	/* no stale fault event after the fault was serviced */
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	assert_int_equal(log.count, 0);
 	vtd_iommu_free(s);
 }
@@ -1227,21 +1181,21 @@ static void test_iommu_reset(void **state)
 	for (size_t i = 0; i < sizeof(reset_configs) / sizeof(reset_configs[0]); i++) {
 		struct msi_log log = { 0 };
 		struct vtd_iommu *s = mk(reset_configs[i], &log);
-		wr(s, VTD_REG_RTADDR, 8, 0x1000 | VTD_RTADDR_SMT);
-		wr(s, VTD_REG_IQA, 8, 0x2000 | VTD_IQA_DW | 1);
-		wr(s, VTD_REG_IRTA, 8, 0x3000 | 5);
-		wr(s, VTD_REG_GCMD, 4,
-		   VTD_GCMD_TE | VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_SIRTP);
-		wr(s, VTD_REG_FEDATA, 4, 0x1);
-		wr(s, VTD_REG_FEADDR, 4, 0xfee00000);
-		wr(s, VTD_REG_IEDATA, 4, 0x2);
-		wr(s, VTD_REG_IEUADDR, 4, 0x3);
-		wr(s, VTD_REG_IQT, 8, 0x40);
-		wr(s, VTD_REG_PQA, 8, 0x5000);
-		wr(s, VTD_REG_IVA, 8, 0x6000);
-		wr(s, VTD_REG_FECTL, 4, 0);
-		wr(s, VTD_REG_IECTL, 4, 0);
-		wr(s, VTD_REG_PECTL, 4, 0);
+		reg_wr(s, VTD_REG_RTADDR, 8, 0x1000 | VTD_RTADDR_SMT);
+		reg_wr(s, VTD_REG_IQA, 8, 0x2000 | VTD_IQA_DW | 1);
+		reg_wr(s, VTD_REG_IRTA, 8, 0x3000 | 5);
+		reg_wr(s, VTD_REG_GCMD, 4,
+		       VTD_GCMD_TE | VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_SIRTP);
+		reg_wr(s, VTD_REG_FEDATA, 4, 0x1);
+		reg_wr(s, VTD_REG_FEADDR, 4, 0xfee00000);
+		reg_wr(s, VTD_REG_IEDATA, 4, 0x2);
+		reg_wr(s, VTD_REG_IEUADDR, 4, 0x3);
+		reg_wr(s, VTD_REG_IQT, 8, 0x40);
+		reg_wr(s, VTD_REG_PQA, 8, 0x5000);
+		reg_wr(s, VTD_REG_IVA, 8, 0x6000);
+		reg_wr(s, VTD_REG_FECTL, 4, 0);
+		reg_wr(s, VTD_REG_IECTL, 4, 0);
+		reg_wr(s, VTD_REG_PECTL, 4, 0);
 		fault(s, 1, 5, 0x1000);
 		fault(s, 2, 5, 0x1000);
 		vtd_set_l(s, VTD_REG_ICS, 1);
@@ -1262,12 +1216,12 @@ static void test_iommu_reset(void **state)
 		assert_false(s->intr_enabled);
 		assert_int_equal(s->next_frcd, 0);
 		/* reset masks too: RTADDR still writable, GCMD still works */
-		wr(s, VTD_REG_RTADDR, 8, 0x9000);
-		wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+		reg_wr(s, VTD_REG_RTADDR, 8, 0x9000);
+		reg_wr(s, VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 		assert_int_equal(s->root, 0x9000);
 		assert_reg(s, VTD_REG_GSTS, 4, VTD_GSTS_RTPS);
 		/* the configuration survives reset */
-		assert_int_equal(rd(s, VTD_REG_ECAP, 8), vtd_caps_ecap(vtd_iommu_config(s)));
+		assert_int_equal(reg_rd(s, VTD_REG_ECAP, 8), vtd_caps_ecap(vtd_iommu_config(s)));
 		vtd_iommu_free(s);
 	}
 }
@@ -1335,7 +1289,7 @@ static void test_iommu_new_errors(void **state)
 	o.ram_size = 1; /* beyond sz: ignored, so no "ram_size without ram" */
 	assert_int_equal(vtd_iommu_new(&c, &o, &s, &e), 0);
 	assert_non_null(s);
-	wr(s, VTD_REG_FECTL, 4, 0);
+	reg_wr(s, VTD_REG_FECTL, 4, 0);
 	fault(s, 1, 1, 0);
 	assert_int_equal(log.count, 0);
 	vtd_iommu_free(s);

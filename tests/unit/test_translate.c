@@ -13,115 +13,25 @@
  * Tests named bug_* assert what the sources above say where the library
  * currently does something else; they fail until the library changes.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "guest.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "viommu.h"
-
 /* ---- fixture ------------------------------------------------------------- */
 
 #define RAM_SIZE (16ull << 20)
 #define OUTSIDE 0x2000000ull        /* 32 MiB: inside HAW, outside RAM */
 
-static uint8_t *ram;                /* guest memory as the test sees it */
-static struct vtd_iommu *s;
-static uint64_t next_page;
 static struct vtd_translation R;
 
-/* Set when the test changed guest tables: the next request first
- * invalidates every cache, as a driver would after changing them. */
-static bool tables_changed;
-
-static void put64(uint64_t a, uint64_t v)
+static void mk(const char *props)
 {
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(ram + a, &v, 8);
-	tables_changed = true;
+	guest_new(props, RAM_SIZE, true, (struct vtd_iommu_opts){ 0 });
 }
 
-static uint64_t get64(uint64_t a)
-{
-	uint64_t v;
-	assert_true(a + 8 <= RAM_SIZE);
-	memcpy(&v, ram + a, 8);
-	return v;
-}
-
-static uint64_t alloc_page(void)
-{
-	uint64_t p = next_page;
-	next_page += 0x1000;
-	assert_true(next_page <= RAM_SIZE);
-	memset(ram + p, 0, 0x1000);
-	return p;
-}
-
-static void mk_opts(const char *props, bool flat, const struct vtd_mem_ops *mem, void *opaque)
-{
-	struct vtd_config c;
-	struct vtd_error e;
-	if (vtd_config_parse(&c, props, &e))
-		fail_msg("config '%s': %s", props, e.msg);
-	ram = calloc(1, RAM_SIZE);
-	assert_non_null(ram);
-	next_page = 0x100000;
-	struct vtd_iommu_opts o = { .sz = sizeof(o), .mem = mem, .mem_opaque = opaque };
-	if (flat) {
-		o.ram = ram;
-		o.ram_size = RAM_SIZE;
-	}
-	int r = vtd_iommu_new(&c, &o, &s, &e);
-	if (r)
-		fail_msg("vtd_iommu_new '%s': %d %s", props, r, e.msg);
-}
-
-static void mk(const char *props) { mk_opts(props, true, NULL, NULL); }
-
-static int teardown(void **state)
-{
-	(void)state;
-	vtd_iommu_free(s);
-	s = NULL;
-	free(ram);
-	ram = NULL;
-	return 0;
-}
-
-static void mmio_w(uint64_t off, unsigned size, uint64_t v)
-{
-	assert_int_equal(vtd_iommu_mmio_write(s, off, size, v), 0);
-}
-
-static uint64_t mmio_r(uint64_t off, unsigned size)
-{
-	uint64_t v = 0;
-	assert_int_equal(vtd_iommu_mmio_read(s, off, size, &v), 0);
-	return v;
-}
-
-#define GCMD_TE   0x80000000u
-#define GCMD_SRTP 0x40000000u
-#define RTADDR_SMT (1ull << 10)
-
-/* As a driver does: RTADDR, GCMD.SRTP (wait RTPS), GCMD.TE (wait TES). */
-static void enable(uint64_t rtaddr)
-{
-	mmio_w(VTD_REG_RTADDR, 8, rtaddr);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_SRTP);
-	assert_true(mmio_r(VTD_REG_GSTS, 4) & GCMD_SRTP);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_TE);
-	assert_true(mmio_r(VTD_REG_GSTS, 4) & GCMD_TE);
-}
-
-static uint32_t fsts(void) { return (uint32_t)mmio_r(VTD_REG_FSTS, 4); }
 static uint64_t frcd_lo(void) { return mmio_r(VTD_REG_FRCD, 8); }
 static uint64_t frcd_hi(void) { return mmio_r(VTD_REG_FRCD + 8, 8); }
 
@@ -137,12 +47,14 @@ static uint64_t frcd_hi(void) { return mmio_r(VTD_REG_FRCD + 8, 8); }
  * context, PASID and IOTLB caches, so software need not.  TE is kept. */
 static void inval_all(void)
 {
-	uint32_t te = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & GCMD_TE;
-	assert_true(vtd_cap_esrtps(s->cap));
-	mmio_w(VTD_REG_GCMD, 4, te | GCMD_SRTP);
+	uint32_t te = (uint32_t)mmio_r(VTD_REG_GSTS, 4) & VTD_GCMD_TE;
+	assert_true(vtd_cap_esrtps(iommu->cap));
+	mmio_w(VTD_REG_GCMD, 4, te | VTD_GCMD_SRTP);
 	tables_changed = false;
 }
 
+/* When the test changed guest tables (put64() sets tables_changed), the
+ * request first invalidates every cache, as a driver would. */
 static int xreq(const struct vtd_dma_request *rq)
 {
 	if (tables_changed)
@@ -150,7 +62,7 @@ static int xreq(const struct vtd_dma_request *rq)
 	struct vtd_trace *t = R.trace;
 	memset(&R, 0xa5, sizeof(R));
 	R.trace = t;
-	return vtd_iommu_translate(s, rq, &R);
+	return vtd_iommu_translate(iommu, rq, &R);
 }
 
 static int xl(uint16_t sid, uint64_t addr, unsigned perm)
@@ -195,151 +107,57 @@ static int xat(uint16_t sid, uint64_t addr, unsigned perm, enum vtd_at at)
 		assert_string_equal(vtd_fault_name(code_), (name_));                     \
 	} while (0)
 
-/* ---- paging structures ------------------------------------------------------ */
-
-#define ADDR_MASK 0x000ffffffffff000ull
-#define PS        (1ull << 7)
-#define SS_R 1ull
-#define SS_W 2ull
-#define SS_RW 3ull
-#define FS_P  1ull
-#define FS_RW 2ull
-#define FS_US 4ull
-#define FS_A  (1ull << 5)
-#define FS_D  (1ull << 6)
-#define FS_EA (1ull << 10)
-#define FS_PRU (FS_P | FS_RW | FS_US)
-
-static unsigned idx(uint64_t va, unsigned level)
-{
-	return (unsigned)((va >> (12 + 9 * (level - 1))) & 0x1ff);
-}
-
-/* Address of the entry at `level` for va, creating the tables above it with
- * `nonleaf` flags where absent. */
-static uint64_t entry_at(uint64_t root, unsigned levels, uint64_t va, unsigned level,
-			 uint64_t nonleaf)
-{
-	uint64_t t = root;
-	for (unsigned l = levels; l > level; l--) {
-		uint64_t ea = t + idx(va, l) * 8;
-		uint64_t e = get64(ea);
-		if (!e) {
-			e = alloc_page() | nonleaf;
-			put64(ea, e);
-		}
-		t = e & ADDR_MASK;
-	}
-	return t + idx(va, level) * 8;
-}
-
-static uint64_t ss_map(uint64_t root, unsigned levels, uint64_t va, uint64_t pa, unsigned level,
-		       uint64_t flags)
-{
-	uint64_t ea = entry_at(root, levels, va, level, SS_RW);
-	put64(ea, pa | flags | (level > 1 ? PS : 0));
-	return ea;
-}
-
-static uint64_t fs_map(uint64_t root, uint64_t va, uint64_t pa, unsigned level, uint64_t flags)
-{
-	uint64_t ea = entry_at(root, 4, va, level, FS_PRU);
-	put64(ea, pa | flags | (level > 1 ? PS : 0));
-	return ea;
-}
-
 /* ---- legacy fixture ----------------------------------------------------------- */
 
-#define ROOT 0x10000ull
-#define CTX  0x11000ull
 #define TT(n) ((uint64_t)(n) << 2)
 #define FPD  2ull
 
-static void leg_ctx(unsigned devfn, uint64_t lo, uint64_t hi)
-{
-	put64(CTX + devfn * 16, lo);
-	put64(CTX + devfn * 16 + 8, hi);
-}
-
-/* Legacy mode, bus 0 -> CTX, 00:03.0 -> a fresh SS table; returns it. */
+/* Legacy mode, bus 0 -> CT0, 00:03.0 -> a fresh SS table; returns it. */
 static uint64_t legacy(const char *props, uint64_t ctx_flags, unsigned aw)
 {
 	mk(props);
 	uint64_t ss = alloc_page();
-	put64(ROOT, CTX | 1);
-	leg_ctx(DEVFN, ss | ctx_flags | 1, (DID << 8) | aw);
-	enable(ROOT);
+	put64(ROOT, CT0 | 1);
+	set_legacy_ctx(CT0, DEVFN, ss | ctx_flags | 1, (DID << 8) | aw);
+	enable_root(ROOT);
 	return ss;
 }
 
 /* ---- scalable fixture --------------------------------------------------------- */
 
-#define SM_CTX_LO 0x11000ull
-#define SM_CTX_HI 0x12000ull
-#define PDIR      0x13000ull
-#define PTAB      0x14000ull
 #define CE_DTE    4ull
 #define CE_PASIDE 8ull
 #define PDTS(n)   ((uint64_t)(n) << 9)
-#define PGTT(n)   ((uint64_t)(n) << 6)
-#define SSAW(n)   ((uint64_t)(n) << 2)
 #define PE_SRE    1ull
 #define PE_ERE    2ull
 #define PE_FSPM(n) ((uint64_t)(n) << 2)
 #define PE_WPE    16ull
 #define PE_EAFE   128ull
 
-static uint64_t sm_ctx_addr(unsigned devfn)
-{
-	return (devfn < 128 ? SM_CTX_LO : SM_CTX_HI) + (devfn & 0x7f) * 32;
-}
+/* bus 0: devfns 0-127 in CT0, 128-255 in CT1 */
+static uint64_t sm_ctx_addr(unsigned devfn) { return sm_ctx_at(devfn < 128 ? CT0 : CT1, devfn); }
 
 static void sm_ctx(unsigned devfn, uint64_t q0, uint64_t q1)
 {
-	uint64_t a = sm_ctx_addr(devfn);
-	put64(a, q0);
-	put64(a + 8, q1);
-	put64(a + 16, 0);
-	put64(a + 24, 0);
+	set_sm_ctx(devfn < 128 ? CT0 : CT1, devfn, q0, q1);
 }
 
-static uint64_t pe_addr_in(uint64_t pdir, uint32_t pasid)
-{
-	uint64_t da = pdir + (uint64_t)(pasid >> 6) * 8;
-	uint64_t d = get64(da);
-	if (!d) {
-		d = alloc_page() | 1;
-		put64(da, d);
-	}
-	return (d & ADDR_MASK) + (pasid & 0x3f) * 64;
-}
-
-static void set_pe_in(uint64_t pdir, uint32_t pasid, uint64_t q0, uint64_t q1, uint64_t q2)
-{
-	uint64_t a = pe_addr_in(pdir, pasid);
-	put64(a, q0);
-	put64(a + 8, q1);
-	put64(a + 16, q2);
-	for (unsigned i = 3; i < 8; i++)
-		put64(a + 8 * i, 0);
-}
-
-static uint64_t pe_addr(uint32_t pasid) { return pe_addr_in(PDIR, pasid); }
+static uint64_t pe_addr(uint32_t pasid) { return pasid_entry_at(PDIR, pasid); }
 
 static void set_pe(uint32_t pasid, uint64_t q0, uint64_t q1, uint64_t q2)
 {
-	set_pe_in(PDIR, pasid, q0, q1, q2);
+	set_pasid_entry(PDIR, pasid, q0, q1, q2);
 }
 
-/* Scalable mode: root bus 0 (both halves), 00:03.0 -> PDIR -> PTAB. */
+/* Scalable mode: root bus 0 (both halves), 00:03.0 -> PDIR -> PTBL. */
 static void sm(const char *props, uint64_t ctx_flags, uint64_t ctx_q1)
 {
 	mk(props);
-	put64(ROOT, SM_CTX_LO | 1);
-	put64(ROOT + 8, SM_CTX_HI | 1);
+	put64(ROOT, CT0 | 1);
+	put64(ROOT + 8, CT1 | 1);
 	sm_ctx(DEVFN, PDIR | ctx_flags | 1, ctx_q1);
-	put64(PDIR, PTAB | 1);
-	enable(ROOT | RTADDR_SMT);
+	put64(PDIR, PTBL | 1);
+	enable_root(ROOT | RTADDR_SMT);
 }
 
 /* PGTT=2 (second stage, 4-level) for RID_PASID 0; returns the SS table. */
@@ -375,8 +193,8 @@ static void test_bad_args(void **state)
 	struct vtd_dma_request rq = { .sid = SID, .perm = RD };
 	struct vtd_translation t;
 	assert_int_equal(vtd_iommu_translate(NULL, &rq, &t), -EINVAL);
-	assert_int_equal(vtd_iommu_translate(s, NULL, &t), -EINVAL);
-	assert_int_equal(vtd_iommu_translate(s, &rq, NULL), -EINVAL);
+	assert_int_equal(vtd_iommu_translate(iommu, NULL, &t), -EINVAL);
+	assert_int_equal(vtd_iommu_translate(iommu, &rq, NULL), -EINVAL);
 	assert_int_equal(vtd_iommu_translate(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(fsts(), 0);
 }
@@ -390,10 +208,10 @@ static void test_te_disabled_identity(void **state)
 	EXPECT_OK(xl(0xffff, 0xfee00000ull, RD), 0xfee00000ull, 4096, RD | WR);
 	/* root programmed but TE still off */
 	mmio_w(VTD_REG_RTADDR, 8, ROOT);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_SRTP);
+	mmio_w(VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
 	EXPECT_OK(xl(SID, 0x5000, WR), 0x5000, 4096, RD | WR);
 	/* TE on then off again: identity once more */
-	mmio_w(VTD_REG_GCMD, 4, GCMD_TE);
+	mmio_w(VTD_REG_GCMD, 4, VTD_GCMD_TE);
 	EXPECT_FAULT(xl(SID, 0x5000, WR), 0x01, "LRT.2");
 	mmio_w(VTD_REG_GCMD, 4, 0);
 	EXPECT_OK(xl(SID, 0x5000, WR), 0x5000, 4096, RD | WR);
@@ -451,9 +269,9 @@ static void test_legacy_3level(void **state)
 	ss_map(ss, 3, 0x7fc0001000ull, 0x600000, 1, SS_RW);
 	EXPECT_OK(xl(SID, 0x7fc0001234ull, RD), 0x600234, 4096, RD | WR);
 	/* the L3 table really is the top: its index is bits 38:30 */
-	assert_int_equal(get64(ss + idx(0x7fc0001000ull, 3) * 8) & 3, 3);
+	assert_int_equal(get64(ss + pt_index(0x7fc0001000ull, 3) * 8) & 3, 3);
 	/* AW=1 under aw-bits=48 (SAGAW has 39 and 48) is 3-level too */
-	teardown(NULL);
+	guest_teardown(NULL);
 	ss = legacy("", 0, 1);
 	ss_map(ss, 3, 0x1000, 0x700000, 1, SS_R);
 	EXPECT_OK(xl(SID, 0x1008, RD), 0x700008, 4096, RD);
@@ -470,7 +288,7 @@ static void test_legacy_large_pages(void **state)
 	ss_map(ss, 4, 0x80000000ull, 0x40000000ull, 3, SS_R);
 	EXPECT_OK(xl(SID, 0xbfedcba9ull, RD), 0x7fedcba9ull, 1ull << 30, RD);
 	/* 3-level walk with 1 GiB page */
-	teardown(NULL);
+	guest_teardown(NULL);
 	ss = legacy("aw-bits=39", 0, 1);
 	ss_map(ss, 3, 0x4000000000ull, 0xc0000000ull, 3, SS_RW);
 	EXPECT_OK(xl(SID, 0x4012345678ull, WR), 0xd2345678ull, 1ull << 30, RD | WR);
@@ -483,13 +301,13 @@ static void test_legacy_perm_intersect(void **state)
 	uint64_t ss = legacy("", 0, 2);
 	ss_map(ss, 4, 0x1000, 0x900000, 1, SS_RW);
 	/* make the L3 entry read-only: a RW leaf below it is read-only */
-	uint64_t l3 = entry_at(ss, 4, 0x1000, 3, SS_RW);
+	uint64_t l3 = pte_at(ss, 4, 0x1000, 3, SS_RW);
 	put64(l3, (get64(l3) & ~3ull) | SS_R);
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x900000, 4096, RD);
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x05, "LGN.2");
 	/* write-only at L2: a read fails, a write... still fails (L3 RO) */
 	put64(l3, (get64(l3) & ~3ull) | SS_RW);
-	uint64_t l2 = entry_at(ss, 4, 0x1000, 2, SS_RW);
+	uint64_t l2 = pte_at(ss, 4, 0x1000, 2, SS_RW);
 	put64(l2, (get64(l2) & ~3ull) | SS_W);
 	EXPECT_FAULT(xl(0x0019 /* 00:03.1, no context */, 0x1000, RD), 0x02, "LCT.2");
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x06, "LGN.3");
@@ -505,15 +323,15 @@ static void test_legacy_passthrough(void **state)
 	assert_int_equal(R.did, DID);
 	/* LCT.4: the address width must be supported even for pass-through
 	 * (QEMU's vtd_dev_to_context_entry checks the level before the type) */
-	leg_ctx(DEVFN, TT(2) | 1, (DID << 8) | 4);
+	set_legacy_ctx(CT0, DEVFN, TT(2) | 1, (DID << 8) | 4);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
-	leg_ctx(DEVFN, TT(2) | 1, (DID << 8) | 2);
+	set_legacy_ctx(CT0, DEVFN, TT(2) | 1, (DID << 8) | 2);
 	mmio_w(VTD_REG_CCMD, 8, 0xa000000000000000ull); /* global context invalidation */
 	/* LGN.1: beyond the host address width even with pass-through */
 	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x04, "LGN.1");
 	/* LCT.5: TT=2 blocks ATS translated and translation requests */
 	EXPECT_FAULT(xat(SID, 0x1000, RD, VTD_AT_TRANSLATED), 0x0d, "LCT.5");
-	teardown(NULL);
+	guest_teardown(NULL);
 	legacy("pt=off", TT(2), 2);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 }
@@ -524,7 +342,7 @@ static void test_legacy_tt1(void **state)
 	(void)state;
 	legacy("", TT(1), 2);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
-	teardown(NULL);
+	guest_teardown(NULL);
 	uint64_t ss = legacy("device-iotlb=on", TT(1), 2);
 	ss_map(ss, 4, 0x1000, 0x123000, 1, SS_RW);
 	EXPECT_OK(xl(SID, 0x1010, RD), 0x123010, 4096, RD | WR);
@@ -550,22 +368,22 @@ static void test_legacy_aw_not_in_sagaw(void **state)
 	for (unsigned aw = 0; aw < 8; aw++) {
 		if (aw == 1)
 			continue;
-		leg_ctx(DEVFN, alloc_page() | 1, (DID << 8) | aw);
+		set_legacy_ctx(CT0, DEVFN, alloc_page() | 1, (DID << 8) | aw);
 		EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 	}
-	teardown(NULL);
+	guest_teardown(NULL);
 	legacy("", 0, 3);  /* 57-bit: not offered */
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 	/* dma-translation=off: SAGAW=0 and GCMD.TE is ignored, so requests
 	 * are never translated */
-	teardown(NULL);
+	guest_teardown(NULL);
 	mk("dma-translation=off");
-	put64(ROOT, CTX | 1);
-	leg_ctx(DEVFN, alloc_page() | 1, (DID << 8) | 2);
+	put64(ROOT, CT0 | 1);
+	set_legacy_ctx(CT0, DEVFN, alloc_page() | 1, (DID << 8) | 2);
 	mmio_w(VTD_REG_RTADDR, 8, ROOT);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_SRTP);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_TE);
-	assert_int_equal(mmio_r(VTD_REG_GSTS, 4) & GCMD_TE, 0);
+	mmio_w(VTD_REG_GCMD, 4, VTD_GCMD_SRTP);
+	mmio_w(VTD_REG_GCMD, 4, VTD_GCMD_TE);
+	assert_int_equal(mmio_r(VTD_REG_GSTS, 4) & VTD_GCMD_TE, 0);
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
 }
 
@@ -608,7 +426,7 @@ static void test_legacy_fault_04(void **state)
 	EXPECT_OK(xl(SID, 0xffffffffffffull, RD), 0x1fff, 4096, RD | WR);
 	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x04, "LGN.1");
 	EXPECT_FAULT(xl(SID, ~0ull, WR), 0x04, "LGN.1");
-	teardown(NULL);
+	guest_teardown(NULL);
 	legacy("aw-bits=39", 0, 1);
 	EXPECT_FAULT(xl(SID, 1ull << 39, RD), 0x04, "LGN.1");
 }
@@ -655,7 +473,7 @@ static void test_legacy_fault_07(void **state)
 	/* the top-level table itself outside RAM: bad context programming,
 	 * LCT.4 = 03h (QEMU's vtd_iova_to_slpte at the top level; VirtualBox
 	 * LCT.4.3) */
-	leg_ctx(DEVFN, OUTSIDE | 1, (DID << 8) | 2);
+	set_legacy_ctx(CT0, DEVFN, OUTSIDE | 1, (DID << 8) | 2);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 }
 
@@ -664,13 +482,13 @@ static void test_legacy_fault_08(void **state)
 {
 	(void)state;
 	mk("");
-	enable(OUTSIDE);
+	enable_root(OUTSIDE);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x08, "LRT.1");
 	assert_true(R.fault_recorded);
 	/* the root table in the last page of RAM is readable */
-	teardown(NULL);
+	guest_teardown(NULL);
 	mk("");
-	enable(RAM_SIZE - 0x1000);
+	enable_root(RAM_SIZE - 0x1000);
 	EXPECT_FAULT(xl(0xff00, 0x1000, RD), 0x01, "LRT.2");
 }
 
@@ -680,7 +498,7 @@ static void test_legacy_fault_09(void **state)
 	(void)state;
 	mk("");
 	put64(ROOT, OUTSIDE | 1);
-	enable(ROOT);
+	enable_root(ROOT);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x09, "LCT.1");
 }
 
@@ -689,14 +507,14 @@ static void test_legacy_fault_0a(void **state)
 {
 	(void)state;
 	mk("");
-	enable(ROOT);
+	enable_root(ROOT);
 	const uint64_t bad[][2] = {
-		{ CTX | 1 | 2, 0 },
-		{ CTX | 1 | 0x800, 0 },
-		{ CTX | 1 | (1ull << 48), 0 },
-		{ CTX | 1 | (1ull << 63), 0 },
-		{ CTX | 1, 1 },
-		{ CTX | 1, 1ull << 63 },
+		{ CT0 | 1 | 2, 0 },
+		{ CT0 | 1 | 0x800, 0 },
+		{ CT0 | 1 | (1ull << 48), 0 },
+		{ CT0 | 1 | (1ull << 63), 0 },
+		{ CT0 | 1, 1 },
+		{ CT0 | 1, 1ull << 63 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put64(ROOT, bad[i][0]);
@@ -704,10 +522,10 @@ static void test_legacy_fault_0a(void **state)
 		EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0a, "LRT.3");
 	}
 	/* aw-bits=39: bit 39 is above HAW */
-	teardown(NULL);
+	guest_teardown(NULL);
 	mk("aw-bits=39");
-	put64(ROOT, CTX | 1 | (1ull << 39));
-	enable(ROOT);
+	put64(ROOT, CT0 | 1 | (1ull << 39));
+	enable_root(ROOT);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0a, "LRT.3");
 	/* not present wins over reserved bits */
 	put64(ROOT, 0xffe);
@@ -730,14 +548,14 @@ static void test_legacy_fault_0b(void **state)
 		{ ss | 1, 0x202 | (1ull << 63) },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		leg_ctx(DEVFN, bad[i][0], bad[i][1]);
+		set_legacy_ctx(CT0, DEVFN, bad[i][0], bad[i][1]);
 		EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0b, "LCT.3");
 		/* the first is recorded; later ones from the same source are
 		 * compressed while its record is pending (QEMU) */
 		assert_int_equal(R.fault_recorded, i == 0);
 	}
 	/* hi bits 6:3 are available to software */
-	leg_ctx(DEVFN, ss | 1, 0x202 | 0x78);
+	set_legacy_ctx(CT0, DEVFN, ss | 1, 0x202 | 0x78);
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
 	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x0b);
 }
@@ -776,7 +594,7 @@ static void test_legacy_fault_0c(void **state)
 	ss_map(ss, 4, 0x8000000000ull, 0x40000000ull | 0x20000000ull, 3, SS_RW);
 	EXPECT_FAULT(xl(SID, 0x8000000000ull, RD), 0x0c, "LSL.2");
 	/* SNP in a non-leaf entry */
-	uint64_t l3 = entry_at(ss, 4, 0x1000, 3, SS_RW);
+	uint64_t l3 = pte_at(ss, 4, 0x1000, 3, SS_RW);
 	put64(l1, 0x2000 | SS_RW);
 	put64(l3, get64(l3) | 0x800);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0c, "LSL.2");
@@ -794,7 +612,7 @@ static void test_legacy_snp_tm_allowed(void **state)
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
 	put64(l1, 0x2000 | SS_RW | (1ull << 62));
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0c, "LSL.2");
-	teardown(NULL);
+	guest_teardown(NULL);
 	ss = legacy("stale-tm=on,device-iotlb=on", 0, 2);
 	l1 = ss_map(ss, 4, 0x1000, 0x2000, 1, SS_RW | (1ull << 62));
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
@@ -896,10 +714,10 @@ static void test_legacy_fault_31(void **state)
 	assert_int_equal((hi >> 31) & 1, 1);          /* PP */
 	assert_int_equal((hi >> 40) & 0xfffff, 1);    /* PV */
 	/* scalable-capable unit with a legacy root table: same */
-	teardown(NULL);
+	guest_teardown(NULL);
 	mk("x-scalable-mode=on,x-pasid-mode=on");
-	put64(ROOT, CTX | 1);
-	enable(ROOT);
+	put64(ROOT, CT0 | 1);
+	enable_root(ROOT);
 	EXPECT_FAULT(xp(SID, 7, 0x1000, RD, false), 0x31, "RTA.2");
 }
 
@@ -931,13 +749,13 @@ static void test_fpd_legacy(void **state)
 	EXPECT_FAULT(xl(SID, 0x3000, RD), 0x0e, "LGN.4");
 	assert_false(R.fault_recorded);
 	/* LCT.2 is qualified: FPD in a non-present context entry counts */
-	leg_ctx(0x20, FPD, 0);
+	set_legacy_ctx(CT0, 0x20, FPD, 0);
 	EXPECT_FAULT(xl(0x0020, 0x1000, RD), 0x02, "LCT.2");
 	assert_false(R.fault_recorded);
 	assert_int_equal(fsts(), 0);
 	assert_int_equal(frcd_hi(), 0);
 	/* LCT.3 is not qualified: recorded although FPD=1 */
-	leg_ctx(DEVFN, ss | FPD | 1 | 0x10, (DID << 8) | 2);
+	set_legacy_ctx(CT0, DEVFN, ss | FPD | 1 | 0x10, (DID << 8) | 2);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x0b, "LCT.3");
 	assert_true(R.fault_recorded);
 	assert_int_equal(fsts() & 2, 2);
@@ -974,11 +792,11 @@ static void test_fpd_scalable(void **state)
 	assert_false(R.fault_recorded);
 	/* FPD in the PASID directory entry */
 	set_pe(0, ss | PGTT(2) | SSAW(2) | 1, DID, 0);
-	put64(PDIR, PTAB | FPD | 1);
+	put64(PDIR, PTBL | FPD | 1);
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x85, "SGN.6");
 	assert_false(R.fault_recorded);
 	/* FPD in the context entry; SCT.2 (41h) qualified */
-	put64(PDIR, PTAB | 1);
+	put64(PDIR, PTBL | 1);
 	sm_ctx(DEVFN, PDIR | FPD | 1, 0);
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x85, "SGN.6");
 	assert_false(R.fault_recorded);
@@ -1004,10 +822,10 @@ static void test_fpd_scalable_unqualified(void **state)
 	sm_ctx(DEVFN, PDIR | FPD | 1 | 0x20, 0);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x42, "SCT.3");
 	assert_true(R.fault_recorded);
-	teardown(NULL);
+	guest_teardown(NULL);
 	sm_ss("x-scalable-mode=on", 0, 0);
 	sm_ctx(DEVFN, PDIR | FPD | 1, 0);
-	put64(PDIR, PTAB | 1 | 4);
+	put64(PDIR, PTBL | 1 | 4);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x52, "SPD.3");
 	assert_true(R.fault_recorded);
 }
@@ -1028,22 +846,22 @@ static void test_sm_root_halves_passthrough(void **state)
 	/* 00:11.0 = devfn 0x88: upper half, entry 8 of SM_CTX_HI */
 	uint64_t pdir2 = alloc_page();
 	sm_ctx(0x88, pdir2 | 1, 0);
-	set_pe_in(pdir2, 0, PGTT(4) | 1, 9, 0);
+	set_pasid_entry(pdir2, 0, PGTT(4) | 1, 9, 0);
 	EXPECT_OK(xl(0x0088, 0x5000, RD), 0x5000, 4096, RD | WR);
 	assert_int_equal(R.did, 9);
 	/* entry 8 of the lower table is not present: 00:01.0 faults */
 	EXPECT_FAULT(xl(0x0008, 0x5000, RD), 0x41, "SCT.2");
 	/* upper half not present */
-	put64(ROOT + 8, SM_CTX_HI);
+	put64(ROOT + 8, CT1);
 	EXPECT_FAULT(xl(0x0088, 0x5000, RD), 0x39, "SRT.2");
 	EXPECT_OK(xl(SID, 0x5000, RD), 0x5000, 4096, RD | WR);
 	/* lower half not present, upper present */
-	put64(ROOT, SM_CTX_LO);
-	put64(ROOT + 8, SM_CTX_HI | 1);
+	put64(ROOT, CT0);
+	put64(ROOT + 8, CT1 | 1);
 	EXPECT_FAULT(xl(SID, 0x5000, RD), 0x39, "SRT.2");
 	EXPECT_OK(xl(0x0088, 0x5000, RD), 0x5000, 4096, RD | WR);
 	/* pt=off: PGTT=4 is invalid */
-	teardown(NULL);
+	guest_teardown(NULL);
 	sm("x-scalable-mode=on,pt=off", 0, 0);
 	set_pe(0, PGTT(4) | 1, 7, 0);
 	EXPECT_FAULT(xl(SID, 0x5000, RD), 0x5b, "SPT.4");
@@ -1143,7 +961,7 @@ static void test_sm_ss_perm_faults(void **state)
 	EXPECT_FAULT(xl(SID, 0x5000, WR), 0x79, "SSL.2");
 	EXPECT_FAULT(xl(SID, 1ull << 40, RD), 0x79, "SSL.2");   /* L4 not present */
 	/* intersection over levels */
-	uint64_t l2 = entry_at(ss, 4, 0x1000, 2, SS_RW);
+	uint64_t l2 = pte_at(ss, 4, 0x1000, 2, SS_RW);
 	put64(l2, (get64(l2) & ~3ull) | SS_W);
 	EXPECT_FAULT(xl(SID, 0x3000, RD), 0x86, "SGN.7");
 }
@@ -1206,7 +1024,7 @@ static void test_sm_fault_38(void **state)
 {
 	(void)state;
 	mk("x-scalable-mode=on");
-	enable(OUTSIDE | RTADDR_SMT);
+	enable_root(OUTSIDE | RTADDR_SMT);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x38, "SRT.1");
 	assert_true(R.fault_recorded);
 }
@@ -1225,12 +1043,12 @@ static void test_sm_fault_3a(void **state)
 	(void)state;
 	sm("x-scalable-mode=on", 0, 0);
 	set_pe(0, PGTT(4) | 1, 1, 0);
-	put64(ROOT, SM_CTX_LO | 1 | 0x10);
+	put64(ROOT, CT0 | 1 | 0x10);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x3a, "SRT.3");
-	put64(ROOT, SM_CTX_LO | 1 | (1ull << 50));
+	put64(ROOT, CT0 | 1 | (1ull << 50));
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x3a, "SRT.3");
-	put64(ROOT, SM_CTX_LO | 1);
-	put64(ROOT + 8, SM_CTX_HI | 1 | 2);
+	put64(ROOT, CT0 | 1);
+	put64(ROOT + 8, CT1 | 1 | 2);
 	EXPECT_FAULT(xl(0x0088, 0x1000, RD), 0x3a, "SRT.3");
 	/* the library checks only the half it uses (QEMU checks both, [Q] 5.3) */
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
@@ -1341,13 +1159,13 @@ static void test_sm_fault_5x_pdir(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x50, "SPD.1");
 	assert_true(R.fault_recorded);
 	sm_ctx(DEVFN, PDIR | 1, 0);
-	put64(PDIR, PTAB);
+	put64(PDIR, PTBL);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x51, "SPD.2");
-	put64(PDIR, PTAB | 1 | 4);
+	put64(PDIR, PTBL | 1 | 4);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x52, "SPD.3");
-	put64(PDIR, PTAB | 1 | 0x800);
+	put64(PDIR, PTBL | 1 | 0x800);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x52, "SPD.3");
-	put64(PDIR, PTAB | 1 | (1ull << 48));
+	put64(PDIR, PTBL | 1 | (1ull << 48));
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x52, "SPD.3");
 }
 
@@ -1358,7 +1176,7 @@ static void test_sm_fault_5x_ptab(void **state)
 	sm("x-scalable-mode=on", 0, 0);
 	put64(PDIR, OUTSIDE | 1);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x58, "SPT.1");
-	put64(PDIR, PTAB | 1);
+	put64(PDIR, PTBL | 1);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x59, "SPT.2");
 	uint64_t ss = alloc_page();
 	ss_map(ss, 4, 0x1000, 0x2000, 1, SS_RW);
@@ -1415,7 +1233,7 @@ static void test_sm_fault_5b(void **state)
 		else
 			EXPECT_FAULT(rc, 0x5b, "SPT.4");
 	}
-	teardown(NULL);
+	guest_teardown(NULL);
 	/* x-flts: PGTT=2 is not offered (no SSTS); FSPM=1 needs CAP.FS5LP;
 	 * FSPM 2-3 reserved */
 	uint64_t fs = sm_fs(FLTS, 0);
@@ -1458,7 +1276,7 @@ static void test_sm_fault_5d(void **state)
 	assert_int_equal((hi >> 40) & 0xfffff, 1);    /* PV */
 	assert_int_equal((hi >> 31) & 1, 1);          /* PP */
 	/* with x-nest (ECAP.SRS): SRE=1 allows it */
-	teardown(NULL);
+	guest_teardown(NULL);
 	fs = sm_fs(NEST ",x-pasid-mode=on", 0);
 	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0);
 	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
@@ -1483,21 +1301,21 @@ static void test_fs_walk(void **state)
 	/* accessed flags at every level, no dirty flag on a read */
 	uint64_t va = 0x7fffdead0000ull;
 	for (unsigned l = 4; l >= 1; l--) {
-		uint64_t e = get64(entry_at(fs, 4, va, l, FS_PRU));
+		uint64_t e = get64(pte_at(fs, 4, va, l, FS_PRU));
 		assert_true(e & FS_A);
 		assert_false(e & FS_D);
 	}
 	/* a write sets D on the leaf only */
 	EXPECT_OK(xl(SID, 0x7fffdead0123ull, WR), 0x345123, 4096, RD | WR);
 	assert_true(get64(l1) & FS_D);
-	assert_false(get64(entry_at(fs, 4, va, 2, FS_PRU)) & FS_D);
+	assert_false(get64(pte_at(fs, 4, va, 2, FS_PRU)) & FS_D);
 	/* 2 MiB page; bit 12 (PAT) is not part of the address */
 	fs_map(fs, 0x40000000ull, 0x600000 | 0x1000, 2, FS_PRU);
 	EXPECT_OK(xl(SID, 0x40123456ull, RD), 0x723456, 2ull << 20, RD | WR);
 	/* 1 GiB page (CAP.FS1GP with fs1gp=on, the default) */
 	fs_map(fs, 0x80000000ull, 0x40000000ull, 3, FS_PRU);
 	EXPECT_OK(xl(SID, 0xbfedcba9ull, WR), 0x7fedcba9ull, 1ull << 30, RD | WR);
-	assert_true(get64(entry_at(fs, 4, 0x80000000ull, 3, FS_PRU)) & FS_D);
+	assert_true(get64(pte_at(fs, 4, 0x80000000ull, 3, FS_PRU)) & FS_D);
 	/* a read-only page */
 	fs_map(fs, 0x3000, 0x4000, 1, FS_P | FS_US);
 	EXPECT_OK(xl(SID, 0x3000, RD), 0x4000, 4096, RD);
@@ -1514,7 +1332,7 @@ static void test_fs_canonical(void **state)
 	fs_map(fs, 0xffff800000001000ull, 0x8000, 1, FS_PRU);
 	EXPECT_OK(xl(SID, 0xffff800000001abcull, RD), 0x8abc, 4096, RD | WR);
 	assert_int_equal(get64(fs + 0x100 * 8) & ADDR_MASK,
-			 entry_at(fs, 4, 0xffff800000001000ull, 3, FS_PRU) & ADDR_MASK);
+			 pte_at(fs, 4, 0xffff800000001000ull, 3, FS_PRU) & ADDR_MASK);
 	EXPECT_FAULT(xl(SID, 0x0000800000000000ull, RD), 0x80, "SGN.1");
 	EXPECT_FAULT(xl(SID, 0xffff000000000000ull, RD), 0x80, "SGN.1");
 	EXPECT_FAULT(xl(SID, 0x8000000000000000ull, RD), 0x80, "SGN.1");
@@ -1530,7 +1348,7 @@ static void test_fs_user_supervisor(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x81, "SGN.2");
 	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
-	uint64_t l3 = entry_at(fs, 4, 0x1000, 3, FS_PRU);
+	uint64_t l3 = pte_at(fs, 4, 0x1000, 3, FS_PRU);
 	put64(l3, get64(l3) & ~FS_US);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x81, "SGN.2");
 }
@@ -1542,7 +1360,7 @@ static void test_fs_write_protect(void **state)
 	uint64_t fs = sm_fs(FLTS, 0);
 	fs_map(fs, 0x1000, 0x2000, 1, FS_P | FS_US);
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x85, "SGN.6");
-	assert_false(get64(entry_at(fs, 4, 0x1000, 1, FS_PRU)) & FS_D);
+	assert_false(get64(pte_at(fs, 4, 0x1000, 1, FS_PRU)) & FS_D);
 	/* R/W=0 at L4 */
 	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
 	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
@@ -1550,12 +1368,12 @@ static void test_fs_write_protect(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x85, "SGN.6");
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD);
 	/* supervisor with x-nest (ECAP.SRS): SRE=1, WPE=0 may write */
-	teardown(NULL);
+	guest_teardown(NULL);
 	fs = sm_fs(NEST ",x-pasid-mode=on", PE_SRE);
 	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0);
 	fs_map(fs, 0x1000, 0x2000, 1, FS_P);    /* supervisor, read-only */
 	EXPECT_OK(xp(SID, 0, 0x1000, WR, true), 0x2000, 4096, RD | WR);
-	assert_true(get64(entry_at(fs, 4, 0x1000, 1, FS_PRU)) & FS_D);
+	assert_true(get64(pte_at(fs, 4, 0x1000, 1, FS_PRU)) & FS_D);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x81, "SGN.2");   /* user */
 	set_pe(0, PGTT(1) | 1, DID, fs | PE_SRE | PE_WPE);
 	EXPECT_FAULT(xp(SID, 0, 0x1000, WR, true), 0x85, "SGN.6");
@@ -1600,7 +1418,7 @@ static void test_fs_1g_needs_fs1gp(void **state)
 {
 	(void)state;
 	uint64_t fs = sm_fs(FLTS ",fs1gp=off", 0);
-	assert_false(vtd_cap_fs1gp(s->cap));
+	assert_false(vtd_cap_fs1gp(iommu->cap));
 	fs_map(fs, 0x80000000ull, 0x40000000ull, 3, FS_PRU);
 	EXPECT_FAULT(xl(SID, 0x80000000ull, RD), 0x72, "SFL.3");
 	fs_map(fs, 0x40000000ull, 0x600000, 2, FS_PRU);     /* 2M still fine */
@@ -1641,7 +1459,7 @@ static void test_fs_fault_87(void **state)
 }
 
 /* EAFE (PASID entry q2 bit 7) with ECAP.EAFS: EA (bit 10) set with A.
- * No configuration offers EAFS: poked into s->ecap. */
+ * No configuration offers EAFS: poked into iommu->ecap. */
 static void test_fs_extended_accessed(void **state)
 {
 	(void)state;
@@ -1649,17 +1467,17 @@ static void test_fs_extended_accessed(void **state)
 	uint64_t va = 0x12345000ull;
 	fs_map(fs, va, 0x2000, 1, FS_PRU);
 	EXPECT_FAULT(xl(SID, va, RD), 0x5a, "SPT.3");
-	s->ecap |= 1ull << 34;
+	iommu->ecap |= 1ull << 34;
 	EXPECT_OK(xl(SID, va, RD), 0x2000, 4096, RD | WR);
 	for (unsigned l = 4; l >= 1; l--) {
-		uint64_t e = get64(entry_at(fs, 4, va, l, FS_PRU));
+		uint64_t e = get64(pte_at(fs, 4, va, l, FS_PRU));
 		assert_int_equal(e & (FS_A | FS_EA), FS_A | FS_EA);
 	}
 	/* without EAFE only A is set */
 	set_pe(0, PGTT(1) | 1, DID, fs);
 	fs_map(fs, 0x3000, 0x4000, 1, FS_PRU);
 	EXPECT_OK(xl(SID, 0x3000, RD), 0x4000, 4096, RD | WR);
-	assert_int_equal(get64(entry_at(fs, 4, 0x3000, 1, FS_PRU)) & (FS_A | FS_EA), FS_A);
+	assert_int_equal(get64(pte_at(fs, 4, 0x3000, 1, FS_PRU)) & (FS_A | FS_EA), FS_A);
 }
 
 /* =========================================================================
@@ -1702,9 +1520,9 @@ static void test_nested_walk(void **state)
 	EXPECT_OK(xl(SID, GVA | 0x678, RD), HPA | 0x678, 4096, RD | WR);
 	assert_int_equal(R.did, DID);
 	for (unsigned l = 4; l >= 1; l--)
-		assert_true(get64(entry_at(fs, 4, GVA, l, FS_PRU)) & FS_A);
+		assert_true(get64(pte_at(fs, 4, GVA, l, FS_PRU)) & FS_A);
 	EXPECT_OK(xl(SID, GVA | 0x678, WR), HPA | 0x678, 4096, RD | WR);
-	assert_true(get64(entry_at(fs, 4, GVA, 1, FS_PRU)) & FS_D);
+	assert_true(get64(pte_at(fs, 4, GVA, 1, FS_PRU)) & FS_D);
 	/* final SS translation perms intersect with the FS ones */
 	ss_map(ss, 4, GPA, HPA, 1, SS_R);
 	EXPECT_OK(xl(SID, GVA, RD), HPA, 4096, RD);
@@ -1766,8 +1584,8 @@ static void test_nested_fault_76(void **state)
 	(void)state;
 	uint64_t fs, ss;
 	nest(&fs, &ss, SS_RW, 0);
-	uint64_t l3t = entry_at(fs, 4, GVA, 3, FS_PRU) & ~0xfffull;
-	uint64_t sse = entry_at(ss, 4, l3t, 1, SS_RW);
+	uint64_t l3t = pte_at(fs, 4, GVA, 3, FS_PRU) & ~0xfffull;
+	uint64_t sse = pte_at(ss, 4, l3t, 1, SS_RW);
 	put64(sse, l3t | SS_W);
 	EXPECT_FAULT(xl(SID, GVA, RD), 0x76, "SFL.7");
 	put64(sse, l3t);                                     /* R=W=0 */
@@ -1787,7 +1605,7 @@ static void bug_nested_root_no_read_is_75(void **state)
 	(void)state;
 	uint64_t fs, ss;
 	nest(&fs, &ss, SS_RW, 0);
-	put64(entry_at(ss, 4, fs, 1, SS_RW), fs | SS_W);
+	put64(pte_at(ss, 4, fs, 1, SS_RW), fs | SS_W);
 	int rc = xl(SID, GVA, RD);
 	assert_int_equal(rc, -EACCES);
 	if (R.fault != 0x75)
@@ -1802,15 +1620,15 @@ static void test_nested_fault_77(void **state)
 	(void)state;
 	uint64_t fs, ss;
 	nest(&fs, &ss, SS_RW, 0);
-	uint64_t l1e = entry_at(fs, 4, GVA, 1, FS_PRU);
+	uint64_t l1e = pte_at(fs, 4, GVA, 1, FS_PRU);
 	uint64_t l1t = l1e & ~0xfffull;
-	uint64_t sse = entry_at(ss, 4, l1t, 1, SS_RW);
+	uint64_t sse = pte_at(ss, 4, l1t, 1, SS_RW);
 	put64(sse, l1t | SS_R);
 	EXPECT_FAULT(xl(SID, GVA, RD), 0x77, "SFL.8");
 	assert_false(get64(l1e) & FS_A);
 	/* A already set everywhere: a read needs no update */
 	for (unsigned l = 4; l >= 1; l--) {
-		uint64_t e = entry_at(fs, 4, GVA, l, FS_PRU);
+		uint64_t e = pte_at(fs, 4, GVA, l, FS_PRU);
 		put64(e, get64(e) | FS_A);
 	}
 	EXPECT_OK(xl(SID, GVA, RD), HPA, 4096, RD | WR);
@@ -1896,14 +1714,14 @@ static const struct vtd_mem_ops ops_cx = { .read = cb_read, .write = cb_write,
 /* Scalable FS set up with tables served only by callbacks (no flat RAM). */
 static uint64_t cb_fs(const struct vtd_mem_ops *ops, struct cb *c)
 {
-	mk_opts(FLTS, false, ops, c);
-	put64(ROOT, SM_CTX_LO | 1);
+	guest_new(FLTS, RAM_SIZE, false, (struct vtd_iommu_opts){ .mem = ops, .mem_opaque = c });
+	put64(ROOT, CT0 | 1);
 	sm_ctx(DEVFN, PDIR | 1, 0);
-	put64(PDIR, PTAB | 1);
+	put64(PDIR, PTBL | 1);
 	uint64_t fs = alloc_page();
 	set_pe(0, PGTT(1) | 1, DID, fs);
 	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
-	enable(ROOT | RTADDR_SMT);
+	enable_root(ROOT | RTADDR_SMT);
 	return fs;
 }
 
@@ -1918,7 +1736,7 @@ static void test_callbacks_read_write(void **state)
 	assert_true(c.writes >= 4);
 	assert_true(get64(fs) & FS_A);
 	/* SFL.10 (91h): the table is readable but the A/D write fails */
-	uint64_t l1 = entry_at(fs, 4, 0x1000, 1, FS_PRU);
+	uint64_t l1 = pte_at(fs, 4, 0x1000, 1, FS_PRU);
 	c.write_rc = -EIO;
 	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x91, "SFL.10");
 	assert_true(R.fault_recorded);
@@ -1934,7 +1752,7 @@ static void test_callbacks_cmpxchg(void **state)
 	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
 	assert_int_equal(c.writes, 0);
 	assert_int_equal(c.cmpx, 4);
-	uint64_t l1 = entry_at(fs, 4, 0x1000, 1, FS_PRU);
+	uint64_t l1 = pte_at(fs, 4, 0x1000, 1, FS_PRU);
 	assert_int_equal(get64(l1) & (FS_A | FS_D), FS_A | FS_D);
 	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
 	c.cmpx_mode = 1;
@@ -1963,9 +1781,9 @@ static void test_callbacks_read_errors(void **state)
 		const char *name;
 	} cases[] = {
 		{ ROOT, ROOT + 0x1000, 0x38, "SRT.1" },
-		{ SM_CTX_LO, SM_CTX_LO + 0x1000, 0x40, "SCT.1" },
+		{ CT0, CT0 + 0x1000, 0x40, "SCT.1" },
 		{ PDIR, PDIR + 0x1000, 0x50, "SPD.1" },
-		{ PTAB, PTAB + 0x1000, 0x58, "SPT.1" },
+		{ PTBL, PTBL + 0x1000, 0x58, "SPT.1" },
 		{ 0x101000, 0x200000, 0x70, "SFL.1" },   /* tables below the FS root */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1975,20 +1793,20 @@ static void test_callbacks_read_errors(void **state)
 	}
 	c.fail_lo = c.fail_hi = 0;
 	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
-	teardown(NULL);
+	guest_teardown(NULL);
 	/* legacy, flat RAM plus callbacks: a context table above RAM is
 	 * read through the callback (which fails) */
 	struct cb c2 = { .fail_lo = RAM_SIZE, .fail_hi = ~0ull };
-	mk_opts("", true, &ops_rw, &c2);
+	guest_new("", RAM_SIZE, true, (struct vtd_iommu_opts){ .mem = &ops_rw, .mem_opaque = &c2 });
 	put64(ROOT, OUTSIDE | 1);
-	enable(ROOT);
+	enable_root(ROOT);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x09, "LCT.1");
 	assert_true(c2.reads >= 1);
-	put64(ROOT, CTX | 1);
-	leg_ctx(DEVFN, OUTSIDE | 1, (DID << 8) | 2);
+	put64(ROOT, CT0 | 1);
+	set_legacy_ctx(CT0, DEVFN, OUTSIDE | 1, (DID << 8) | 2);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x03, "LCT.4");
 	mmio_w(VTD_REG_RTADDR, 8, OUTSIDE);
-	mmio_w(VTD_REG_GCMD, 4, GCMD_TE | GCMD_SRTP);
+	mmio_w(VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_SRTP);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x08, "LRT.1");
 }
 
@@ -2015,15 +1833,15 @@ static void test_trace_legacy(void **state)
 	assert_string_equal(t->step[1].what, "root entry");
 	assert_int_equal(t->step[1].addr, ROOT);
 	assert_int_equal(t->step[1].nval, 2);
-	assert_int_equal(t->step[1].val[0], CTX | 1);
+	assert_int_equal(t->step[1].val[0], CT0 | 1);
 	assert_string_equal(t->step[2].what, "context entry");
-	assert_int_equal(t->step[2].addr, CTX + DEVFN * 16);
+	assert_int_equal(t->step[2].addr, CT0 + DEVFN * 16);
 	assert_int_equal(t->step[2].val[1], (DID << 8) | 2);
 	static const char *const lv[] = { "SS L4 entry", "SS L3 entry", "SS L2 entry",
 					  "SS L1 entry" };
 	for (unsigned i = 0; i < 4; i++) {
 		assert_string_equal(t->step[3 + i].what, lv[i]);
-		assert_int_equal(t->step[3 + i].addr, entry_at(ss, 4, va, 4 - i, SS_RW));
+		assert_int_equal(t->step[3 + i].addr, pte_at(ss, 4, va, 4 - i, SS_RW));
 		assert_int_equal(t->step[3 + i].nval, 1);
 		assert_true(t->step[3 + i].note[0] != 0);
 	}
@@ -2063,14 +1881,14 @@ static void test_trace_scalable(void **state)
 	assert_string_equal(t->step[3].what, "PASID dir entry");
 	assert_int_equal(t->step[3].addr, PDIR);
 	assert_string_equal(t->step[4].what, "PASID entry");
-	assert_int_equal(t->step[4].addr, PTAB);
+	assert_int_equal(t->step[4].addr, PTBL);
 	assert_int_equal(t->step[4].nval, 4);
 	assert_string_equal(t->step[5].what, "FS L4 entry");
 	assert_int_equal(t->step[5].addr, fs);
 	assert_string_equal(t->step[8].what, "FS L1 entry");
 	/* nested walks stay within VTD_TRACE_MAX */
 	R.trace = NULL;
-	teardown(NULL);
+	guest_teardown(NULL);
 	uint64_t nfs, nss;
 	nest(&nfs, &nss, SS_RW, 0);
 	R.trace = t;
@@ -2099,7 +1917,7 @@ static void test_self_referencing_tables(void **state)
 	put64(ss, t2 | SS_RW);
 	put64(t2, ss | SS_RW);
 	EXPECT_OK(xl(SID, 0x10, RD), ss | 0x10, 4096, RD | WR);   /* L4,L2: t2; L3,L1: ss */
-	teardown(NULL);
+	guest_teardown(NULL);
 	/* first stage */
 	uint64_t fs = sm_fs(FLTS, 0);
 	put64(fs, fs | FS_PRU);
@@ -2107,7 +1925,7 @@ static void test_self_referencing_tables(void **state)
 	assert_int_equal(get64(fs) & (FS_A | FS_D), FS_A | FS_D);
 	put64(fs, fs | FS_PRU | PS);
 	EXPECT_FAULT(xl(SID, 0x20, RD), 0x72, "SFL.3");
-	teardown(NULL);
+	guest_teardown(NULL);
 	/* nested: SS and FS both self-referencing */
 	sm(NEST, 0, 0);
 	uint64_t nss = alloc_page(), nfs = alloc_page();
@@ -2129,7 +1947,7 @@ static void test_fault_names(void **state)
 	assert_non_null(vtd_fault_desc(0x87));
 }
 
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_teardown(f, guest_teardown)
 
 int main(void)
 {

@@ -308,6 +308,76 @@ static const char *size_name(uint64_t s)
 	return s == 1ull << 30 ? "1G" : s == 1ull << 21 ? "2M" : "4K";
 }
 
+/* ---- table entries ------------------------------------------------------------- */
+
+/* Every root, context, PASID-directory and PASID-table entry is shown in
+ * one frame: the caller opens it (JSON: an object and its identity
+ * fields; text: its label) and entry_head() says where it is and its raw
+ * qwords (text: the first `shown`) -- root_entry_open() and
+ * context_entry_open() do both --, the caller adds its fields,
+ * entry_body() its notes and, in JSON, opens the array of what it points
+ * to (`children`); entry_end() closes both. */
+static void entry_head(struct tw *w, uint64_t addr, const uint64_t *raw, unsigned n,
+		       unsigned shown)
+{
+	if (w->json) {
+		jhex(w, "addr", addr);
+		jraw(w, raw, n);
+	} else {
+		printf(" @0x%llx =", (unsigned long long)addr);
+		text_raw(raw, shown);
+	}
+}
+
+/* The opening of bus `bus`'s root entry (both modes) */
+static void root_entry_open(struct tw *w, unsigned bus, uint64_t rea, const uint64_t *re)
+{
+	if (w->json) {
+		jopen(w, NULL, '{');
+		juint(w, "bus", bus);
+	} else {
+		printf("bus %02x: root entry", bus);
+	}
+	entry_head(w, rea, re, 2, 2);
+}
+
+/* The opening of a device's context entry (n qwords: 2 legacy, 4 scalable) */
+static void context_entry_open(struct tw *w, const char *who, uint16_t sid, uint64_t cea,
+			       const uint64_t *ce, unsigned n)
+{
+	if (w->json) {
+		jopen(w, NULL, '{');
+		jstr(w, "bdf", who);
+		juint(w, "sid", sid);
+	} else {
+		printf("  %s: context entry", who);
+	}
+	entry_head(w, cea, ce, n, n);
+}
+
+static void entry_body(struct tw *w, struct notes *n, const char *children)
+{
+	notes_emit(w, n);
+	if (w->json)
+		jopen(w, children, '[');
+}
+
+static void entry_end(struct tw *w)
+{
+	if (w->json) {
+		jclose(w, ']');
+		jclose(w, '}');
+	}
+}
+
+/* The entries [*lo, *hi] of a table of n that the walk looks at: all of
+ * them, or the one --sid or --pasid selects (`sel`). */
+static void select_range(bool has, unsigned sel, unsigned n, unsigned *lo, unsigned *hi)
+{
+	*lo = has ? sel : 0;
+	*hi = has ? sel : n - 1;
+}
+
 /* ---- ranges ------------------------------------------------------------------ */
 
 static void verify_add(struct tw *w, const struct space *sp, uint64_t iova, uint64_t out,
@@ -407,7 +477,7 @@ static void space_note(struct tw *w, struct space *sp, bool err, const char *fmt
 	va_end(ap);
 }
 
-/* ---- second stage ----------------------------------------------------------- */
+/* ---- paging structures: second and first stage -------------------------------- */
 
 static uint64_t ss_rsvd(const struct tw *w, unsigned level, bool leaf)
 {
@@ -424,11 +494,17 @@ static uint64_t ss_rsvd(const struct tw *w, unsigned level, bool leaf)
 	return m | ~keep;
 }
 
-/* fault codes of a second-stage walk: table unreadable at the top, below,
- * reserved bits */
-static uint8_t ss_fault_root(const struct space *sp) { return sp->sm ? 0x7b : 0x03; }
-static uint8_t ss_fault_read(const struct space *sp) { return sp->sm ? 0x78 : 0x07; }
-static uint8_t ss_fault_rsvd(const struct space *sp) { return sp->sm ? 0x7a : 0x0c; }
+static uint64_t fs_rsvd(const struct tw *w, unsigned level, bool leaf)
+{
+	uint64_t keep = w->haw | FS_IGN, m;
+	if (leaf)
+		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
+	else
+		m = level >= 4 ? FS_PS : 0;
+	if (level == 3 && leaf && !vtd_cap_fs1gp(w->cap))
+		m |= FS_PS;   /* a 1 GiB page only with CAP.FS1GP */
+	return m | ~keep;
+}
 
 /* The entries of a table whose IOVAs lie beyond the walk's width cannot be
  * reached: say so once if any is present. */
@@ -457,61 +533,114 @@ static bool on_path(const struct space *sp, unsigned depth, uint64_t table, unsi
 	return false;
 }
 
-static void ss_enum(struct tw *w, struct space *sp, uint64_t table, unsigned level, uint64_t base,
-		    unsigned perm, unsigned depth)
+/* The fault codes of a walk: top table unreadable, a table below it
+ * unreadable, reserved bits, an output in the interrupt range. */
+struct walk_faults {
+	uint8_t root, read, rsvd, intr;
+};
+
+static struct walk_faults walk_faults(enum space_kind kind, bool sm)
+{
+	if (kind == SP_FS)
+		return (struct walk_faults){ 0x73, 0x70, 0x72, 0x87 };
+	if (sm)
+		return (struct walk_faults){ 0x7b, 0x78, 0x7a, 0x87 };
+	return (struct walk_faults){ 0x03, 0x07, 0x0c, 0x0e };
+}
+
+/* What a present paging entry at `level` says. */
+struct pte {
+	bool leaf;
+	uint64_t rsvd;              /* reserved bits set */
+	uint64_t size;              /* the page size of a leaf */
+	uint64_t addr;              /* a leaf's page, or the next table */
+};
+
+static struct pte pte_decode(const struct tw *w, enum space_kind kind, unsigned level,
+			     uint64_t pte)
+{
+	/* PS is bit 7 in both formats */
+	bool leaf = level == 1 || ((level == 2 || level == 3) && (pte & SS_PS));
+	uint64_t size = leaf ? 1ull << (12 + 9 * (level - 1)) : 4096;
+	uint64_t rsvd = kind == SP_FS ? fs_rsvd(w, level, leaf) : ss_rsvd(w, level, leaf);
+	return (struct pte){ .leaf = leaf, .rsvd = pte & rsvd, .size = size,
+			     .addr = pte & w->haw & ~(size - 1) };
+}
+
+/* Enumerate the table at `table_gpa` (a GPA behind the second stage in
+ * nested mode) at `level` of a first- or second-stage space, IOVAs from
+ * `base`; `perm` and `user` are what the entries above allow. */
+static void pt_enum(struct tw *w, struct space *sp, uint64_t table_gpa, unsigned level,
+		    uint64_t base, unsigned perm, bool user, unsigned depth)
 {
 	static uint64_t tabs[6][512];
 	uint64_t *tab = tabs[depth];
+	const bool fs = sp->kind == SP_FS;
+	const char *k = fs ? "FS" : "SS";
+	const struct walk_faults f = walk_faults(sp->kind, sp->sm);
 	unsigned shift = 12 + 9 * (level - 1);
-	sp->path[depth] = table;
+	uint64_t table = table_gpa;
+	sp->path[depth] = table_gpa;
+	if (sp->nested) {
+		uint8_t sf;
+		if (!ss_resolve(w, sp, table_gpa, level == sp->levels, &table, &sf)) {
+			if (sf)
+				space_note(w, sp, true, "%s L%u table at GPA 0x%llx is not reachable "
+					   "through the second stage (%s)", k, level,
+					   (unsigned long long)table_gpa, fault_str(sf));
+			return;
+		}
+	}
 	if (!rd(w, table, tab, 4096)) {
-		space_note(w, sp, true, "SS L%u table at 0x%llx cannot be read (%s)", level,
-			   (unsigned long long)table,
-			   fault_str(level == sp->levels ? ss_fault_root(sp) : ss_fault_read(sp)));
+		space_note(w, sp, true, "%s L%u table at 0x%llx cannot be read (%s)", k, level,
+			   (unsigned long long)table, fault_str(level == sp->levels ? f.root : f.read));
 		return;
 	}
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t in = base + ((uint64_t)i << shift);
-		if (level == sp->levels && sp->width < 64 && (in >> sp->width)) {
+		if (level == sp->levels && fs && i >= 256) {
+			/* canonical addresses: the upper half of the top table is
+			 * sign-extended */
+			in |= ~0ull << (12 + 9 * sp->levels - 1);
+		} else if (level == sp->levels && !fs && sp->width < 64 && (in >> sp->width)) {
 			note_beyond(w, sp, tab, i, shift, base);
 			return;
 		}
 		if (!visit(w))
 			return;
 		uint64_t pte = tab[i], ea = table + 8 * i;
-		if (!(pte & 3))
+		if (!(pte & (fs ? FS_P : 3)))
 			continue;
-		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
-		bool leaf = level == 1 || ps;
-		uint64_t r = pte & ss_rsvd(w, level, leaf);
-		if (r) {
-			space_note(w, sp, true, "SS L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
-				   "reserved bits 0x%llx set (%s)", level, i, (unsigned long long)ea,
+		struct pte e = pte_decode(w, sp->kind, level, pte);
+		if (e.rsvd) {
+			space_note(w, sp, true, "%s L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
+				   "reserved bits 0x%llx set (%s)", k, level, i, (unsigned long long)ea,
 				   (unsigned long long)pte, (unsigned long long)in,
-				   (unsigned long long)r, fault_str(ss_fault_rsvd(sp)));
+				   (unsigned long long)e.rsvd, fault_str(f.rsvd));
 			continue;
 		}
-		unsigned p = perm & (unsigned)(pte & 3);
+		/* first stage: always readable, W and U where every level allows
+		 * them; second stage: R and W where every level allows them */
+		unsigned p = fs ? VTD_PERM_R | ((perm & VTD_PERM_W) && (pte & FS_RW) ? VTD_PERM_W : 0)
+				: perm & (unsigned)(pte & 3);
+		bool u = fs && user && (pte & FS_US);
 		if (!p)
 			continue;   /* read at one level, write at another: nothing passes */
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			uint64_t out = pte & w->haw & ~(size - 1);
-			if (out <= INTR_HI && out + size - 1 >= INTR_LO)
-				space_note(w, sp, true, "SS L%u entry %u @0x%llx maps IOVA 0x%llx to 0x%llx, "
-					   "over the interrupt range 0xfee00000-0xfeefffff (%s)", level,
-					   i, (unsigned long long)ea, (unsigned long long)in,
-					   (unsigned long long)out, fault_str(sp->sm ? 0x87 : 0x0e));
-			range_add(w, sp, in, out, size, p, false);
+		if (e.leaf) {
+			if (!sp->nested && e.addr <= INTR_HI && e.addr + e.size - 1 >= INTR_LO)
+				space_note(w, sp, true, "%s L%u entry %u @0x%llx maps IOVA 0x%llx to "
+					   "0x%llx, over the interrupt range 0xfee00000-0xfeefffff (%s)",
+					   k, level, i, (unsigned long long)ea, (unsigned long long)in,
+					   (unsigned long long)e.addr, fault_str(f.intr));
+			range_add(w, sp, in, e.addr, e.size, p, u);
 			continue;
 		}
-		uint64_t next = pte & w->haw & ~0xfffull;
 		unsigned lvl;
-		if (on_path(sp, depth, next, &lvl))
-			space_note(w, sp, false, "SS L%u entry %u @0x%llx points back to the L%u table "
-				   "0x%llx (self-referencing tables)", level, i,
-				   (unsigned long long)ea, lvl, (unsigned long long)next);
-		ss_enum(w, sp, next, level - 1, in, p, depth + 1);
+		if (on_path(sp, depth, e.addr, &lvl))
+			space_note(w, sp, false, "%s L%u entry %u @0x%llx points back to the L%u table "
+				   "0x%llx (self-referencing tables)", k, level, i,
+				   (unsigned long long)ea, lvl, (unsigned long long)e.addr);
+		pt_enum(w, sp, e.addr, level - 1, in, p, u, depth + 1);
 		if (w->truncated)
 			return;
 	}
@@ -522,6 +651,7 @@ static void ss_enum(struct tw *w, struct space *sp, uint64_t table, unsigned lev
 static bool ss_resolve(struct tw *w, const struct space *sp, uint64_t gpa, bool root,
 		       uint64_t *hpa, uint8_t *fault)
 {
+	const struct walk_faults f = walk_faults(SP_SS, true);
 	unsigned width = 12 + 9 * sp->ss_levels;
 	if (width > w->cfg.aw_bits)
 		width = w->cfg.aw_bits;
@@ -538,110 +668,26 @@ static bool ss_resolve(struct tw *w, const struct space *sp, uint64_t gpa, bool 
 			return false;
 		}
 		if (!rd(w, table + ((gpa >> shift) & 0x1ff) * 8, &pte, 8)) {
-			*fault = level == sp->ss_levels ? 0x7b : 0x78;
+			*fault = level == sp->ss_levels ? f.root : f.read;
 			return false;
 		}
-		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
-		bool leaf = level == 1 || ps;
 		if (!(pte & 1)) {
 			*fault = root ? 0x75 : 0x76;
 			return false;
 		}
-		if (pte & ss_rsvd(w, level, leaf)) {
-			*fault = 0x7a;
+		struct pte e = pte_decode(w, SP_SS, level, pte);
+		if (e.rsvd) {
+			*fault = f.rsvd;
 			return false;
 		}
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			*hpa = (pte & w->haw & ~(size - 1)) | (gpa & (size - 1));
+		if (e.leaf) {
+			*hpa = e.addr | (gpa & (e.size - 1));
 			return true;
 		}
-		table = pte & w->haw & ~0xfffull;
+		table = e.addr;
 	}
-	*fault = 0x7a;
+	*fault = f.rsvd;
 	return false;
-}
-
-/* ---- first stage --------------------------------------------------------------- */
-
-static uint64_t fs_rsvd(const struct tw *w, unsigned level, bool leaf)
-{
-	uint64_t keep = w->haw | FS_IGN, m;
-	if (leaf)
-		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
-	else
-		m = level >= 4 ? FS_PS : 0;
-	if (level == 3 && leaf && !vtd_cap_fs1gp(w->cap))
-		m |= FS_PS;   /* a 1 GiB page only with CAP.FS1GP */
-	return m | ~keep;
-}
-
-static void fs_enum(struct tw *w, struct space *sp, uint64_t table_gpa, unsigned level,
-		    uint64_t base, bool rw, bool us, unsigned depth)
-{
-	static uint64_t tabs[6][512];
-	uint64_t *tab = tabs[depth];
-	unsigned shift = 12 + 9 * (level - 1);
-	uint64_t table = table_gpa;
-	sp->path[depth] = table_gpa;
-	if (sp->nested) {
-		uint8_t f;
-		if (!ss_resolve(w, sp, table_gpa, level == sp->levels, &table, &f)) {
-			if (f)
-				space_note(w, sp, true, "FS L%u table at GPA 0x%llx is not reachable "
-					   "through the second stage (%s)", level,
-					   (unsigned long long)table_gpa, fault_str(f));
-			return;
-		}
-	}
-	if (!rd(w, table, tab, 4096)) {
-		space_note(w, sp, true, "FS L%u table at 0x%llx cannot be read (%s)", level,
-			   (unsigned long long)table, fault_str(level == sp->levels ? 0x73 : 0x70));
-		return;
-	}
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t in = base + ((uint64_t)i << shift);
-		/* canonical addresses: the upper half of the top table is
-		 * sign-extended */
-		if (level == sp->levels && i >= 256)
-			in |= ~0ull << (12 + 9 * sp->levels - 1);
-		if (!visit(w))
-			return;
-		uint64_t pte = tab[i], ea = table + 8 * i;
-		if (!(pte & FS_P))
-			continue;
-		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
-		bool leaf = level == 1 || ps;
-		uint64_t r = pte & fs_rsvd(w, level, leaf);
-		if (r) {
-			space_note(w, sp, true, "FS L%u entry %u @0x%llx = 0x%016llx (IOVA 0x%llx): "
-				   "reserved bits 0x%llx set (%s)", level, i, (unsigned long long)ea,
-				   (unsigned long long)pte, (unsigned long long)in,
-				   (unsigned long long)r, fault_str(0x72));
-			continue;
-		}
-		bool nrw = rw && (pte & FS_RW), nus = us && (pte & FS_US);
-		if (leaf) {
-			uint64_t size = 1ull << shift;
-			uint64_t out = pte & w->haw & ~(size - 1);
-			if (!sp->nested && out <= INTR_HI && out + size - 1 >= INTR_LO)
-				space_note(w, sp, true, "FS L%u entry %u @0x%llx maps IOVA 0x%llx to 0x%llx, "
-					   "over the interrupt range 0xfee00000-0xfeefffff (%s)", level,
-					   i, (unsigned long long)ea, (unsigned long long)in,
-					   (unsigned long long)out, fault_str(0x87));
-			range_add(w, sp, in, out, size, VTD_PERM_R | (nrw ? VTD_PERM_W : 0), nus);
-			continue;
-		}
-		uint64_t next = pte & w->haw & ~0xfffull;
-		unsigned lvl;
-		if (on_path(sp, depth, next, &lvl))
-			space_note(w, sp, false, "FS L%u entry %u @0x%llx points back to the L%u table "
-				   "0x%llx (self-referencing tables)", level, i,
-				   (unsigned long long)ea, lvl, (unsigned long long)next);
-		fs_enum(w, sp, next, level - 1, in, nrw, nus, depth + 1);
-		if (w->truncated)
-			return;
-	}
 }
 
 /* ---- address spaces ------------------------------------------------------------ */
@@ -737,10 +783,7 @@ static void space_walk(struct tw *w, struct space *sp, const char *who)
 		       "the second stage)" : "", sp->levels, sp->width,
 		       (unsigned long long)sp->table);
 	}
-	if (sp->kind == SP_SS)
-		ss_enum(w, sp, sp->table, sp->levels, 0, VTD_PERM_R | VTD_PERM_W, 0);
-	else
-		fs_enum(w, sp, sp->table, sp->levels, 0, true, true, 0);
+	pt_enum(w, sp, sp->table, sp->levels, 0, VTD_PERM_R | VTD_PERM_W, true, 0);
 	range_flush(w, sp);
 	if (w->json) {
 		jclose(w, ']');
@@ -806,12 +849,8 @@ static void legacy_device(struct tw *w, unsigned bus, unsigned devfn, const uint
 	w->ndev++;
 	static const char *const tt_name[] = { "second stage", "second stage, device-TLB",
 					       "pass-through", "reserved" };
+	context_entry_open(w, who, sid, cea, ce, 2);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		jstr(w, "bdf", who);
-		juint(w, "sid", sid);
-		jhex(w, "addr", cea);
-		jraw(w, ce, 2);
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", ce[0] & 2);
@@ -822,27 +861,19 @@ static void legacy_device(struct tw *w, unsigned bus, unsigned devfn, const uint
 			juint(w, "did", did);
 			jhex(w, "table", slpt);
 		}
-		notes_emit(w, &n);
-		jopen(w, "mappings", '[');
+	} else if (present) {
+		printf("\n      P=1 FPD=%u TT=%u (%s) AW=%u (%u-level) DID=%u table 0x%llx\n",
+		       (unsigned)((ce[0] >> 1) & 1), tt, tt_name[tt], aw, aw + 2, did,
+		       (unsigned long long)slpt);
 	} else {
-		printf("  %s: context entry @0x%llx =", who, (unsigned long long)cea);
-		text_raw(ce, 2);
-		if (present)
-			printf("\n      P=1 FPD=%u TT=%u (%s) AW=%u (%u-level) DID=%u table 0x%llx\n",
-			       (unsigned)((ce[0] >> 1) & 1), tt, tt_name[tt], aw, aw + 2, did,
-			       (unsigned long long)slpt);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "mappings");
 	if (usable) {
 		sp.indent = "        ";
 		space_walk(w, &sp, who);
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
@@ -877,27 +908,20 @@ static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
 		usable = false;
 	}
 	w->nbus++;
+	root_entry_open(w, bus, rea, re);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		juint(w, "bus", bus);
-		jhex(w, "addr", rea);
-		jraw(w, re, 2);
 		jbool(w, "present", present);
 		if (present)
 			jhex(w, "context_table", ctp);
-		notes_emit(w, &n);
-		jopen(w, "devices", '[');
+	} else if (present) {
+		printf(" P=1 context table 0x%llx\n", (unsigned long long)ctp);
 	} else {
-		printf("bus %02x: root entry @0x%llx =", bus, (unsigned long long)rea);
-		text_raw(re, 2);
-		if (present)
-			printf(" P=1 context table 0x%llx\n", (unsigned long long)ctp);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "devices");
 	if (usable) {
-		unsigned d0 = w->has_sid ? (w->sid & 0xff) : 0, d1 = w->has_sid ? d0 : 255;
+		unsigned d0, d1;
+		select_range(w->has_sid, w->sid & 0xff, 256, &d0, &d1);
 		for (unsigned devfn = d0; devfn <= d1 && !w->truncated; devfn++) {
 			if (!visit(w))
 				break;
@@ -907,10 +931,7 @@ static void legacy_bus(struct tw *w, uint64_t root, unsigned bus)
 			legacy_device(w, bus, devfn, ce, ctp + devfn * 16);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 /* ---- scalable mode ---------------------------------------------------------------- */
@@ -1015,8 +1036,11 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 	if (w->json) {
 		jopen(w, NULL, '{');
 		juint(w, "pasid", pasid);
-		jhex(w, "addr", pea);
-		jraw(w, pe, 8);
+	} else {
+		printf("        PASID %u: entry", pasid);
+	}
+	entry_head(w, pea, pe, 8, (pe[3] | pe[4] | pe[5] | pe[6] | pe[7]) ? 8 : 3);
+	if (w->json) {
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", pe[0] & 2);
@@ -1032,26 +1056,20 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 			jbool(w, "eafe", eafe);
 			jbool(w, "reachable", reachable);
 		}
-		notes_emit(w, &n);
-		jopen(w, "mappings", '[');
+	} else if (present) {
+		printf("\n          P=1 FPD=%u PGTT=%u (%s) DID=%u", (unsigned)((pe[0] >> 1) & 1),
+		       pgtt, pgtt_name(pgtt), did);
+		if (pgtt == 2 || pgtt == 3)
+			printf(" SS AW=%u (%u-level) table 0x%llx", ssaw, ssaw + 2,
+			       (unsigned long long)ssptr);
+		if (pgtt == 1 || pgtt == 3)
+			printf(" FSPM=%u (%u-level) table 0x%llx SRE=%u WPE=%u", fspm,
+			       fspm ? 5 : 4, (unsigned long long)fsptr, sre, wpe);
+		putchar('\n');
 	} else {
-		printf("        PASID %u: entry @0x%llx =", pasid, (unsigned long long)pea);
-		text_raw(pe, (pe[3] | pe[4] | pe[5] | pe[6] | pe[7]) ? 8 : 3);
-		if (present) {
-			printf("\n          P=1 FPD=%u PGTT=%u (%s) DID=%u", (unsigned)((pe[0] >> 1) & 1),
-			       pgtt, pgtt_name(pgtt), did);
-			if (pgtt == 2 || pgtt == 3)
-				printf(" SS AW=%u (%u-level) table 0x%llx", ssaw, ssaw + 2,
-				       (unsigned long long)ssptr);
-			if (pgtt == 1 || pgtt == 3)
-				printf(" FSPM=%u (%u-level) table 0x%llx SRE=%u WPE=%u", fspm,
-				       fspm ? 5 : 4, (unsigned long long)fsptr, sre, wpe);
-			putchar('\n');
-		} else {
-			printf(" P=0\n");
-		}
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "mappings");
 	if (usable) {
 		if (pgtt == 4)
 			space_walk(w, &pt, who);
@@ -1071,10 +1089,7 @@ static void pasid_entry(struct tw *w, const struct sm_dev *d, uint32_t pasid, co
 			w->verify = v;
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, uint64_t pdea,
@@ -1102,27 +1117,26 @@ static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, 
 		jopen(w, NULL, '{');
 		juint(w, "index", idx);
 		juint(w, "first_pasid", idx * 64);
-		jhex(w, "addr", pdea);
-		jraw(w, &pde, 1);
+	} else {
+		printf("      PASID dir entry %u (PASIDs %u-%u)", idx, idx * 64, idx * 64 + 63);
+	}
+	entry_head(w, pdea, &pde, 1, 1);
+	if (w->json) {
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", pde & 2);
 			jhex(w, "table", ptp);
 		}
-		notes_emit(w, &n);
-		jopen(w, "pasid_entries", '[');
+	} else if (present) {
+		printf(" P=1 FPD=%u table 0x%llx\n", (unsigned)((pde >> 1) & 1),
+		       (unsigned long long)ptp);
 	} else {
-		printf("      PASID dir entry %u (PASIDs %u-%u) @0x%llx = %016llx", idx, idx * 64,
-		       idx * 64 + 63, (unsigned long long)pdea, (unsigned long long)pde);
-		if (present)
-			printf(" P=1 FPD=%u table 0x%llx\n", (unsigned)((pde >> 1) & 1),
-			       (unsigned long long)ptp);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "pasid_entries");
 	if (usable) {
-		unsigned p0 = w->has_pasid ? (w->pasid & 63) : 0, p1 = w->has_pasid ? p0 : 63;
+		unsigned p0, p1;
+		select_range(w->has_pasid, w->pasid & 63, 64, &p0, &p1);
 		for (unsigned i = p0; i <= p1 && !w->truncated; i++) {
 			if (!visit(w))
 				break;
@@ -1132,10 +1146,7 @@ static void pasid_dir_entry(struct tw *w, const struct sm_dev *d, unsigned idx, 
 			pasid_entry(w, d, idx * 64 + i, pe, ptp + i * 64);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t *ce, uint64_t cea)
@@ -1169,12 +1180,8 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 		}
 	}
 	w->ndev++;
+	context_entry_open(w, d.who, d.sid, cea, ce, 4);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		jstr(w, "bdf", d.who);
-		juint(w, "sid", d.sid);
-		jhex(w, "addr", cea);
-		jraw(w, ce, 4);
 		jbool(w, "present", present);
 		if (present) {
 			jbool(w, "fpd", ce[0] & 2);
@@ -1186,31 +1193,24 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 			juint(w, "rid_pasid", d.rid_pasid);
 			jhex(w, "pasid_dir", dir);
 		}
-		notes_emit(w, &n);
-		jopen(w, "pasid_dir_entries", '[');
+	} else if (present) {
+		printf("\n      P=1 FPD=%u DTE=%u PASIDE=%u PRE=%u PDTS=%u (%u dir entries) "
+		       "RID_PASID=%u PASID dir 0x%llx\n", (unsigned)((ce[0] >> 1) & 1), dte,
+		       d.paside, pre, pdts, ndir, d.rid_pasid, (unsigned long long)dir);
 	} else {
-		printf("  %s: context entry @0x%llx =", d.who, (unsigned long long)cea);
-		text_raw(ce, 4);
-		if (present)
-			printf("\n      P=1 FPD=%u DTE=%u PASIDE=%u PRE=%u PDTS=%u (%u dir entries) "
-			       "RID_PASID=%u PASID dir 0x%llx\n", (unsigned)((ce[0] >> 1) & 1), dte,
-			       d.paside, pre, pdts, ndir, d.rid_pasid, (unsigned long long)dir);
-		else
-			printf(" P=0\n");
-		notes_emit(w, &n);
+		printf(" P=0\n");
 	}
+	entry_body(w, &n, "pasid_dir_entries");
 	if (usable) {
-		unsigned i0 = 0, i1 = ndir - 1;
-		if (w->has_pasid) {
-			i0 = i1 = w->pasid >> 6;
-			if (i0 >= ndir) {
-				notes_init(&n, "      ", false);
-				note(w, &n, false, "PASID %u is beyond the directory's %u entries (%s)",
-				     w->pasid, ndir, fault_str(0x46));
-				notes_emit(w, &n);
-				i1 = 0;
-				i0 = 1;
-			}
+		unsigned i0, i1;
+		select_range(w->has_pasid, w->pasid >> 6, ndir, &i0, &i1);
+		if (i0 >= ndir) {   /* the --pasid selected */
+			notes_init(&n, "      ", false);
+			note(w, &n, false, "PASID %u is beyond the directory's %u entries (%s)",
+			     w->pasid, ndir, fault_str(0x46));
+			notes_emit(w, &n);
+			i1 = 0;
+			i0 = 1;
 		}
 		for (unsigned i = i0; i <= i1 && !w->truncated; i++) {
 			if (!visit(w))
@@ -1236,10 +1236,7 @@ static void sm_device(struct tw *w, unsigned bus, unsigned devfn, const uint64_t
 			pasid_dir_entry(w, &d, i, pdea, pde);
 		}
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
@@ -1275,28 +1272,22 @@ static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
 		     (w->sid & 0xff) >= 128 ? "upper" : "lower", bus, (w->sid >> 3) & 0x1f, w->sid & 7,
 		     fault_str(0x39));
 	w->nbus++;
+	root_entry_open(w, bus, rea, re);
 	if (w->json) {
-		jopen(w, NULL, '{');
-		juint(w, "bus", bus);
-		jhex(w, "addr", rea);
-		jraw(w, re, 2);
 		for (unsigned h = 0; h < 2; h++) {
 			jopen(w, h ? "upper" : "lower", '{');
 			jbool(w, "present", re[h] & 1);
 			jhex(w, "context_table", re[h] & ~0xfffull);
 			jclose(w, '}');
 		}
-		notes_emit(w, &n);
-		jopen(w, "devices", '[');
 	} else {
-		printf("bus %02x: root entry @0x%llx =", bus, (unsigned long long)rea);
-		text_raw(re, 2);
 		printf(" LP=%u lower table 0x%llx, UP=%u upper table 0x%llx\n",
 		       (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull),
 		       (unsigned)(re[1] & 1), (unsigned long long)(re[1] & ~0xfffull));
-		notes_emit(w, &n);
 	}
-	unsigned d0 = w->has_sid ? (w->sid & 0xff) : 0, d1 = w->has_sid ? d0 : 255;
+	entry_body(w, &n, "devices");
+	unsigned d0, d1;
+	select_range(w->has_sid, w->sid & 0xff, 256, &d0, &d1);
 	for (unsigned devfn = d0; devfn <= d1 && !w->truncated; devfn++) {
 		unsigned h = devfn >= 128;
 		if (!usable[h])
@@ -1308,10 +1299,7 @@ static void sm_bus(struct tw *w, uint64_t root, unsigned bus)
 			continue;
 		sm_device(w, bus, devfn, ce, (re[h] & ~0xfffull) + (devfn & 0x7f) * 32);
 	}
-	if (w->json) {
-		jclose(w, ']');
-		jclose(w, '}');
-	}
+	entry_end(w);
 }
 
 /* ---- verification -------------------------------------------------------------- */
@@ -1518,7 +1506,8 @@ static int run_tables(int argc, char **argv)
 		notes_emit(w, &top);
 	}
 	if (root_ok) {
-		unsigned b0 = w->has_sid ? w->sid >> 8 : 0, b1 = w->has_sid ? b0 : 255;
+		unsigned b0, b1;
+		select_range(w->has_sid, w->sid >> 8, 256, &b0, &b1);
 		for (unsigned bus = b0; bus <= b1 && !w->truncated; bus++) {
 			if (sm)
 				sm_bus(w, root, bus);
