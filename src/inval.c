@@ -83,6 +83,27 @@ void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint
 	pthread_mutex_unlock(&s->cc_lock);
 }
 
+void vtd_cc_set_fast(struct vtd_iommu *s, uint16_t sid, uint32_t fast, uint64_t gen0)
+{
+	pthread_mutex_lock(&s->cc_lock);
+	struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
+	if (bus && __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) == gen0 &&
+	    bus[sid & 0xff].gen == s->cc_gen)
+		__atomic_store_n(&bus[sid & 0xff].fast, (uint64_t)s->cc_gen << 32 | fast,
+				 __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->cc_lock);
+}
+
+void vtd_cc_clear_fast(struct vtd_iommu *s)
+{
+	pthread_mutex_lock(&s->cc_lock);
+	for (unsigned b = 0; b < 256; b++)
+		for (unsigned d = 0; s->ccbus[b] && d < 256; d++)
+			if (s->ccbus[b][d].fast)
+				__atomic_store_n(&s->ccbus[b][d].fast, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->cc_lock);
+}
+
 /* Drop slots for which keep() is false; global drops everything at once by
  * moving the generation. */
 static void cc_inval(struct vtd_iommu *s, unsigned g, uint16_t did, uint16_t sid, unsigned fm)
@@ -233,6 +254,9 @@ static bool match_pc_pasid(const struct vtd_ct_entry *e, const void *arg)
 void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid)
 {
 	bump_gen(s);
+	/* the fast path's decoded RID_PASID entries go with the PASID cache
+	 * (whatever the granularity: they are few and cheap to refill) */
+	vtd_cc_clear_fast(s);
 	if (g == 0)
 		vtd_ct_inval_domain(&s->pasidc, did, NULL, NULL);
 	else if (g == 1)

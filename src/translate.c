@@ -624,6 +624,14 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	if (priv && (pgtt == 1 || pgtt == 3) && !sre)
 		return fail(x, 0x5d);
 
+	/* Requests without PASID of this device may take the fast path
+	 * from now on (first stage and nested for PASID 0 only: its key) */
+	if (!rq->pasid_valid && rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X) &&
+	    (pgtt == 2 || ((pgtt == 1 || pgtt == 3) && pasid == 0))) {
+		uint32_t fast = (uint32_t)x->did << 16 | (pgtt == 2 ? VTD_CCF_SS : VTD_CCF_FS);
+		if (vtd_cc_fast(s, rq->sid) != fast)
+			vtd_cc_set_fast(s, rq->sid, fast, x->gen0);
+	}
 	x->res->did = x->did;
 	uint64_t out = 0, psize = 0;
 	unsigned perm = 0;
@@ -694,9 +702,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 
 /*
  * The common case in as few instructions as we can: an untraced,
- * untranslated request without PASID from a device whose legacy context
- * entry is cached and checked (one word: VTD_CCF_SS and the DID), hitting
- * the IOTLB with the rights it asks for.  Anything else, misses included,
+ * untranslated request without PASID from a device whose context (legacy)
+ * or RID_PASID entry (scalable) is cached and checked (one word:
+ * VTD_CCF_SS or VTD_CCF_FS and the DID), hitting the IOTLB with the
+ * rights it asks for.  Anything else, misses included,
  * takes the general path, which explains and counts everything itself.
  * A change of translation mode (SRTP, TE) drops the context cache, so
  * the fast word is never read across one.
@@ -704,17 +713,21 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 static inline bool fast_hit(struct vtd_iommu *s, const struct vtd_dma_request *rq,
 			    struct vtd_translation *res)
 {
-	if (rq->at != VTD_AT_UNTRANSLATED || rq->pasid_valid)
+	/* (execute requests: the general path checks ERE) */
+	if (rq->at != VTD_AT_UNTRANSLATED || rq->pasid_valid || (rq->perm & VTD_PERM_X))
 		return false;
 	uint32_t f = vtd_cc_fast(s, rq->sid);
-	if (!(f & VTD_CCF_SS))
+	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)))
 		return false;
 	uint16_t did = (uint16_t)(f >> 16);
 	struct vtd_iotlb_val v;
 	unsigned perm;
-	if (!vtd_iotlb_find(&s->iotlb, did, false, 0, rq->addr, &v) ||
+	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
+	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, rq->addr, &v)
+			       : vtd_iotlb_find(&s->iotlb, did, true, 0, rq->addr, &v)) ||
 	    !iotlb_allows(rq, false, v.v0, v.v1, &perm))
 		return false;
+
 	uint64_t size = 1ull << (12 + v.order);
 	uint64_t out = (v.v0 & ~(size - 1)) | (rq->addr & (size - 1));
 	if (out >= INTR_LO && out <= INTR_HI)

@@ -26,9 +26,14 @@ struct vtd_cc_slot {
 
 /* The decoded context a translation needs before it can probe the IOTLB,
  * one word read without the slot's sequence count: DID in bits 31:16,
- * and VTD_CCF_SS when the entry passed every check and translates
- * through the second stage (legacy mode, TT 0 or 1). */
+ * and VTD_CCF_SS when the entry passed every check and translates through
+ * the second stage (legacy mode TT 0 or 1, or scalable mode with a
+ * second-stage RID_PASID entry), VTD_CCF_FS when requests without PASID
+ * translate through the first stage (or nested) of PASID 0 as RID_PASID.
+ * The scalable-mode flags come from the PASID entry: a PASID-cache
+ * invalidation clears them (vtd_cc_clear_fast). */
 #define VTD_CCF_SS 1u
+#define VTD_CCF_FS 2u
 
 struct vtd_iommu {
 	struct vtd_config cfg;
@@ -117,6 +122,10 @@ void vtd_cache_reset_iec(struct vtd_iommu *s);
 bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4]);
 void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0,
 		   uint32_t fast);
+/* Set the fast word of a valid slot, unless an invalidation ran since gen0. */
+void vtd_cc_set_fast(struct vtd_iommu *s, uint16_t sid, uint32_t fast, uint64_t gen0);
+/* Clear every slot's fast word (the PASID entries behind them changed). */
+void vtd_cc_clear_fast(struct vtd_iommu *s);
 /* The slot's fast word (VTD_CCF_*) while it is valid, else 0. */
 static inline uint32_t vtd_cc_fast(struct vtd_iommu *s, uint16_t sid)
 {

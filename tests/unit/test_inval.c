@@ -649,6 +649,35 @@ static void test_pasid_cache(void **st)
 	EXPECT_XP(d, 1, 0, 0x500000, 2, "PASID 1 after global");
 }
 
+/* Requests without PASID go through RID_PASID (0 here) and, once its
+ * entry has been checked, take the fast path (one decoded word per
+ * device, DID and "first stage").  That word belongs to the PASID cache:
+ * a PASID-cache invalidation drops it, and the next request sees the new
+ * PASID entry (new DID, then pass-through) exactly as the general path
+ * does; without one, the old entry stays in use, as hardware's would. */
+static void test_rid_pasid_fast_path(void **st)
+{
+	(void)st;
+	uint16_t d = sm_setup_dev();
+	uint64_t F1 = alloc_page(), G1 = alloc_page();
+	fs_map(F1, 0, 0x100000, 1, FS_PRU);
+	fs_map(G1, 0, 0x500000, 1, FS_PRU);
+	sm_pasid(0, 1, F1);
+	EXPECT_XL(d, 0x10, 0x100010, 1, "cache RID_PASID");
+	uint64_t h = stats().iotlb_hits;
+	EXPECT_XL(d, 0x20, 0x100020, 1, "hit");
+	assert_int_equal(stats().iotlb_hits, h + 1);
+	sm_pasid(0, 2, G1);
+	EXPECT_XL(d, 0x10, 0x100010, 1, "PASID entry changed, not invalidated");
+	q_run(pc_q0(1, 1, 0), 0, "PASID cache, domain 1 PASID 0");
+	EXPECT_XL(d, 0x10, 0x500010, 2, "new DID and table after PASID-cache invalidation");
+	EXPECT_XL(d, 0x10, 0x500010, 2, "the same, again (cached)");
+	set_pasid_entry(PDIR, 0, PGTT(4) | 1, 3, 0);
+	EXPECT_XL(d, 0x10, 0x500010, 2, "pass-through, not invalidated");
+	q_run(pc_q0(1, 2, 0), 0, "PASID cache, domain 2 PASID 0");
+	EXPECT_XL(d, 0x10, 0x10, 3, "pass-through after PASID-cache invalidation");
+}
+
 static void test_pasid_iotlb(void **st)
 {
 	(void)st;
@@ -1370,6 +1399,7 @@ int main(void)
 		T(test_reg_refused),
 		T(test_reg_pending_with_qi),
 		T(test_pasid_cache),
+		T(test_rid_pasid_fast_path),
 		T(test_pasid_iotlb),
 		T(test_pasid_iotlb_many),
 		T(test_desc_legacy),
