@@ -156,8 +156,8 @@ class Gen:
                 val |= 1 << r.choice([50, 51, 52, 62])     # reserved / TM bits
             elif roll < 0.10 and leaf_level == 1:
                 val |= 1 << 7                               # PS at level 1: ignored
-            elif roll < 0.13 and not self.sm:
-                val |= 1 << 11                              # SNP without SC (scalable mode: allowed)
+            elif roll < 0.13:
+                val |= 1 << 11                              # SNP: reserved without SC in legacy mode
             self.wq(ent_addr, val)
             d.maps.append((iova, size))
             d.leaves.append([ent_addr, iova, size, val, perms[path[:-1]]])
@@ -240,9 +240,11 @@ class Gen:
             ce[k] |= 1 << {0: r.choice([5, 6, 7, 8]), 1: r.choice([21, 40, 63]), 2: r.randrange(64), 3: r.randrange(64)}[k]
         elif roll < 0.085:
             ce[0] |= 1 << r.choice([2, 3, 4])               # DTE/PASIDE/PRE, unsupported (D17)
-        elif roll < 0.11:
+        elif roll < 0.10:
             pde &= ~1                                       # directory entry not present
             broken = True
+        elif roll < 0.11:
+            pde |= 1 << r.randrange(2, 12)                  # directory-entry reserved bits (D26)
         elif roll < 0.15:
             pe[0] &= ~1                                     # PASID entry not present (below)
             broken = "pe"
@@ -261,7 +263,10 @@ class Gen:
             # RID_PASID beyond the directory size, inside the (zeroed) page
             rid_pasid = r.randrange(64 * ndir, 64 * 512)
             broken = beyond = True
-        elif roll < 0.36:
+        elif roll < 0.27:
+            pgtt = 4                                        # pass-through with an
+            aw = r.choice([0, 3, 4])                        # unsupported AW (D25)
+        elif roll < 0.37:
             pgtt = 4                                        # pass-through
         pe[0] |= dom.root | (aw << 2) | (pgtt << 6) | (0 if broken == "pe" else 1)
         pe[1] |= did
@@ -285,7 +290,8 @@ class Gen:
         for i, v in enumerate(ce):
             if v or i < 2:
                 self.wq(ctx_addr + 8 * i, v, "sm context " + dev if i == 0 else "")
-        self.dev[dev] = {"did": did, "pe": pe, "ok": False, "pe_addr": pe_addr, "rid_pasid": rid_pasid,
+        self.dev[dev] = {"did": did, "pe": pe, "ok": False, "ctx_addr": ctx_addr,
+                         "ptab": ptab, "ce1": ce[1], "pe_addr": pe_addr, "rid_pasid": rid_pasid,
                          "fpd": fpd, "broken": bool(broken), "pgtt": pgtt,
                          "editable": not broken and pgtt in (2, 4) and aw == {3: 1, 4: 2}[dom.levels]
                          and ce[0] & 0x1f1 == 1 and not any(ce[2:]) and not (ce[1] >> 20)
@@ -495,7 +501,10 @@ class Gen:
             else:
                 self.msi(dev)
         elif k < 0.97 and self.sm and self.dw and self.dev.get(dev, {}).get("editable") and r.random() < 0.35:
-            self.edit_pe(dev)
+            if r.random() < 0.2:
+                self.edit_ctx(dev)
+            else:
+                self.edit_pe(dev)
         elif k < 0.97 and self.dom_of(dev) and self.dom_of(dev).leaves:
             self.edit(dev)
         else:
@@ -574,6 +583,34 @@ class Gen:
             # here (QEMU 7.2: a no-op), so a no-op on both sides
             descs.append((0x6 | (2 << 4) | (old_did << 16) | (pasid << 32), 0))
         self.submit(descs, r.randint(1, 0xffff))
+
+    def edit_ctx(self, dev):
+        """Point the context entry at another RID_PASID (a copy of the
+        PASID entry, maybe with another domain) in the same PASID table,
+        then invalidate as 6.5 asks: context cache (device or global),
+        PASID cache (all), IOTLB (global)."""
+        r = self.r
+        st = self.dev[dev]
+        old = st["rid_pasid"]
+        new = (old & ~63) | r.randrange(64)
+        if new == old:
+            return
+        pe = list(st["pe"])
+        if r.random() < 0.5:
+            did = r.randint(1, 4)
+            dom = self.domain(did)
+            st["did"] = did
+            pe[0] = (pe[0] & 0x1c3) | dom.root | ({3: 1, 4: 2}[dom.levels] << 2)
+            pe[1] = (pe[1] & ~0xffff) | did
+        st["pe"], st["rid_pasid"] = pe, new
+        st["pe_addr"] = st["ptab"] + (new & 63) * 64
+        self.wq(st["pe_addr"] + 8, pe[1], "PASID entry %s pasid %d" % (dev, new))
+        self.wq(st["pe_addr"], pe[0])
+        st["ce1"] = (st["ce1"] & ~0xfffff) | new
+        self.wq(st["ctx_addr"] + 8, st["ce1"], "context %s: RID_PASID %d" % (dev, new))
+        cc = (0x1 | (3 << 4) | (devfn(dev) << 32), 0) if r.random() < 0.5 else (0x1 | (1 << 4), 0)
+        self.uncache()
+        self.submit([cc, (0x7 | (3 << 4), 0), (0x2 | (1 << 4), 0)], r.randint(1, 0xffff))
 
     def inval(self, kind, dev, iova=0, size=0x1000):
         d = self.dom_of(dev)
@@ -721,6 +758,12 @@ def deviation(cmd, lib, qem, lpre, qpre, sm=False):
         # D17: DTE/PASIDE/PRE set without the capability: ignored
         if lc == 0x43 and qc != 0x43:
             return ["D17-sm-ctx-enables"], True
+        # D26: PASID-directory-entry reserved fields not checked
+        if lc == 0x52 and qc != 0x52:
+            return ["D26-sm-pde-rsvd"], True
+        # D25: a pass-through PASID entry with an unsupported AW
+        if qc == 0x58 and lib.startswith("OK"):
+            return ["D25-sm-pt-aw"], True
         d = sm_code(lc, qc)
         if d:
             return [d], False
@@ -764,7 +807,13 @@ def deviation(cmd, lib, qem, lpre, qpre, sm=False):
 
 
 def compare(lines, lib_out, qemu_out):
-    """-> (status, detail): status 'same', 'deviation', 'diff'."""
+    """-> (status, detail): status 'same', 'deviation', 'incomparable',
+    'diff'."""
+    return compare_n(lines, lib_out, qemu_out)[:2]
+
+
+def compare_n(lines, lib_out, qemu_out):
+    """compare(), and how many commands were compared before it stopped."""
     cmds = commands(lines)
     lg, qg = group(lib_out), group(qemu_out)
     sm = "x-scalable-mode=on" in qr.script_config(lines)
@@ -772,44 +821,44 @@ def compare(lines, lib_out, qemu_out):
     for i, cmd in enumerate(cmds):
         if i >= len(lg) or i >= len(qg):
             if i < len(qg) and qg[i][1].startswith("QEMU DIED") or (qg and qg[-1][1].startswith("QEMU DIED")):
-                return "diff", "line %d %r: QEMU died: %s" % (i + 1, cmd, qg[-1][1])
-            return "diff", "output ends early at %r" % cmd
+                return ("diff", "line %d %r: QEMU died: %s" % (i + 1, cmd, qg[-1][1])) + (i,)
+            return ("diff", "output ends early at %r" % cmd) + (i,)
         (lp, l), (qp, q) = lg[i], qg[i]
         if q.startswith("SKIP"):
             continue
         if q.startswith("QEMU DIED"):
             # D4: 8-byte write to FECTL; D5: wait descriptor with SW and IF
             if "vtd_mem_write: Assertion `size == 4'" in q and cmd.startswith("writeq") and int(cmd.split()[1], 0) == REG + 0x38:
-                return "deviation", ",".join(seen + ["D4-fectl-writeq"])
+                return ("deviation", ",".join(seen + ["D4-fectl-writeq"])) + (i,)
             if "vtd_process_wait_desc: Assertion" in q:
-                return "deviation", ",".join(seen + ["D5-wait-sw-if"])
-            return "diff", "%r: %s" % (cmd, q)
+                return ("deviation", ",".join(seen + ["D5-wait-sw-if"])) + (i,)
+            return ("diff", "%r: %s" % (cmd, q)) + (i,)
         if q == "FAULT ?? fpd" and l.startswith("FAULT 0x"):
             # same outcome (QEMU's trace does not name the reason), unless
             # libvtd found a problem QEMU 7.2 does not check (then QEMU's
             # fault came later, from a walk libvtd never did)
             d = deviation(cmd, l, q, lp, qp, sm) if sm else None
             if d and d[1]:
-                return "deviation", ",".join(seen + [n for n in d[0] if n not in seen])
+                return ("deviation", ",".join(seen + [n for n in d[0] if n not in seen])) + (i,)
             continue
         if q == "FAULT ?? ir" and l.startswith("FAULT 0x2"):
             # D3: QEMU 7.2 blocks the MSI but records no fault; libvtd does
-            return "deviation", ",".join(seen + ["D3-no-ir-faults"])
+            return ("deviation", ",".join(seen + ["D3-no-ir-faults"])) + (i,)
         if l.startswith("FAULT memory") or l.startswith("EXIT"):
             # outside guest RAM (both sides have MEM_MB), or vtd replay
             # stopped: nothing to compare from here on
-            return "incomparable", "command %d %r: libvtd %r" % (i + 1, cmd, l)
+            return ("incomparable", "command %d %r: libvtd %r" % (i + 1, cmd, l)) + (i,)
         if norm(l) != norm(q):
             d = deviation(cmd, l, q, lp, qp, sm)
             if d and d[1]:
-                return "deviation", ",".join(seen + [n for n in d[0] if n not in seen])
+                return ("deviation", ",".join(seen + [n for n in d[0] if n not in seen])) + (i,)
             if d:
                 seen += [n for n in d[0] if n not in seen]
                 continue
-            return "diff", "command %d %r: libvtd %r, QEMU %r" % (i + 1, cmd, l, q)
+            return ("diff", "command %d %r: libvtd %r, QEMU %r" % (i + 1, cmd, l, q)) + (i,)
         if lp != qp:
-            return "diff", "command %d %r: IRQs libvtd %r, QEMU %r" % (i + 1, cmd, lp, qp)
-    return ("deviation", ",".join(seen)) if seen else ("same", "")
+            return ("diff", "command %d %r: IRQs libvtd %r, QEMU %r" % (i + 1, cmd, lp, qp)) + (i,)
+    return (("deviation", ",".join(seen)) if seen else ("same", "")) + (len(cmds),)
 
 
 def run_lib(vtd, lines, config):
@@ -856,11 +905,11 @@ def one(args):
     lines = g.script()
     lib = run_lib(vtd, lines, g.config)
     qem = run_qemu(lines, g.config, reuse)
-    st, detail = compare(lines, lib, qem)
+    st, detail, n = compare_n(lines, lib, qem)
     if keep and st != "same":
         with open(os.path.join(keep, "seed-%d.vtd" % seed), "w") as f:
             f.write("\n".join(lines) + "\n")
-    return seed, g.sm, st, detail
+    return seed, g.sm, st, detail, n, len(commands(lines))
 
 
 def check_deviations(a):
@@ -925,6 +974,7 @@ def main():
     jobs = [(a.vtd, a.seed + i, a.keep, not a.fresh) for i in range(a.n)]
     counts = {"same": 0, "deviation": 0, "diff": 0, "incomparable": 0}
     modes = {False: 0, True: 0}
+    ncmp = {False: [0, 0], True: [0, 0]}     # commands compared, in all
     devs = {}
     fails = []
     if a.j > 1:
@@ -934,9 +984,11 @@ def main():
             results = list(results)
     else:
         results = [one(j) for j in jobs]
-    for seed, sm, st, detail in sorted(results):
+    for seed, sm, st, detail, n, total in sorted(results):
         counts[st] += 1
         modes[sm] += 1
+        ncmp[sm][0] += n
+        ncmp[sm][1] += total
         if st == "deviation":
             for name in detail.split(","):
                 devs[name] = devs.get(name, 0) + 1
@@ -947,6 +999,8 @@ def main():
     dt = time.time() - t0
     print("diff-qemu: %d scripts (seeds %d..%d; %d legacy, %d scalable mode) in %.1f s, %.1f scripts/s"
           % (a.n, a.seed, a.seed + a.n - 1, modes[False], modes[True], dt, a.n / dt))
+    print("  commands compared before a stop: legacy %d of %d, scalable %d of %d"
+          % (ncmp[False][0], ncmp[False][1], ncmp[True][0], ncmp[True][1]))
     print("  deviations met (scripts): %s" % ", ".join("%s %d" % kv for kv in sorted(devs.items(), key=lambda kv: int(kv[0][1:].split("-")[0]))))
     print("  %d same, %d met a documented QEMU 7.2 deviation, %d incomparable (cut short), %d differ"
           % (counts["same"], counts["deviation"], counts["incomparable"], counts["diff"]))
