@@ -16,9 +16,13 @@ How it works (no guest OS, no SeaBIOS):
     vtd_dmar_fault and vtd_irq_generate (-trace enable=vtd_* -D FILE).
 
 Supported subset: writel/writeq/readl/readq/write/read, dma and
-translate for the edu devices at 00:03.0, 00:04.0 and 00:05.0 (done as a 1-byte edu DMA; the permission QEMU granted is
-not visible, so it prints "**"; `translate ... w` really writes one byte of
-the edu buffer into guest RAM).  Anything else prints "SKIP <command>".
+translate for the edu devices at 00:03.0, 00:04.0, 00:05.0, 00:10.0 and
+00:1e.0 (translate is done as a 1-byte edu DMA; the permission QEMU granted
+is not visible, so it prints "**"; `translate ... w` really writes one byte
+of the edu buffer into guest RAM), `priv` without `pasid=` (the plain
+request: privilege travels only in a PASID prefix), msi.  Anything else,
+`pasid=` included (edu cannot tag a request with a PASID), prints
+"SKIP <command>".
 """
 import os, re, shutil, socket, subprocess, sys, tempfile, time
 
@@ -36,9 +40,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 EDU_BUF = 0x40000         # edu's DMA buffer, in edu's own address space
 # edu devices (one per slot) and their BAR0s (1 MiB each), below the
-# IOAPIC/IOMMU windows.
-EDU_SLOTS = (3, 4, 5)
+# IOAPIC/IOMMU windows.  Slots 0x10 and 0x1e have devfn 0x80 and 0xf0: in
+# scalable mode they sit in the upper half of the root entry.
+EDU_SLOTS = (3, 4, 5, 0x10, 0x1e)
 BARS = {"00:%02x.0" % s: 0xE0000000 + (s << 20) for s in EDU_SLOTS}
+IOMMU_REGS = 0xFED90000   # the intel-iommu register window (4 KiB)
 CHUNK = 2048              # edu refuses a transfer of its whole 4 KiB buffer
 
 # Legacy-mode and interrupt-remapping fault reason codes (VT-d spec 7.1.3,
@@ -48,7 +54,10 @@ REASONS = {0x01: "LRT.2", 0x02: "LCT.2", 0x03: "LCT.4", 0x04: "LGN.1",
            0x09: "LCT.1", 0x0a: "LRT.3", 0x0b: "LCT.3", 0x0c: "LSL.2",
            0x0d: "LCT.5", 0x0e: "LGN.4", 0x20: "IR.0", 0x21: "IR.1",
            0x22: "IR.2", 0x23: "IR.3", 0x24: "IR.4", 0x25: "IR.5",
-           0x26: "IR.6"}
+           0x26: "IR.6",
+           # scalable mode: QEMU 7.2 reports every PASID directory/table
+           # problem as 58h (D12), the spec's SPT.1
+           0x58: "SPT.1"}
 
 # libvtd property -> QEMU 7.2 property, for the ones both understand.
 PASS_PROPS = {"aw-bits", "caching-mode", "intremap", "device-iotlb", "pt",
@@ -58,6 +67,11 @@ PASS_PROPS = {"aw-bits", "caching-mode", "intremap", "device-iotlb", "pt",
 # eim=on (needs KVM with kernel-irqchip=split) and defaults to aw-bits=39,
 # QEMU 11 (libvtd) to 48.
 DEFAULT_CONFIG = "aw-bits=48,intremap=on,eim=off"
+# Guest RAM on both sides (QEMU -m, `vtd replay --mem-size`): with q35 and
+# less than 2.75 GiB, all of it lies below 4 GiB from address 0.  Enough for
+# every table and mapped page of the generator (below 64 MiB) and room for
+# pass-through DMA.
+MEM_MB = 512
 
 
 def halt_bios(path):
@@ -79,7 +93,7 @@ def qemu_props(config):
 
 
 class Qemu:
-    def __init__(self, config=DEFAULT_CONFIG, mem_mb=128):
+    def __init__(self, config=DEFAULT_CONFIG, mem_mb=MEM_MB):
         self.dir = tempfile.mkdtemp(prefix="vtdq-")
         self.sock = os.path.join(self.dir, "qtest.sock")
         self.trace = os.path.join(self.dir, "trace.log")
@@ -111,6 +125,7 @@ class Qemu:
         srv.close()
         self.f = conn.makefile("rw")
         self.conn = conn
+        self.pending = 0
         self.tpos = 0
         self.ram = mem_mb << 20
         self.dirty = set()      # 4 KiB RAM pages written since the last reset
@@ -139,7 +154,7 @@ class Qemu:
         else:
             raise QemuDied("reset did not happen")
         for p in sorted(self.dirty):
-            self.cmd("memset %#x 0x1000 0x0" % (p << 12))
+            self.post("memset %#x 0x1000 0x0" % (p << 12))
         self.dirty.clear()
         self.setup_devices()
         self.new_trace()
@@ -166,7 +181,18 @@ class Qemu:
                 raise QemuDied(self.stderr())
             line = line.strip()
             if line.startswith(("OK", "FAIL", "ERR")):
+                if self.pending:
+                    self.pending -= 1       # the answer to a post()
+                    if not line.startswith("OK"):
+                        raise QemuDied("qtest refused a RAM write: " + line)
+                    continue
                 return line
+
+    def post(self, s):
+        """A command whose answer is always OK (a write to guest RAM): sent
+        now, its answer read by the next cmd(), saving a round trip."""
+        self.f.write(s + "\n")
+        self.pending += 1
 
     def stderr(self):
         with open(self.errpath, errors="replace") as f:
@@ -333,6 +359,15 @@ def run_msi(q, bdf, addr, data):
     return pre, "OK %#x %#x" % (addr, data)     # interrupt remapping off
 
 
+def script_config(lines, default=DEFAULT_CONFIG):
+    """The configuration a script names in a '# config: PROPS' line (the
+    generated scripts and deviations/*.vtd have one), else default."""
+    for l in lines:
+        if l.startswith("# config:"):
+            return l[len("# config:"):].split("#")[0].strip()
+    return default
+
+
 def strip_comment(line):
     return line.split("#", 1)[0].strip()
 
@@ -347,22 +382,28 @@ def run_script(q, lines):
         op = w[0]
         pre, resp = [], None
         if op in ("writel", "writeq", "readl", "readq"):
-            q.new_trace()
+            # only an access to the IOMMU's registers can raise an interrupt
+            reg = IOMMU_REGS <= num(w[1]) < IOMMU_REGS + 0x1000
+            if reg:
+                q.new_trace()
             if op.startswith("write"):
                 q.mark(num(w[1]), 8)
-            r = q.cmd("%s %#x %s" % (op, num(w[1]), ("%#x" % num(w[2])) if op.startswith("write") else ""))
+            if op.startswith("write") and not reg and num(w[1]) + 8 <= q.ram:
+                q.post("%s %#x %#x" % (op, num(w[1]), num(w[2])))     # guest RAM
+                r = "OK"
+            else:
+                r = q.cmd("%s %#x %s" % (op, num(w[1]), ("%#x" % num(w[2])) if op.startswith("write") else ""))
             if op.startswith("read"):
-                width = 8 if op == "readl" else 16
                 resp = "OK 0x%x" % int(r.split()[1], 16)
-                del width
             else:
                 resp = "OK" if r.startswith("OK") else r
-            pre = irq_lines(parse_events(q.new_trace()))
+            if reg:
+                pre = irq_lines(parse_events(q.new_trace()))
         elif op == "write":
             hexs = w[3][2:] if w[3].startswith("0x") else w[3]
             q.mark(num(w[1]), num(w[2]))
-            r = q.cmd("write %#x %d 0x%s" % (num(w[1]), num(w[2]), hexs))
-            resp = "OK" if r.startswith("OK") else r
+            q.post("write %#x %d 0x%s" % (num(w[1]), num(w[2]), hexs))
+            resp = "OK"
         elif op == "read":
             r = q.cmd("read %#x %d" % (num(w[1]), num(w[2])))
             resp = r
@@ -370,8 +411,12 @@ def run_script(q, lines):
             pre, resp = run_msi(q, w[1], num(w[2]), num(w[3]))
         elif op in ("dma", "translate") and w[1] in BARS:
             opts = w[4:] if op == "dma" else w[3:]
-            if any(o.startswith("pasid=") or o == "priv" for o in opts):
+            if any(o.startswith("pasid=") for o in opts):
+                # edu cannot send a PASID-tagged request
                 resp = "SKIP " + line
+            # `priv` without a PASID: a PCIe request can carry privilege
+            # only in its PASID prefix, so this is the plain request
+            # (libvtd ignores priv without pasid= in translation)
             elif op == "dma":
                 length, write = num(w[3]), w[4] == "w"
                 data = b"\0" * length
@@ -392,12 +437,12 @@ def run_script(q, lines):
 def main():
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", default=DEFAULT_CONFIG)
+    ap.add_argument("--config", help="default: the script's '# config:' line, else " + DEFAULT_CONFIG)
     ap.add_argument("script")
     a = ap.parse_args()
     src = sys.stdin if a.script == "-" else open(a.script)
     lines = src.read().splitlines()
-    q = Qemu(a.config)
+    q = Qemu(a.config or script_config(lines))
     rc = 0
     try:
         for out in run_script(q, lines):
