@@ -129,7 +129,9 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit);
  *
  * A set-associative table of 64-byte buckets, each holding three entries
  * inline, so that a hit reads one cache line (the general table above
- * reads a bucket head, then a pool entry: two dependent misses).  An
+ * reads a bucket head, then a pool entry: two dependent misses).  A key
+ * lives in its home bucket or the other one of the adjacent pair (the
+ * second look is nearly free), so a key competes with five others.  An
  * entry is 16 bytes in the line plus its PASID in the bucket header:
  *
  *   tag: V(63) T(62, PASID-tagged) class(61:60) DID(59:44) page number(43:0)
@@ -150,7 +152,7 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit);
  * lock and retry when the count moved.
  */
 #define VTD_IOTLB_WAYS 3
-#define VTD_IOTLB_PN_BITS 44         /* address bits 55:12 (see fold() in cache.c) */
+#define VTD_IOTLB_PN_BITS 44         /* address bits 55:12 (see iotlb_fold) */
 
 struct vtd_iotlb_bucket {
 	uint32_t seq;
@@ -207,7 +209,7 @@ bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uin
 static const unsigned iotlb_class_order[3] = { 0, 9, 18 };
 
 /* Page numbers keep input-address bits 55:12.  First-stage addresses are
- * canonical (sign-extended), so bits 63:56 of any iotlb_cacheable address copy
+ * canonical (sign-extended), so bits 63:56 of any cacheable address copy
  * bit 55; an address that does not is never cached (it walks, and the
  * walk finds its fault).  iotlb_unfold() undoes iotlb_fold(). */
 static inline bool iotlb_cacheable(uint64_t addr)

@@ -55,7 +55,11 @@ bool vtd_fault_record(struct vtd_iommu *s, const struct vtd_fault_rec *f)
 		hi |= 1ull << 62;                       /* T1: read */
 	if (f->pasid_valid)
 		hi |= (1ull << 31) | ((uint64_t)(f->pasid & 0xfffff) << 40);
-	if (f->priv)
+	/* PRIV means something only with PP=1 (spec 10.4.14): privilege
+	 * travels in the PASID prefix, and a request without PASID is
+	 * translated as a user request whatever the caller's flag says
+	 * (found by the QEMU differential suite) */
+	if (f->priv && f->pasid_valid)
 		hi |= 1ull << 29;                       /* PRIV */
 	if (f->exec)
 		hi |= 1ull << 30;                       /* EXE */

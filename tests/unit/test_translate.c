@@ -408,6 +408,22 @@ static void test_legacy_fault_01(void **state)
 	assert_int_equal(frcd_lo(), 0x3000);          /* FI: page address */
 }
 
+/* FRCD.PRIV is relevant only with PP=1 (10.4.14): a request without
+ * PASID that says "privileged" is translated as a user request and its
+ * fault record says neither PP nor PRIV (found by the QEMU differential
+ * suite: libvtd used to set PRIV here). */
+static void test_fault_priv_needs_pasid(void **state)
+{
+	(void)state;
+	legacy("", 0, 2);
+	struct vtd_dma_request rq = { .sid = 0x0100, .addr = 0x3456, .perm = RD, .priv = true };
+	EXPECT_FAULT(xreq(&rq), 0x01, "LRT.2");
+	assert_true(R.fault_recorded);
+	uint64_t hi = frcd_hi();
+	assert_int_equal((hi >> 31) & 1, 0);          /* PP */
+	assert_int_equal((hi >> 29) & 1, 0);          /* PRIV */
+}
+
 /* LCT.2 (02h): context entry not present. */
 static void test_legacy_fault_02(void **state)
 {
@@ -1964,6 +1980,7 @@ int main(void)
 		T(test_legacy_tt3),
 		T(test_legacy_aw_not_in_sagaw),
 		T(test_legacy_fault_01),
+		T(test_fault_priv_needs_pasid),
 		T(test_legacy_fault_02),
 		T(test_legacy_fault_04),
 		T(test_legacy_fault_05),
