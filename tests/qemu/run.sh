@@ -4,7 +4,7 @@
 # scripts must agree with QEMU or meet one of those deviations.
 # Usage: run.sh VTD [N]; exit 77 (skip) without Debian's qemu-system-x86.
 set -u
-VTD=$1; N=${2:-2000}
+VTD=$1; N=${2:-3000}
 DIR=$(dirname "$0")
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
     echo "qemu-system-x86_64 not installed (scripts/bootstrap.sh installs qemu-system-x86): skipped"
