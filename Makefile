@@ -76,7 +76,8 @@ check: $(CHECK_DEPS)
 
 # What CI runs: check, then the real-kernel test (the first time on a
 # machine it installs QEMU and the kernel source and builds the guest
-# kernel: about 15 minutes on 2 cores), all counted in one closing summary.
+# kernel: about 3 minutes on 2 idle cores), all counted in one closing
+# summary.
 test: $(CHECK_DEPS)
 	@sh scripts/bootstrap.sh --vm
 	@rc=0; $(RUN_CHECKS) $(RUN_VM) \
@@ -129,8 +130,8 @@ install: build
 	@$(NINJA) --quiet -C $(BUILD)
 	@DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild --quiet
 
-# clean keeps the guest kernel cache (build-vm/: a quarter of an hour to
-# rebuild); clean-vm removes it.
+# clean keeps the guest kernel cache (build-vm/: minutes of CPU to rebuild);
+# clean-vm removes it.
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
 clean-vm:

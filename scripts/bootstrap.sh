@@ -26,9 +26,9 @@ qemu-system-x86_64:qemu-system-x86
 # The real-kernel integration test (`make test` and `make vm-test` run
 # `bootstrap.sh --vm`): a guest kernel built from Debian's source (make,
 # flex, bison, bc, libelf for objtool, xz for the source and the compressed
-# kernel; no libssl: nothing in the config signs modules or keys), QEMU, the static
-# libc for vtd and iommufd-e2e, and a static busybox for the initramfs.
-# Not installed for `make run` / `make check`.
+# kernel; no libssl: nothing in tests/vm/kernel.config signs modules or
+# keys), QEMU, the static libc for vtd and iommufd-e2e, and a static busybox
+# for the initramfs.  Not installed for `make run` / `make check`.
 VM_NEEDS="
 qemu-system-x86_64:qemu-system-x86
 /usr/src/linux-source-6.12.tar.xz:linux-source-6.12
