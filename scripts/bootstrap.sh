@@ -9,6 +9,7 @@ NEEDS="
 meson:meson
 ninja:ninja-build
 cc:gcc
+/usr/include/stdio.h:libc6-dev
 pkg-config:pkg-config
 python3:python3
 /usr/include/cmocka.h:libcmocka-dev
@@ -22,9 +23,12 @@ clang:clang
 iasl:acpica-tools
 qemu-system-x86_64:qemu-system-x86
 "
-# The real-kernel integration test (`make vm-test` runs `bootstrap.sh --vm`):
-# a guest kernel built from Debian's source, QEMU, and a static busybox for
-# the initramfs.  Not installed for `make run` / `make test`.
+# The real-kernel integration test (`make test` and `make vm-test` run
+# `bootstrap.sh --vm`): a guest kernel built from Debian's source (make,
+# flex, bison, bc, libelf for objtool, xz for the source and the compressed
+# kernel; no libssl: nothing in tests/vm/kernel.config signs modules or
+# keys), QEMU, the static libc for vtd and iommufd-e2e, and a static busybox
+# for the initramfs.  Not installed for `make run` / `make check`.
 VM_NEEDS="
 qemu-system-x86_64:qemu-system-x86
 /usr/src/linux-source-6.12.tar.xz:linux-source-6.12
@@ -33,7 +37,7 @@ flex:flex
 bison:bison
 bc:bc
 /usr/include/libelf.h:libelf-dev
-/usr/include/openssl/ssl.h:libssl-dev
+/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
 xz:xz-utils
 cpio:cpio
 file:file

@@ -6,11 +6,13 @@ turn the guest's "@@" lines (see init.sh) plus host-side comparisons into
 TAP on stdout, and print the guest console when anything fails.
 
 usage: run.py --kernel BZIMAGE --initrd CPIO --vtd VTD [--mode legacy,scalable]
-              [--logdir DIR] [--timeout S]
+              [--logdir DIR] [--timeout S] [--tap-file FILE]
 """
 import argparse
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +38,28 @@ KNOWN_DIFF = {
 }
 
 
+class Stop(Exception):
+    """A terminating signal (SIGTERM, SIGHUP, SIGINT) arrived."""
+
+
+def on_signal(signum, _frame):
+    raise Stop(signal.Signals(signum).name)
+
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    # Runs in the child between fork and exec: QEMU gets SIGKILL when this
+    # runner goes away for any reason (even SIGKILL), so no guest outlives
+    # a killed CI job.
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    # the parent may have died between fork and prctl
+    if os.getppid() == 1:
+        os._exit(1)
+
+
 def kvm_usable():
     try:
         fd = os.open("/dev/kvm", os.O_RDWR)
@@ -46,20 +70,45 @@ def kvm_usable():
 
 
 class Tap:
-    def __init__(self):
+    """TAP on stdout, and the same lines in a file (when given) that
+    scripts/test-summary.py adds into make test's closing summary."""
+
+    def __init__(self, path=None):
         self.n = 0
         self.failed = 0
+        self.file = None
+        if path:
+            # write to a temporary name; renamed when the plan is out, so a
+            # run cut short never leaves a complete-looking file behind
+            self.path = path
+            self.file = open(path + ".tmp", "w")
+
+    def line(self, text):
+        print(text, flush=True)
+        if self.file:
+            self.file.write(text + "\n")
+            self.file.flush()
 
     def result(self, ok, desc):
         self.n += 1
         if not ok:
             self.failed += 1
-        print(f"{'' if ok else 'not '}ok {self.n} - {desc}", flush=True)
+        self.line(f"{'' if ok else 'not '}ok {self.n} - {desc}")
         return ok
 
     def diag(self, text):
         for line in str(text).splitlines():
-            print(f"# {line}", flush=True)
+            self.line(f"# {line}")
+
+    def finish(self, bail=None):
+        if bail:
+            self.line(f"Bail out! {bail}")
+        else:
+            self.line(f"1..{self.n}")
+            self.line(f"# vm-test: {self.n - self.failed} passed, {self.failed} failed")
+        if self.file:
+            self.file.close()
+            os.replace(self.path + ".tmp", self.path)
 
 
 def boot(mode, args, accel):
@@ -81,12 +130,21 @@ def boot(mode, args, accel):
         "-serial", f"file:{log}", "-monitor", "none",
     ]
     start = time.monotonic()
+    timed_out = False
+    p = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     try:
-        p = subprocess.run(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=args.timeout)
-        out, rc, timed_out = p.stdout, p.returncode, False
-    except subprocess.TimeoutExpired as e:
-        out, rc, timed_out = e.stdout or b"", None, True
+        out, _ = p.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        p.kill()
+        out, _ = p.communicate()
+    finally:
+        # on a signal or any other exception: QEMU goes first
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    rc = None if timed_out else p.returncode
     secs = time.monotonic() - start
     with open(log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
@@ -104,6 +162,13 @@ def vtd_caps(vtd, props):
     return (int(j["cap"], 16), int(j["ecap"], 16), int(j["ver"], 16)), ""
 
 
+def print_console(tap, mode, log, text):
+    tap.line(f"# ---- {mode}: guest console ({log}) ----")
+    for l in text.splitlines():
+        tap.line(f"#   {l}")
+    tap.line(f"# ---- end of {mode} console ----")
+
+
 def run_mode(mode, args, accel, tap):
     qemu, text, rc, timed_out, secs = boot(mode, args, accel)
     if accel == "kvm" and "@@begin" not in text and not os.environ.get("VM_ACCEL"):
@@ -115,6 +180,8 @@ def run_mode(mode, args, accel, tap):
     log = os.path.join(args.logdir, f"console-{mode}.log")
     tap.diag(f"{mode}: {' '.join(qemu)}")
     tap.diag(f"{mode}: guest ran {secs:.1f} s ({accel}); console in {log}")
+    if timed_out:
+        tap.diag(f"{mode}: no poweroff within {args.timeout} s (VM_TIMEOUT): QEMU killed")
     failed_before = tap.failed
 
     lines = [l[l.index("@@"):] for l in text.splitlines() if "@@" in l]
@@ -185,10 +252,7 @@ def run_mode(mode, args, accel, tap):
                    f": incompatible, errors exactly [{want}] (got [{got}], rc {data.get(tag + '_rc')})")
 
     if tap.failed != failed_before:
-        print(f"# ---- {mode}: guest console ({log}) ----")
-        for l in text.splitlines():
-            print(f"#   {l}")
-        print(f"# ---- end of {mode} console ----", flush=True)
+        print_console(tap, mode, log, text)
 
 
 def main():
@@ -201,19 +265,34 @@ def main():
     ap.add_argument("--logdir", default="build-vm")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("VM_TIMEOUT", "300")))
     ap.add_argument("--loglevel", default=os.environ.get("VM_LOGLEVEL", "1"))
+    ap.add_argument("--tap-file", help="also write the TAP here (for scripts/test-summary.py)")
     args = ap.parse_args()
     # KVM is opt-in (VM_ACCEL=kvm): on nested hosts a KVM guest may hang
     # silently before the first console byte.
     accel = os.environ.get("VM_ACCEL") or "tcg"
     if accel == "kvm" and not kvm_usable():
         accel = "tcg"
-    tap = Tap()
-    print("TAP version 13", flush=True)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    tap = Tap(args.tap_file)
+    tap.line("TAP version 13")
     tap.diag(f"accelerator: {accel}")
     for mode in args.mode.split(","):
-        run_mode(mode, args, accel, tap)
-    print(f"1..{tap.n}")
-    print(f"# vm-test: {tap.n - tap.failed} passed, {tap.failed} failed", flush=True)
+        if mode not in MODES:
+            tap.result(False, f"{mode}: unknown mode (known: {', '.join(MODES)})")
+            continue
+        try:
+            run_mode(mode, args, accel, tap)
+        except Stop as e:
+            tap.finish(bail=f"{e} during the {mode} run; QEMU killed")
+            return 1
+        except Exception as e:  # a bug here must not hide the guest's output
+            tap.result(False, f"{mode}: runner error: {type(e).__name__}: {e}")
+            log = os.path.join(args.logdir, f"console-{mode}.log")
+            if os.path.exists(log):
+                with open(log, "rb") as f:
+                    print_console(tap, mode, log, f.read().decode("utf-8", "replace"))
+    tap.finish()
     return 1 if tap.failed else 0
 
 
