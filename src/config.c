@@ -51,6 +51,8 @@ static const struct prop props[] = {
 	  P_IRQCHIP, offsetof(struct vtd_config, irqchip) },
 	PB("x-nest", nest, "off",
 	   "libvtd extension: nested translation for the guest (ECAP.NEST, both stages)"),
+	PB("x-ers", ers, "off",
+	   "libvtd extension: execute requests with PASID (ECAP.ERS; PASID-entry ERE, first-stage XD)"),
 };
 
 VTD_API size_t vtd_config_props(const struct vtd_config_prop **out)
@@ -377,6 +379,9 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err)
 	if (cfg->nest && cfg->aw_bits != 48)
 		FAIL(VTD_ERR_RANGE, "aw-bits=%u: x-nest=on needs aw-bits=48 (4-level first stage)",
 		     cfg->aw_bits);
+	if (cfg->ers && !cfg->pasid)
+		FAIL(VTD_ERR_CONFLICT,
+		     "x-ers=on: execute requests carry a PASID: needs x-pasid-mode=on");
 	if (cfg->pasid && !cfg->scalable_mode)
 		FAIL(VTD_ERR_CONFLICT,
 		     "x-pasid-mode=on: Need to set scalable mode for PASID");

@@ -134,6 +134,7 @@ static const struct {
 	{ 0x45, true, "SCT.6", "request with PASID while PASIDs are disabled (PASIDE=0)" },
 	{ 0x46, true, "SCT.7", "PASID beyond the PASID directory size (PDTS)" },
 	{ 0x47, true, "SCT.8", "page request with page requests disabled (PRE=0)" },
+	{ 0x48, true, "SCT.9", "RID_PASID beyond the PASID directory size (PDTS)" },
 	{ 0x50, false, "SPD.1", "error reading the PASID directory entry" },
 	{ 0x51, true, "SPD.2", "PASID directory entry not present" },
 	{ 0x52, false, "SPD.3", "reserved field set in the PASID directory entry" },

@@ -146,6 +146,10 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	uint64_t v[2];
 	unsigned order, perm;
 	const struct vtd_dma_request *rq = x->req;
+	/* IOTLB entries do not record XD (their flags field is full):
+	 * execute requests, rare, always walk */
+	if (rq->perm & VTD_PERM_X)
+		return false;
 	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, priv, v[0], v[1], &perm))
 		return false;
 	uint64_t size = 1ull << (12 + order);
@@ -265,6 +269,7 @@ struct fs_ctx {
 	uint64_t fsptptr;
 	unsigned levels;       /* 4 or 5 */
 	bool wpe, eafe, sre;
+	bool exec;             /* an execute request (ERE=1 checked) */
 	bool nested;
 	uint64_t ss_table;     /* for nested */
 	unsigned ss_levels;
@@ -309,7 +314,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		return fail(x, 0x80);
 	}
 	uint64_t table = f->fsptptr;
-	bool rw = true, us = true;
+	bool rw = true, us = true, xd = false;
 	uint64_t ptes[5], eas[5];
 	unsigned nlev = 0;
 	for (unsigned level = f->levels; level >= 1; level--) {
@@ -344,6 +349,9 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			return fail(x, 0x72);
 		rw &= (pte & FS_RW) != 0;
 		us &= (pte & FS_US) != 0;
+		/* XD counts only for execute requests (ignored otherwise: Linux
+		 * sets it on every first-stage leaf) */
+		xd |= (pte >> 63) != 0;
 		ptes[nlev] = pte;
 		eas[nlev] = gea;
 		nlev++;
@@ -352,6 +360,8 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			/* access rights, then accessed/dirty flags */
 			if (!priv && !us)
 				return fail(x, 0x81);
+			if (f->exec && xd)
+				return fail(x, 0x82);
 			if ((want & VTD_PERM_W) && !rw && (!priv || f->wpe))
 				return fail(x, 0x85);
 			uint64_t abit = FS_A | (f->eafe ? FS_EA : 0);
@@ -549,8 +559,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			return fail(x, 0x45);
 		pasid = rq->pasid & 0xfffff;
 	}
+	/* beyond the PASID directory: the request's PASID is SCT.7; the
+	 * context entry's own RID_PASID is an error in that field, SCT.9 */
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return fail(x, 0x46);
+		return fail(x, rq->pasid_valid ? 0x46 : 0x48);
 
 	uint64_t pck0 = (1ull << 63) | rq->sid, pcv[4];
 	if (vtd_ct_lookup(&s->pasidc, pck0, pasid, pcv, NULL)) {
@@ -603,9 +615,11 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool sre = pe[2] & 1, ere = pe[2] & 2, wpe = pe[2] & 16, eafe = pe[2] & 128;
 	x->did = (uint16_t)pe[1];
-	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS:
-	 * otherwise they are reserved (QEMU does not check) */
-	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)))
+	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS,
+	 * ERE only with ECAP.ERS: otherwise they are reserved (QEMU does not
+	 * check) */
+	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)) ||
+	    (ere && !vtd_ecap_ers(s->ecap)))
 		return fail(x, 0x5a);
 	bool pgtt_ok = (pgtt == 1 && vtd_ecap_fsts(s->ecap)) ||
 		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
@@ -635,7 +649,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	x->res->did = x->did;
 	uint64_t out = 0, psize = 0;
 	unsigned perm = 0;
+	/* an execute request is a read that also asks for execute rights */
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
+	if (rq->perm & VTD_PERM_X)
+		want |= VTD_PERM_R;
 	switch (pgtt) {
 	case 4: /* pass-through */
 		if (rq->addr & ~haw(x))
@@ -663,6 +680,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			.fsptptr = pe[2] & ~0xfffull,
 			.levels = fspm ? 5 : 4,
 			.wpe = wpe, .eafe = eafe, .sre = sre,
+			.exec = (rq->perm & VTD_PERM_X) != 0,
 			.nested = pgtt == 3,
 			.ss_table = pe[0] & haw(x) & ~0xfffull,
 			.ss_levels = ssaw + 2,

@@ -60,6 +60,9 @@ struct vtd_config {
 	bool nest;                       /* "x-nest": offer nested translation
 					  * (PGTT=011b) to the guest, for emulated
 					  * devices; QEMU has no such property */
+	bool ers;                        /* "x-ers": execute requests with PASID
+					  * (ECAP.ERS): PASID-entry ERE and
+					  * first-stage XD take effect */
 };
 
 /* Fill *cfg with QEMU's defaults. */

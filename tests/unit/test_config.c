@@ -194,6 +194,12 @@ static void test_qemu_rules(void **state)
 	assert_int_equal(parse(&c, "intremap=on,kernel-irqchip=on", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "cannot work with kernel-irqchip=on"));
 	assert_int_equal(parse(&c, "kernel-irqchip=maybe", &e), -EINVAL);
+	/* x-ers: execute requests come with a PASID */
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-ers=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "x-ers=on"));
+	assert_non_null(strstr(e.msg, "x-pasid-mode=on"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-pasid-mode=on,x-ers=on", &e), 0);
+	assert_true(c.ers);
 	/* svm: all four requirements listed at once */
 	assert_int_equal(parse(&c, "svm=on,dma-translation=off", &e), -EINVAL);
 	assert_int_equal(e.count, 4);

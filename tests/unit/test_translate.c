@@ -133,6 +133,7 @@ static uint64_t legacy(const char *props, uint64_t ctx_flags, unsigned aw)
 #define PE_FSPM(n) ((uint64_t)(n) << 2)
 #define PE_WPE    16ull
 #define PE_EAFE   128ull
+#define FS_XD     (1ull << 63)
 
 /* bus 0: devfns 0-127 in CT0, 128-255 in CT1 */
 static uint64_t sm_ctx_addr(unsigned devfn) { return sm_ctx_at(devfn < 128 ? CT0 : CT1, devfn); }
@@ -1160,9 +1161,9 @@ static void test_sm_fault_46(void **state)
 	EXPECT_OK(xp(SID, 0x2000, 0x1000, RD, false), 0x1000, 4096, RD | WR);
 	assert_int_equal(R.did, 2);
 	EXPECT_FAULT(xp(SID, 0x4000, 0x1000, RD, false), 0x46, "SCT.7");
-	/* RID_PASID beyond PDTS too */
+	/* RID_PASID beyond PDTS is SCT.9 (test_sm_fault_48) */
 	sm_ctx(DEVFN, PDIR | 1, 0x2000);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x46, "SCT.7");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
 }
 
 /* SPD.1 (50h), SPD.2 (51h), SPD.3 (52h): the PASID directory entry. */
@@ -1272,8 +1273,66 @@ static void test_sm_fault_5c(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD | VTD_PERM_X), 0x5c, "SPT.5");
 	assert_true(R.fault_recorded);
 	assert_int_equal((frcd_hi() >> 30) & 1, 1);   /* EXE */
+	/* ERE exists only with ECAP.ERS: without it the bit is reserved */
+	set_pe(0, PGTT(4) | 1, 1, PE_ERE);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x5a, "SPT.3");
+	guest_teardown(NULL);
+	sm("x-scalable-mode=on,x-pasid-mode=on,x-ers=on", 0, 0);
+	set_pe(0, PGTT(4) | 1, 1, 0);
+	EXPECT_FAULT(xl(SID, 0x1000, RD | VTD_PERM_X), 0x5c, "SPT.5");
 	set_pe(0, PGTT(4) | 1, 1, PE_ERE);
 	EXPECT_OK(xl(SID, 0x1000, RD | VTD_PERM_X), 0x1000, 4096, RD | WR);
+}
+
+/* SGN.3 (82h): an execute request (ECAP.ERS, PASID-entry ERE=1) to a
+ * first-stage page with XD=1 at any level; XD means nothing to other
+ * requests, and a cached translation never grants execute by mistake. */
+static void test_sm_fault_82(void **state)
+{
+	(void)state;
+	uint64_t fs = sm_fs(FLTS ",x-pasid-mode=on,x-ers=on", 0);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0);
+	uint64_t leaf = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU | FS_XD);
+	fs_map(fs, 0x3000, 0x4000, 1, FS_PRU);
+	set_pe(1, PGTT(1) | 1, DID, fs | PE_ERE);
+	/* reads and writes ignore XD; the read fills the IOTLB */
+	EXPECT_OK(xp(SID, 1, 0x1000, RD, false), 0x2000, 4096, RD | WR);
+	EXPECT_OK(xp(SID, 1, 0x1000, WR, false), 0x2000, 4096, RD | WR);
+	EXPECT_FAULT(xp(SID, 1, 0x1000, RD | VTD_PERM_X, false), 0x82, "SGN.3");
+	assert_true(R.fault_recorded);
+	uint64_t hi = frcd_hi();
+	assert_int_equal((hi >> 32) & 0xff, 0x82);
+	assert_int_equal((hi >> 30) & 1, 1);          /* EXE */
+	/* executable page */
+	EXPECT_OK(xp(SID, 1, 0x3000, RD | VTD_PERM_X, false), 0x4000, 4096, RD | WR);
+	/* XD in a non-leaf entry forbids execution below it too */
+	uint64_t l2 = pte_at(fs, 4, 0x3000, 2, FS_PRU);
+	put64(l2, get64(l2) | FS_XD);
+	EXPECT_FAULT(xp(SID, 1, 0x3000, RD | VTD_PERM_X, false), 0x82, "SGN.3");
+	EXPECT_OK(xp(SID, 1, 0x3000, RD, false), 0x4000, 4096, RD | WR);
+	/* U/S is checked first: a user execute request to a supervisor page */
+	put64(leaf, 0x2000 | FS_P | FS_RW | FS_XD);
+	EXPECT_FAULT(xp(SID, 1, 0x1000, RD | VTD_PERM_X, false), 0x81, "SGN.2");
+}
+
+/* SCT.9 (48h): the context entry's RID_PASID points beyond its PASID
+ * directory (a request with PASID beyond it is SCT.7, 46h). */
+static void test_sm_fault_48(void **state)
+{
+	(void)state;
+	sm("x-scalable-mode=on,x-pasid-mode=on", CE_PASIDE, 0);
+	set_pe(0x1fff, PGTT(4) | 1, 1, 0);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0x1fff);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0x2000);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
+	assert_true(R.fault_recorded);
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x48);
+	EXPECT_FAULT(xp(SID, 0x2000, 0x1000, RD, false), 0x46, "SCT.7");
+	/* qualified: FPD in the context entry suppresses the record */
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 2 | 1, 0x2000);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
+	assert_false(R.fault_recorded);
 }
 
 /* SPT.6 (5Dh): a supervisor request to a first-stage entry with SRE=0. */
@@ -2023,6 +2082,8 @@ int main(void)
 		T(test_sm_fault_5a_sre_without_srs),
 		T(test_sm_fault_5b),
 		T(test_sm_fault_5c),
+		T(test_sm_fault_82),
+		T(test_sm_fault_48),
 		T(test_sm_fault_5d),
 		T(test_fs_walk),
 		T(test_fs_canonical),

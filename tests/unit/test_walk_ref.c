@@ -94,7 +94,7 @@ struct ref_unit {
 	uint64_t haw;           /* (1 << aw) - 1 */
 	unsigned sagaw;         /* CAP.SAGAW */
 	bool fs1gp, fs5lp;
-	bool dt, pt, sc, nest, srs, eafs, smts, ssts, fsts, pasid, prs;
+	bool dt, pt, sc, nest, srs, eafs, ers, smts, ssts, fsts, pasid, prs;
 	bool tm_ok;             /* stale-tm && device-iotlb (config, not a CAP bit) */
 	bool scalable;          /* root table type latched by SRTP */
 	unsigned ttm;           /* RTADDR.TTM latched by SRTP */
@@ -120,7 +120,6 @@ struct ref_res {
 	unsigned perm;
 	uint16_t did;
 	bool did_valid;
-	bool exec_unmodelled;   /* execute request past the ERE check */
 	int note;               /* which reference decision (REF_*) decided it */
 	int path;               /* PATH_*: how a successful translation went */
 };
@@ -274,7 +273,7 @@ static uint8_t ss_translate(const struct ref_unit *u, const struct ss_codes *c, 
 struct fs_setup {
 	uint64_t root;
 	unsigned levels;
-	bool wpe, eafe, nested;
+	bool wpe, eafe, exec, nested;
 	uint64_t ss_root;
 	unsigned ss_levels;
 };
@@ -320,7 +319,7 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 		return 0x80;
 	uint64_t gslot[5], ent[5];
 	unsigned n = 0;
-	bool user_ok = true, write_ok = true;
+	bool user_ok = true, write_ok = true, xd = false;
 	uint64_t table = f->root;
 	unsigned level = f->levels;
 	for (;;) {
@@ -338,6 +337,7 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 			return 0x72;
 		write_ok = write_ok && (e & 2);
 		user_ok = user_ok && (e & 4);
+		xd = xd || (e >> 63);
 		gslot[n] = g;
 		ent[n] = e;
 		n++;
@@ -352,6 +352,8 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 	/* access rights from every level */
 	if (!priv && !user_ok)
 		return 0x81;
+	if (f->exec && xd)
+		return 0x82;
 	if ((want & P_W) && !write_ok && (!priv || f->wpe))
 		return 0x85;
 	/* accessed flags on every level, dirty on the leaf for writes */
@@ -482,7 +484,7 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 		pasid = q->pasid;
 	}
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return 0x46;
+		return q->has_pasid ? 0x46 : 0x48;   /* SCT.7, or SCT.9 for RID_PASID */
 
 	uint64_t pde;
 	if (!ref_load((ce[0] & u->haw & ~0xfffull) + 8 * (pasid >> 6), 8, &pde))
@@ -502,7 +504,7 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 	if ((pe[0] & above_haw(u, 63)) || (pe[2] & above_haw(u, 63)) || (pe[2] & bits(11, 8)) ||
 	    pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
 		return 0x5a;
-	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs))
+	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs) || (ere && !u->ers))
 		return 0x5a;
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool fs = pgtt == 1 || pgtt == 3, ss = pgtt == 2 || pgtt == 3;
@@ -521,14 +523,15 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 		return 0x5c;
 	if (q->priv && fs && !sre)
 		return 0x5d;
-	/* execute permission (SSEE, XD, SMEP) is not modelled by libvtd: walk
-	 * for the read/write part, to keep accessed flags in step, but do not
-	 * compare the outcome */
-	res->exec_unmodelled = (q->acc & P_X) != 0;
+	/* execute requests (ECAP.ERS, ERE=1): a read that the first stage's
+	 * XD bits can refuse (SGN.3); the second stage and pass-through grant
+	 * execute with read (libvtd's documented choice: no SSEE) */
 	res->did = (uint16_t)pe[1];
 	res->did_valid = true;
 
 	unsigned want = q->acc & (P_R | P_W);
+	if (q->acc & P_X)
+		want |= P_R;   /* an execute request is a read */
 	struct walk w;
 	uint8_t r;
 	res->path = pgtt == 4 ? PATH_SM_PT : pgtt == 2 ? PATH_SM_SS : pgtt == 1 ? PATH_SM_FS :
@@ -550,6 +553,7 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 			.levels = 4 + fspm,
 			.wpe = wpe,
 			.eafe = eafe,
+			.exec = (q->acc & P_X) != 0,
 			.nested = pgtt == 3,
 			.ss_root = pe[0] & u->haw & ~0xfffull,
 			.ss_levels = ssaw + 2,
@@ -601,8 +605,6 @@ static void ref_translate(const struct ref_unit *u, const struct ref_req *q, str
 		res->kind = R_FAULT;
 		res->fault = f;
 	}
-	if (res->exec_unmodelled)
-		res->kind = R_SKIP;
 	res->note = ref_note;
 }
 
@@ -796,6 +798,8 @@ static uint64_t fs_entry_flags(bool leaf)
 		e |= bit(6);                  /* D */
 	if (pm(200))
 		e |= rnd() & 0xfff0000000000b18ull; /* PWT, PCD, G, ignored, XD */
+	if (pm(100))
+		e |= bit(63);                 /* XD (Linux sets it on leaves) */
 	return e;
 }
 
@@ -978,7 +982,7 @@ static void build_pasid(struct tset *t, struct space *s, uint64_t dir)
 	uint64_t q2 = fsr | (uint64_t)fspm << 2;
 	if (pm(srs ? 500 : 30))
 		q2 |= bit(0);                       /* SRE */
-	if (pm(300))
+	if (pm(g->u.ers ? 600 : 30))
 		q2 |= bit(1);                       /* ERE */
 	if (pm(srs ? 300 : 20))
 		q2 |= bit(4);                       /* WPE */
@@ -1122,6 +1126,7 @@ static void random_config(struct vtd_config *c, unsigned i)
 	c->stale_tm = pm(300);
 	c->fs1gp = pm(500);
 	c->pasid = c->scalable_mode && pm(800);
+	c->ers = c->pasid && pm(500);
 	c->caching_mode = pm(300);
 }
 
@@ -1143,6 +1148,7 @@ static void ref_unit_from(struct gen *g, struct vtd_iommu *s, bool sm_root, uint
 	u->nest = (ecap >> 26) & 1;
 	u->srs = (ecap >> 31) & 1;
 	u->eafs = (ecap >> 34) & 1;
+	u->ers = (ecap >> 30) & 1;
 	u->smts = (ecap >> 43) & 1;
 	u->ssts = (ecap >> 46) & 1;
 	u->fsts = (ecap >> 47) & 1;
@@ -1193,7 +1199,7 @@ static struct ref_req random_request(const struct tset *t)
 		q.acc = P_W;  /* reads of the interrupt range without PASID: not modelled */
 	if (q.has_pasid) {
 		q.priv = pm(300);
-		if (pm(50))
+		if (pm(t->g.u.ers ? 250 : 50))
 			q.acc |= P_X;
 	}
 	unsigned r = rn(100);
