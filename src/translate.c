@@ -181,7 +181,10 @@ struct ss_codes {
 /* an unreadable top-level table is bad context programming (LCT.4), as
  * QEMU and VirtualBox report it */
 static const struct ss_codes ss_legacy = { 0x03, 0x07, 0, 0x06, 0x05, 0x0c, 0x04 };
-static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x83 };
+/* an input beyond min(MGAW, the second stage's AGAW) is SGN.5 (84h);
+ * SGN.4 (83h) is for addresses used without a second stage (pass-through,
+ * translated requests) beyond the host address width */
+static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x84 };
 /* second stage translating the address of a first-stage structure */
 static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
 static const struct ss_codes ss_nest_root = { 0x7b, 0x78, 0x75, 0x75, 0x77, 0x7a, 0x74 };

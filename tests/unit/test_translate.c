@@ -952,7 +952,7 @@ static void test_sm_second_stage(void **state)
 	ss_map(ss3, 3, 0x7fc0000000ull, 0x5000, 1, SS_RW);
 	set_pe(0, ss3 | PGTT(2) | SSAW(1) | 1, DID, 0);
 	EXPECT_OK(xl(SID, 0x7fc0000010ull, RD), 0x5010, 4096, RD | WR);
-	EXPECT_FAULT(xl(SID, 1ull << 39, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 1ull << 39, RD), 0x84, "SGN.5");
 	/* SRE/WPE allowed with ECAP.SRS (x-scalable-mode alone has it) */
 	set_pe(0, ss3 | PGTT(2) | SSAW(1) | 1, DID, PE_SRE | PE_WPE);
 	EXPECT_OK(xl(SID, 0x7fc0000010ull, RD), 0x5010, 4096, RD | WR);
@@ -997,7 +997,7 @@ static void test_sm_ss_other_faults(void **state)
 	put64(ss, get64(ss) | PS);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7a, "SSL.3");
 	put64(ss, get64(ss) & ~PS);
-	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x84, "SGN.5");
 	put64(l1, 0xfee01000ull | SS_RW);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x87, "SGN.8");
 	/* the SS root table outside RAM */
@@ -1643,14 +1643,14 @@ static void test_nested_fault_74(void **state)
 	put64(fs3, (1ull << 39) | FS_PRU);
 	set_pe(0, ss3 | PGTT(3) | SSAW(1) | 1, DID, fs3);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x74, "SFL.5");
-	/* SGN.4 (83h): the FS output (a GPA) beyond the 39-bit SS is not 74h */
+	/* SGN.5 (84h): the FS output (a GPA) beyond the 39-bit SS is not 74h */
 	uint64_t ss3b = alloc_page(), fs4 = alloc_page();
 	fs_map(fs4, 0x1000, 1ull << 40, 1, FS_PRU);
 	uint64_t end = next_page;
 	for (uint64_t p = 0x100000; p < end; p += 0x1000)
 		ss_map(ss3b, 3, p, p, 1, SS_RW);
 	set_pe(0, ss3b | PGTT(3) | SSAW(1) | 1, DID, fs4);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x84, "SGN.5");
 }
 
 /* SFL.7 (76h): no read permission in the SS on an FS (non-root) table. */
