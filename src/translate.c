@@ -24,6 +24,8 @@
 /* second-stage entry bits */
 #define SS_R        (1ull << 0)
 #define SS_W        (1ull << 1)
+#define SS_A        (1ull << 8)   /* accessed, with PASID-entry SSADE */
+#define SS_D        (1ull << 9)   /* dirty, with PASID-entry SSADE */
 #define SS_PS       (1ull << 7)
 #define SS_SNP      (1ull << 11)
 #define SS_TM       (1ull << 62)
@@ -45,6 +47,10 @@ struct xl {
 	struct vtd_trace *t;
 	bool sm;               /* scalable mode */
 	bool fpd;              /* a fault-processing-disable bit was seen */
+	bool ssad;             /* PASID-entry SSADE: second-stage A/D flags */
+	bool nosnoop;          /* ECAP.SMPWC with PWSNP=0: walks do not snoop,
+				* so no accessed/dirty update can be made */
+	bool ss_dirty;         /* the last second-stage walk's leaf has D set */
 	uint16_t did;
 	uint64_t gen0;         /* invalidation generation when the walk began */
 };
@@ -93,7 +99,8 @@ static int fail(struct xl *x, uint8_t reason)
 #define F_US    2u   /* user access allowed at every level */
 #define F_RW    4u   /* write allowed at every level */
 #define F_WPE   8u   /* supervisor writes obey R/W */
-#define F_DIRTY 16u  /* the leaf's dirty flag is set */
+#define F_DIRTY 16u  /* the leaf's dirty flag is set (both stages' with SSADE) */
+#define F_SSAD  2u   /* second-stage entry (no F_FS): SSADE, F_DIRTY says D */
 
 /* The IOTLB key of a request: vtd_iotlb_k0()'s domain, PASID tag and PASID. */
 static inline bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t v[2],
@@ -118,6 +125,9 @@ static inline bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uin
 	unsigned ss = (unsigned)(v0 & 3);
 	if (!(v1 & F_FS)) {
 		*perm = ss;
+		/* a write must set a clear dirty flag: walk again */
+		if ((want & VTD_PERM_W) && (v1 & F_SSAD) && !(v1 & F_DIRTY))
+			return false;
 		return !(want & ~ss);
 	}
 	if (!priv && !(v1 & F_US))
@@ -208,6 +218,28 @@ static uint64_t ss_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
 }
 
 /*
+ * PASID-entry SSADE (ECAP.SLADS): accessed on every second-stage entry the
+ * walk used, dirty on the leaf for a write, each a locked update (the
+ * first-stage rule).  A non-snooped walk cannot make them: SSS.5 (7Ch);
+ * an update that cannot be made: SSS.6 (7Dh).
+ */
+static int ss_set_ad(struct xl *x, const uint64_t *ptes, const uint64_t *eas, unsigned n,
+		     unsigned want)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t bits = SS_A | ((i == n - 1 && (want & VTD_PERM_W)) ? SS_D : 0);
+		if ((ptes[i] & bits) == bits)
+			continue;
+		if (x->nosnoop)
+			return fail(x, 0x7c);
+		if (vtd_mem_set_bits64(x->s, eas[i], ptes[i], bits))
+			return fail(x, 0x7d);
+	}
+	x->ss_dirty = (ptes[n - 1] & SS_D) || (want & VTD_PERM_W);
+	return 0;
+}
+
+/*
  * Walk a second-stage table of `levels` levels from `table` for input
  * address `in`, requiring `want` (VTD_PERM_R/W).  On success *out, *psize
  * and *perm (R/W granted by every level) are set.
@@ -224,6 +256,10 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		return fail(x, fc->beyond);
 	}
 	unsigned p = VTD_PERM_R | VTD_PERM_W;
+	uint64_t ptes[6], eas[6];
+	unsigned n = 0;
+	if (levels > 6)
+		return fail(x, fc->rsvd); /* not reached: AW is checked against SAGAW */
 	for (unsigned level = levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
@@ -254,8 +290,13 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		if (pte & ss_rsvd_mask(x, level, leaf))
 			return fail(x, fc->rsvd);
 		p &= (unsigned)(pte & 3);
+		ptes[n] = pte;
+		eas[n] = ea;
+		n++;
 		if (leaf) {
 			uint64_t size = 1ull << shift;
+			if (x->ssad && ss_set_ad(x, ptes, eas, n, want))
+				return -EACCES;
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
 			*perm = p;
@@ -372,6 +413,9 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? FS_D : 0);
 				if ((ptes[i] & bits) == bits)
 					continue;
+				/* non-snooped walks cannot update A/D: SFS.9 */
+				if (x->nosnoop)
+					return fail(x, 0x90);
 				uint64_t hea;
 				if (fs_table_addr(x, f, eas[i], true, false, &hea))
 					return -EACCES;
@@ -621,9 +665,16 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS,
 	 * ERE only with ECAP.ERS: otherwise they are reserved (QEMU does not
 	 * check) */
+	bool ssade = (pe[0] >> 9) & 1, pwsnp = (pe[1] >> 23) & 1;
 	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)) ||
-	    (ere && !vtd_ecap_ers(s->ecap)))
+	    (ere && !vtd_ecap_ers(s->ecap)) || (ssade && !vtd_ecap_ssads(s->ecap)))
 		return fail(x, 0x5a);
+	x->ssad = ssade;
+	/* Without ECAP.SMPWC this unit walks coherently whatever PWSNP says,
+	 * as QEMU does (the letter of SMPWC=0 is non-coherent walks, which
+	 * could update no A/D flag); with it, PWSNP=0 asks for non-snooped
+	 * walks, and an A/D update then faults (SFS.9/SSS.5). */
+	x->nosnoop = vtd_ecap_smpwcs(s->ecap) && !pwsnp;
 	bool pgtt_ok = (pgtt == 1 && vtd_ecap_fsts(s->ecap)) ||
 		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
 		       (pgtt == 3 && vtd_ecap_nest(s->ecap)) || (pgtt == 4 && vtd_ecap_pt(s->ecap));
@@ -674,7 +725,8 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			return -EACCES;
 		if (out >= INTR_LO && out <= INTR_HI)
 			return fail(x, 0x87);
-		iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
+		iotlb_put(x, k0, rq->addr, out, psize, perm,
+			  x->ssad ? F_SSAD | (x->ss_dirty ? F_DIRTY : 0) : 0);
 		break;
 	}
 	case 1:   /* first stage */
@@ -704,6 +756,8 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			out = hpa;
 			perm &= sperm;
 			ssperm = sperm;
+			if (x->ssad && !x->ss_dirty)
+				flags &= ~F_DIRTY;
 			if (spsize < psize)
 				psize = spsize;
 		}

@@ -61,6 +61,8 @@ static const struct {
 	  "[R] 0x880000f00f5a + DT 4 + 0x13800000000 + PDS 1<<42 + NWFS 1<<33 + PRS 1<<29" },
 	{ "x-scalable-mode=on,x-flts=on,x-pasid-mode=on,x-ers=on", 0x81d2008c222f0606ull,
 	  0x893840f00f5aull, "[X] libvtd x-ers: 0x880000f00f5a + 0x13800000000 + ERS 1<<30" },
+	{ "x-scalable-mode=on,x-smpwc=on,x-ssads=on", 0x80d2008c222f0606ull, 0x1680080f00f5aull,
+	  "[X] libvtd: 0x480080f00f5a + SMPWC 1<<48 + SLADS 1<<45" },
 	{ "intremap=on,caching-mode=on,aw-bits=39", 0x80d2008c22260286ull, 0xf00f5aull,
 	  "[C] qemu-42-cm: cap d2008c22260286 ecap f00f5a (split irqchip)" },
 	{ "intremap=on,caching-mode=on,aw-bits=48,kernel-irqchip=off", 0x80d2008c222f0686ull,

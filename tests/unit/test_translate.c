@@ -134,6 +134,11 @@ static uint64_t legacy(const char *props, uint64_t ctx_flags, unsigned aw)
 #define PE_WPE    16ull
 #define PE_EAFE   128ull
 #define FS_XD     (1ull << 63)
+#define PE_SSADE  (1ull << 9)    /* qword 0 */
+#define PE_PWSNP  (1ull << 23)   /* qword 1 */
+#define SS_A      (1ull << 8)
+#define SS_D      (1ull << 9)
+#define SSAD_CFG  "x-scalable-mode=on,x-smpwc=on,x-ssads=on"
 
 /* bus 0: devfns 0-127 in CT0, 128-255 in CT1 */
 static uint64_t sm_ctx_addr(unsigned devfn) { return sm_ctx_at(devfn < 128 ? CT0 : CT1, devfn); }
@@ -2011,6 +2016,109 @@ static void test_self_referencing_tables(void **state)
 	assert_true(rc == 0 || rc == -EACCES);
 }
 
+/* Second-stage accessed/dirty flags (x-ssads: ECAP.SLADS, PASID-entry
+ * SSADE): A on every entry used, D on the leaf of a write, a cached
+ * translation does not let a write skip a clear D; without SLADS SSADE is
+ * reserved (SPT.3). */
+static void test_sm_ss_ad(void **state)
+{
+	(void)state;
+	uint64_t ss = sm_ss(SSAD_CFG, PE_SSADE, 0);
+	set_pe(0, ss | PGTT(2) | SSAW(2) | PE_SSADE | 1, DID | PE_PWSNP, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	uint64_t l4 = pte_at(ss, 4, 0x1000, 4, SS_RW);
+	uint64_t l2 = pte_at(ss, 4, 0x1000, 2, SS_RW);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	assert_true(get64(l4) & SS_A);
+	assert_true(get64(l2) & SS_A);
+	assert_int_equal(get64(l1) & (SS_A | SS_D), SS_A);
+	/* the read filled the IOTLB: the write must still set D */
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x5000, 4096, RD | WR);
+	assert_int_equal(get64(l1) & (SS_A | SS_D), SS_A | SS_D);
+	assert_int_equal(get64(l4) & SS_D, 0);       /* D only on the leaf */
+	/* a 2 MiB leaf */
+	uint64_t big = ss_map(ss, 4, 0x40200000ull, 0x600000, 2, SS_RW);
+	EXPECT_OK(xl(SID, 0x40200010ull, WR), 0x600010, 2ull << 20, RD | WR);
+	assert_int_equal(get64(big) & (SS_A | SS_D), SS_A | SS_D);
+	/* without SSADE the flags are left alone */
+	set_pe(0, ss | PGTT(2) | SSAW(2) | 1, DID | PE_PWSNP, 0);
+	uint64_t l1b = ss_map(ss, 4, 0x3000, 0x7000, 1, SS_RW);
+	EXPECT_OK(xl(SID, 0x3000, WR), 0x7000, 4096, RD | WR);
+	assert_int_equal(get64(l1b) & (SS_A | SS_D), 0);
+	/* without ECAP.SLADS, SSADE is a reserved bit */
+	guest_teardown(NULL);
+	ss = sm_ss("x-scalable-mode=on", PE_SSADE, 0);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x5a, "SPT.3");
+}
+
+/* SSL.5 (7Ch) and SFL.9 (90h): with ECAP.SMPWC, a PASID entry with
+ * PWSNP=0 asks for non-snooped walks, which cannot update an accessed or
+ * dirty flag; flags already set need no update.  Without ECAP.SMPWC the
+ * walks are coherent whatever PWSNP says (as QEMU). */
+static void test_sm_fault_7c_90(void **state)
+{
+	(void)state;
+	uint64_t ss = sm_ss(SSAD_CFG, PE_SSADE, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7c, "SSL.5");
+	assert_true(R.fault_recorded);
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x7c);
+	assert_int_equal(get64(l1) & SS_A, 0);
+	/* every flag already there: nothing to update, the walk succeeds */
+	for (unsigned lv = 4; lv >= 2; lv--) {
+		uint64_t e = pte_at(ss, 4, 0x1000, lv, SS_RW);
+		put64(e, get64(e) | SS_A);
+	}
+	put64(l1, get64(l1) | SS_A);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x7c, "SSL.5");    /* D is clear */
+	put64(l1, get64(l1) | SS_D);
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x5000, 4096, RD | WR);
+
+	/* first stage: SFL.9 */
+	guest_teardown(NULL);
+	uint64_t fs = sm_fs(FLTS ",x-smpwc=on", 0);
+	uint64_t f1 = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x90, "SFL.9");
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x90);
+	assert_int_equal(get64(f1) & FS_A, 0);
+	set_pe(0, PGTT(1) | 1, DID | PE_PWSNP, fs);       /* snooped walks */
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
+	assert_int_equal(get64(f1) & (FS_A | FS_D), FS_A | FS_D);
+	/* A and D preset (as Linux does): PWSNP=0 is fine */
+	set_pe(0, PGTT(1) | 1, DID, fs);
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
+	/* without ECAP.SMPWC, PWSNP=0 still walks coherently */
+	guest_teardown(NULL);
+	fs = sm_fs(FLTS, 0);
+	f1 = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	assert_true(get64(f1) & FS_A);
+}
+
+/* SSL.6 (7Dh): the second-stage A/D update cannot be made (tables served
+ * by callbacks whose write fails). */
+static void test_sm_fault_7d(void **state)
+{
+	(void)state;
+	struct cb c = { 0 };
+	guest_new(SSAD_CFG, RAM_SIZE, false, (struct vtd_iommu_opts){ .mem = &ops_rw, .mem_opaque = &c });
+	put64(ROOT, CT0 | 1);
+	sm_ctx(DEVFN, PDIR | 1, 0);
+	put64(PDIR, PTBL | 1);
+	uint64_t ss = alloc_page();
+	set_pe(0, ss | PGTT(2) | SSAW(2) | PE_SSADE | 1, DID | PE_PWSNP, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	enable_root(ROOT | RTADDR_SMT);
+	c.write_rc = -EIO;
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7d, "SSL.6");
+	assert_true(R.fault_recorded);
+	assert_int_equal(get64(l1) & SS_A, 0);
+	c.write_rc = 0;
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	assert_true(get64(l1) & SS_A);
+}
+
 /* Every reason code has a spec name; codes never emitted still have one. */
 static void test_fault_names(void **state)
 {
@@ -2084,6 +2192,9 @@ int main(void)
 		T(test_sm_fault_5c),
 		T(test_sm_fault_82),
 		T(test_sm_fault_48),
+		T(test_sm_ss_ad),
+		T(test_sm_fault_7c_90),
+		T(test_sm_fault_7d),
 		T(test_sm_fault_5d),
 		T(test_fs_walk),
 		T(test_fs_canonical),

@@ -94,7 +94,7 @@ struct ref_unit {
 	uint64_t haw;           /* (1 << aw) - 1 */
 	unsigned sagaw;         /* CAP.SAGAW */
 	bool fs1gp, fs5lp;
-	bool dt, pt, sc, nest, srs, eafs, ers, smts, ssts, fsts, pasid, prs;
+	bool dt, pt, sc, nest, srs, eafs, ers, slads, smpwc, smts, ssts, fsts, pasid, prs;
 	bool tm_ok;             /* stale-tm && device-iotlb (config, not a CAP bit) */
 	bool scalable;          /* root table type latched by SRTP */
 	unsigned ttm;           /* RTADDR.TTM latched by SRTP */
@@ -145,6 +145,9 @@ static const char *const ref_note_name[REF_NNOTES] = {
 	"[scalable ATS-translated]",
 };
 static int ref_note;
+/* The request's PASID entry: SSADE (second-stage A/D flags) and whether
+ * its walks are non-snooped (ECAP.SMPWC with PWSNP=0: no A/D update). */
+static bool ref_ssad, ref_nosnoop;
 
 /* Entries the reference read (host addresses), to compare RAM afterwards. */
 static uint64_t touched[128];
@@ -252,9 +255,22 @@ static uint8_t ss_level(const struct ref_unit *u, const struct ss_codes *c, uint
 		w->addr = (frame & ~(size - 1)) + (in & (size - 1));
 		w->size = size;
 		w->perm = granted;
-		return 0;
+	} else {
+		uint8_t f = ss_level(u, c, frame, level - 1, false, in, want, granted, w);
+		if (f)
+			return f;
 	}
-	return ss_level(u, c, frame, level - 1, false, in, want, granted, w);
+	/* SSADE: accessed on every entry of a successful walk, dirty on the
+	 * leaf of a write; non-snooped walks cannot: SSS.5 */
+	if (ref_ssad) {
+		uint64_t need = bit(8) | ((leaf && (want & P_W)) ? bit(9) : 0);
+		if ((e & need) != need) {
+			if (ref_nosnoop)
+				return 0x7c;
+			ref_or_bits(table + 8 * ((in >> shift) & 511), need);
+		}
+	}
+	return 0;
 }
 
 static uint8_t ss_translate(const struct ref_unit *u, const struct ss_codes *c, uint64_t root,
@@ -363,6 +379,8 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 			need |= bit(6);
 		if ((ent[i] & need) == need)
 			continue;
+		if (ref_nosnoop)
+			return 0x90;   /* SFS.9: no A/D update on a non-snooped walk */
 		uint64_t h;
 		uint8_t r = fs_entry_host(u, f, gslot[i], i == 0, true, &h);
 		if (r)
@@ -504,8 +522,12 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 	if ((pe[0] & above_haw(u, 63)) || (pe[2] & above_haw(u, 63)) || (pe[2] & bits(11, 8)) ||
 	    pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
 		return 0x5a;
-	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs) || (ere && !u->ers))
+	bool ssade = pe[0] & bit(9), pwsnp = pe[1] & bit(23);
+	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs) || (ere && !u->ers) ||
+	    (ssade && !u->slads))
 		return 0x5a;
+	ref_ssad = ssade;
+	ref_nosnoop = u->smpwc && !pwsnp;
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool fs = pgtt == 1 || pgtt == 3, ss = pgtt == 2 || pgtt == 3;
 	switch (pgtt) {
@@ -585,6 +607,7 @@ static void ref_translate(const struct ref_unit *u, const struct ref_req *q, str
 	memset(res, 0, sizeof(*res));
 	ntouched = 0;
 	ref_note = REF_NONE;
+	ref_ssad = ref_nosnoop = false;
 	if (q->at == 0 && !q->has_pasid && (q->acc & P_W) && q->addr >= IRQ_FIRST &&
 	    q->addr <= IRQ_LAST) {
 		res->kind = R_INTR;
@@ -975,8 +998,12 @@ static void build_pasid(struct tset *t, struct space *s, uint64_t dir)
 	uint64_t q0 = ss | (uint64_t)pgtt << 6 | (uint64_t)ssaw << 2 | (pm(250) ? 2 : 0) |
 		      (pm(25) ? 0 : 1);
 	if (pm(100))
-		q0 |= bit(5) | bit(9);
+		q0 |= bit(5);
+	if (pm(g->u.slads ? 500 : 100))
+		q0 |= bit(9);                       /* SSADE */
 	uint64_t q1 = rn(65536);
+	if (pm(g->u.smpwc ? 600 : 100))
+		q1 |= bit(23);                      /* PWSNP */
 	if (pm(200))
 		q1 |= rnd() & 0xffffffffff800000ull;  /* snoop, memory type, PAT fields */
 	uint64_t q2 = fsr | (uint64_t)fspm << 2;
@@ -1127,6 +1154,8 @@ static void random_config(struct vtd_config *c, unsigned i)
 	c->fs1gp = pm(500);
 	c->pasid = c->scalable_mode && pm(800);
 	c->ers = c->pasid && pm(500);
+	c->smpwc = c->scalable_mode && pm(400);
+	c->ssads = c->smpwc && (!c->flts || c->nest) && pm(600);
 	c->caching_mode = pm(300);
 }
 
@@ -1149,6 +1178,8 @@ static void ref_unit_from(struct gen *g, struct vtd_iommu *s, bool sm_root, uint
 	u->srs = (ecap >> 31) & 1;
 	u->eafs = (ecap >> 34) & 1;
 	u->ers = (ecap >> 30) & 1;
+	u->slads = (ecap >> 45) & 1;
+	u->smpwc = (ecap >> 48) & 1;
 	u->smts = (ecap >> 43) & 1;
 	u->ssts = (ecap >> 46) & 1;
 	u->fsts = (ecap >> 47) & 1;
