@@ -52,6 +52,14 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	};
 	struct vtd_translation t = { 0 };
 	vtd_iommu_translate(s, &d, &t);
+	bool exe = rq->exec;
+	if (exe && t.status == VTD_XLATE_FAULT && t.fault == 0x82) {
+		/* readable, not executable (XD): answer with Exe=0 */
+		exe = false;
+		d.perm = VTD_PERM_R;
+		memset(&t, 0, sizeof(t));
+		vtd_iommu_translate(s, &d, &t);
+	}
 	if (t.status == VTD_XLATE_FAULT) {
 		c->fault = t.fault;
 		c->status = fault_status(t.fault);
@@ -83,6 +91,7 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	c->r = perm & VTD_PERM_R;
 	c->w = perm & VTD_PERM_W;
 	c->priv = rq->priv && rq->pasid_valid;
+	c->exe = exe && (perm & VTD_PERM_R);
 	return 0;
 }
 
