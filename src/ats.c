@@ -24,7 +24,7 @@ static enum vtd_ats_status fault_status(uint8_t fr)
 	/* root/context/PASID programming does not allow it: unsupported */
 	case 0x01: case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x0d: case 0x30:
 	case 0x31: case 0x39: case 0x3a: case 0x41: case 0x42: case 0x43: case 0x44:
-	case 0x45: case 0x46: case 0x51: case 0x52: case 0x59: case 0x5a: case 0x5b:
+	case 0x45: case 0x46: case 0x48: case 0x51: case 0x52: case 0x59: case 0x5a: case 0x5b:
 	case 0x5c: case 0x5d:
 		return VTD_ATS_UR;
 	/* the page is not there or not allowed: success with R=W=0 */
@@ -52,6 +52,14 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	};
 	struct vtd_translation t = { 0 };
 	vtd_iommu_translate(s, &d, &t);
+	bool exe = rq->exec;
+	if (exe && t.status == VTD_XLATE_FAULT && t.fault == 0x82) {
+		/* readable, not executable (XD): answer with Exe=0 */
+		exe = false;
+		d.perm = VTD_PERM_R;
+		memset(&t, 0, sizeof(t));
+		vtd_iommu_translate(s, &d, &t);
+	}
 	if (t.status == VTD_XLATE_FAULT) {
 		c->fault = t.fault;
 		c->status = fault_status(t.fault);
@@ -83,6 +91,7 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	c->r = perm & VTD_PERM_R;
 	c->w = perm & VTD_PERM_W;
 	c->priv = rq->priv && rq->pasid_valid;
+	c->exe = exe && (perm & VTD_PERM_R);
 	return 0;
 }
 

@@ -102,6 +102,12 @@ VTD_API uint64_t vtd_caps_ecap(const struct vtd_config *cfg)
 		ecap |= F(1, 40) | F(VTD_PASID_BITS - 1, 35);
 	if (cfg->svm)
 		ecap |= F(1, 29) | F(1, 42) | F(1, 33);   /* PRS, PDS, NWFS */
+	if (cfg->ers)
+		ecap |= F(1, 30);                          /* ERS (libvtd) */
+	if (cfg->smpwc)
+		ecap |= F(1, 48);                          /* SMPWC (libvtd) */
+	if (cfg->ssads)
+		ecap |= F(1, 45);                          /* SLADS (libvtd) */
 	return ecap;
 }
 

@@ -51,6 +51,12 @@ static const struct prop props[] = {
 	  P_IRQCHIP, offsetof(struct vtd_config, irqchip) },
 	PB("x-nest", nest, "off",
 	   "libvtd extension: nested translation for the guest (ECAP.NEST, both stages)"),
+	PB("x-ers", ers, "off",
+	   "libvtd extension: execute requests with PASID (ECAP.ERS; PASID-entry ERE, first-stage XD)"),
+	PB("x-smpwc", smpwc, "off",
+	   "libvtd extension: scalable-mode page-walk coherency control (ECAP.SMPWC; PASID-entry PWSNP)"),
+	PB("x-ssads", ssads, "off",
+	   "libvtd extension: second-stage accessed/dirty flags (ECAP.SLADS; PASID-entry SSADE)"),
 };
 
 VTD_API size_t vtd_config_props(const struct vtd_config_prop **out)
@@ -377,6 +383,21 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err)
 	if (cfg->nest && cfg->aw_bits != 48)
 		FAIL(VTD_ERR_RANGE, "aw-bits=%u: x-nest=on needs aw-bits=48 (4-level first stage)",
 		     cfg->aw_bits);
+	if (cfg->smpwc && !cfg->scalable_mode)
+		FAIL(VTD_ERR_CONFLICT, "x-smpwc=on: page-walk snooping is set per PASID entry: "
+		     "needs x-scalable-mode=on");
+	if (cfg->ssads && !cfg->scalable_mode)
+		FAIL(VTD_ERR_CONFLICT, "x-ssads=on: needs x-scalable-mode=on");
+	else if (cfg->ssads && cfg->flts && !cfg->nest)
+		FAIL(VTD_ERR_CONFLICT, "x-ssads=on: needs a second stage (x-flts=off, or x-nest=on)");
+	/* A/D flags can only be updated by snooped walks (as Linux's
+	 * ssads_supported() also requires SMPWC) */
+	if (cfg->ssads && !cfg->smpwc)
+		FAIL(VTD_ERR_CONFLICT, "x-ssads=on: accessed/dirty updates need snooped walks: "
+		     "needs x-smpwc=on");
+	if (cfg->ers && !cfg->pasid)
+		FAIL(VTD_ERR_CONFLICT,
+		     "x-ers=on: execute requests carry a PASID: needs x-pasid-mode=on");
 	if (cfg->pasid && !cfg->scalable_mode)
 		FAIL(VTD_ERR_CONFLICT,
 		     "x-pasid-mode=on: Need to set scalable mode for PASID");

@@ -134,6 +134,7 @@ static const struct {
 	{ 0x45, true, "SCT.6", "request with PASID while PASIDs are disabled (PASIDE=0)" },
 	{ 0x46, true, "SCT.7", "PASID beyond the PASID directory size (PDTS)" },
 	{ 0x47, true, "SCT.8", "page request with page requests disabled (PRE=0)" },
+	{ 0x48, true, "SCT.9", "RID_PASID beyond the PASID directory size (PDTS)" },
 	{ 0x50, false, "SPD.1", "error reading the PASID directory entry" },
 	{ 0x51, true, "SPD.2", "PASID directory entry not present" },
 	{ 0x52, false, "SPD.3", "reserved field set in the PASID directory entry" },
@@ -155,6 +156,8 @@ static const struct {
 	{ 0x79, true, "SSL.2", "second-stage paging entry not present (R=W=0)" },
 	{ 0x7a, true, "SSL.3", "reserved field set in a second-stage paging entry" },
 	{ 0x7b, true, "SSL.4", "invalid second-stage table pointer (SSPTPTR)" },
+	{ 0x7c, true, "SSL.5", "second-stage accessed/dirty update needed on a non-snooped walk" },
+	{ 0x7d, true, "SSL.6", "second-stage accessed/dirty flag update failed" },
 	{ 0x80, true, "SGN.1", "input address not canonical" },
 	{ 0x81, true, "SGN.2", "user request to a supervisor page" },
 	{ 0x82, true, "SGN.3", "execute request to a page without execute permission" },
@@ -163,6 +166,7 @@ static const struct {
 	{ 0x85, true, "SGN.6", "write to a page without write permission" },
 	{ 0x86, true, "SGN.7", "read from a page without read permission" },
 	{ 0x87, true, "SGN.8", "output address in the interrupt range" },
+	{ 0x90, true, "SFL.9", "first-stage accessed/dirty update needed on a non-snooped walk" },
 	{ 0x91, true, "SFL.10", "first-stage accessed/dirty flag update failed" },
 };
 

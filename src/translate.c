@@ -24,6 +24,8 @@
 /* second-stage entry bits */
 #define SS_R        (1ull << 0)
 #define SS_W        (1ull << 1)
+#define SS_A        (1ull << 8)   /* accessed, with PASID-entry SSADE */
+#define SS_D        (1ull << 9)   /* dirty, with PASID-entry SSADE */
 #define SS_PS       (1ull << 7)
 #define SS_SNP      (1ull << 11)
 #define SS_TM       (1ull << 62)
@@ -45,6 +47,10 @@ struct xl {
 	struct vtd_trace *t;
 	bool sm;               /* scalable mode */
 	bool fpd;              /* a fault-processing-disable bit was seen */
+	bool ssad;             /* PASID-entry SSADE: second-stage A/D flags */
+	bool nosnoop;          /* ECAP.SMPWC with PWSNP=0: walks do not snoop,
+				* so no accessed/dirty update can be made */
+	bool ss_dirty;         /* the last second-stage walk's leaf has D set */
 	uint16_t did;
 	uint64_t gen0;         /* invalidation generation when the walk began */
 };
@@ -93,7 +99,8 @@ static int fail(struct xl *x, uint8_t reason)
 #define F_US    2u   /* user access allowed at every level */
 #define F_RW    4u   /* write allowed at every level */
 #define F_WPE   8u   /* supervisor writes obey R/W */
-#define F_DIRTY 16u  /* the leaf's dirty flag is set */
+#define F_DIRTY 16u  /* the leaf's dirty flag is set (both stages' with SSADE) */
+#define F_SSAD  2u   /* second-stage entry (no F_FS): SSADE, F_DIRTY says D */
 
 /* The IOTLB key of a request: vtd_iotlb_k0()'s domain, PASID tag and PASID. */
 static inline bool iotlb_get(struct vtd_iommu *s, uint64_t k0, uint64_t addr, uint64_t v[2],
@@ -118,6 +125,9 @@ static inline bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uin
 	unsigned ss = (unsigned)(v0 & 3);
 	if (!(v1 & F_FS)) {
 		*perm = ss;
+		/* a write must set a clear dirty flag: walk again */
+		if ((want & VTD_PERM_W) && (v1 & F_SSAD) && !(v1 & F_DIRTY))
+			return false;
 		return !(want & ~ss);
 	}
 	if (!priv && !(v1 & F_US))
@@ -146,6 +156,10 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	uint64_t v[2];
 	unsigned order, perm;
 	const struct vtd_dma_request *rq = x->req;
+	/* IOTLB entries do not record XD (their flags field is full):
+	 * execute requests, rare, always walk */
+	if (rq->perm & VTD_PERM_X)
+		return false;
 	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, priv, v[0], v[1], &perm))
 		return false;
 	uint64_t size = 1ull << (12 + order);
@@ -177,7 +191,10 @@ struct ss_codes {
 /* an unreadable top-level table is bad context programming (LCT.4), as
  * QEMU and VirtualBox report it */
 static const struct ss_codes ss_legacy = { 0x03, 0x07, 0, 0x06, 0x05, 0x0c, 0x04 };
-static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x83 };
+/* an input beyond min(MGAW, the second stage's AGAW) is SGN.5 (84h);
+ * SGN.4 (83h) is for addresses used without a second stage (pass-through,
+ * translated requests) beyond the host address width */
+static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x84 };
 /* second stage translating the address of a first-stage structure */
 static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
 static const struct ss_codes ss_nest_root = { 0x7b, 0x78, 0x75, 0x75, 0x77, 0x7a, 0x74 };
@@ -201,6 +218,28 @@ static uint64_t ss_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
 }
 
 /*
+ * PASID-entry SSADE (ECAP.SLADS): accessed on every second-stage entry the
+ * walk used, dirty on the leaf for a write, each a locked update (the
+ * first-stage rule).  A non-snooped walk cannot make them: SSS.5 (7Ch);
+ * an update that cannot be made: SSS.6 (7Dh).
+ */
+static int ss_set_ad(struct xl *x, const uint64_t *ptes, const uint64_t *eas, unsigned n,
+		     unsigned want)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t bits = SS_A | ((i == n - 1 && (want & VTD_PERM_W)) ? SS_D : 0);
+		if ((ptes[i] & bits) == bits)
+			continue;
+		if (x->nosnoop)
+			return fail(x, 0x7c);
+		if (vtd_mem_set_bits64(x->s, eas[i], ptes[i], bits))
+			return fail(x, 0x7d);
+	}
+	x->ss_dirty = (ptes[n - 1] & SS_D) || (want & VTD_PERM_W);
+	return 0;
+}
+
+/*
  * Walk a second-stage table of `levels` levels from `table` for input
  * address `in`, requiring `want` (VTD_PERM_R/W).  On success *out, *psize
  * and *perm (R/W granted by every level) are set.
@@ -217,6 +256,10 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		return fail(x, fc->beyond);
 	}
 	unsigned p = VTD_PERM_R | VTD_PERM_W;
+	uint64_t ptes[6], eas[6];
+	unsigned n = 0;
+	if (levels > 6)
+		return fail(x, fc->rsvd); /* not reached: AW is checked against SAGAW */
 	for (unsigned level = levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
@@ -247,8 +290,13 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		if (pte & ss_rsvd_mask(x, level, leaf))
 			return fail(x, fc->rsvd);
 		p &= (unsigned)(pte & 3);
+		ptes[n] = pte;
+		eas[n] = ea;
+		n++;
 		if (leaf) {
 			uint64_t size = 1ull << shift;
+			if (x->ssad && ss_set_ad(x, ptes, eas, n, want))
+				return -EACCES;
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
 			*perm = p;
@@ -265,6 +313,7 @@ struct fs_ctx {
 	uint64_t fsptptr;
 	unsigned levels;       /* 4 or 5 */
 	bool wpe, eafe, sre;
+	bool exec;             /* an execute request (ERE=1 checked) */
 	bool nested;
 	uint64_t ss_table;     /* for nested */
 	unsigned ss_levels;
@@ -309,7 +358,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		return fail(x, 0x80);
 	}
 	uint64_t table = f->fsptptr;
-	bool rw = true, us = true;
+	bool rw = true, us = true, xd = false;
 	uint64_t ptes[5], eas[5];
 	unsigned nlev = 0;
 	for (unsigned level = f->levels; level >= 1; level--) {
@@ -344,6 +393,9 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			return fail(x, 0x72);
 		rw &= (pte & FS_RW) != 0;
 		us &= (pte & FS_US) != 0;
+		/* XD counts only for execute requests (ignored otherwise: Linux
+		 * sets it on every first-stage leaf) */
+		xd |= (pte >> 63) != 0;
 		ptes[nlev] = pte;
 		eas[nlev] = gea;
 		nlev++;
@@ -352,6 +404,8 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			/* access rights, then accessed/dirty flags */
 			if (!priv && !us)
 				return fail(x, 0x81);
+			if (f->exec && xd)
+				return fail(x, 0x82);
 			if ((want & VTD_PERM_W) && !rw && (!priv || f->wpe))
 				return fail(x, 0x85);
 			uint64_t abit = FS_A | (f->eafe ? FS_EA : 0);
@@ -359,6 +413,9 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? FS_D : 0);
 				if ((ptes[i] & bits) == bits)
 					continue;
+				/* non-snooped walks cannot update A/D: SFS.9 */
+				if (x->nosnoop)
+					return fail(x, 0x90);
 				uint64_t hea;
 				if (fs_table_addr(x, f, eas[i], true, false, &hea))
 					return -EACCES;
@@ -549,8 +606,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			return fail(x, 0x45);
 		pasid = rq->pasid & 0xfffff;
 	}
+	/* beyond the PASID directory: the request's PASID is SCT.7; the
+	 * context entry's own RID_PASID is an error in that field, SCT.9 */
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return fail(x, 0x46);
+		return fail(x, rq->pasid_valid ? 0x46 : 0x48);
 
 	uint64_t pck0 = (1ull << 63) | rq->sid, pcv[4];
 	if (vtd_ct_lookup(&s->pasidc, pck0, pasid, pcv, NULL)) {
@@ -603,10 +662,19 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool sre = pe[2] & 1, ere = pe[2] & 2, wpe = pe[2] & 16, eafe = pe[2] & 128;
 	x->did = (uint16_t)pe[1];
-	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS:
-	 * otherwise they are reserved (QEMU does not check) */
-	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)))
+	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS,
+	 * ERE only with ECAP.ERS: otherwise they are reserved (QEMU does not
+	 * check) */
+	bool ssade = (pe[0] >> 9) & 1, pwsnp = (pe[1] >> 23) & 1;
+	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)) ||
+	    (ere && !vtd_ecap_ers(s->ecap)) || (ssade && !vtd_ecap_ssads(s->ecap)))
 		return fail(x, 0x5a);
+	x->ssad = ssade;
+	/* Without ECAP.SMPWC this unit walks coherently whatever PWSNP says,
+	 * as QEMU does (the letter of SMPWC=0 is non-coherent walks, which
+	 * could update no A/D flag); with it, PWSNP=0 asks for non-snooped
+	 * walks, and an A/D update then faults (SFS.9/SSS.5). */
+	x->nosnoop = vtd_ecap_smpwcs(s->ecap) && !pwsnp;
 	bool pgtt_ok = (pgtt == 1 && vtd_ecap_fsts(s->ecap)) ||
 		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
 		       (pgtt == 3 && vtd_ecap_nest(s->ecap)) || (pgtt == 4 && vtd_ecap_pt(s->ecap));
@@ -635,7 +703,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	x->res->did = x->did;
 	uint64_t out = 0, psize = 0;
 	unsigned perm = 0;
+	/* an execute request is a read that also asks for execute rights */
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
+	if (rq->perm & VTD_PERM_X)
+		want |= VTD_PERM_R;
 	switch (pgtt) {
 	case 4: /* pass-through */
 		if (rq->addr & ~haw(x))
@@ -654,7 +725,8 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			return -EACCES;
 		if (out >= INTR_LO && out <= INTR_HI)
 			return fail(x, 0x87);
-		iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
+		iotlb_put(x, k0, rq->addr, out, psize, perm,
+			  x->ssad ? F_SSAD | (x->ss_dirty ? F_DIRTY : 0) : 0);
 		break;
 	}
 	case 1:   /* first stage */
@@ -663,6 +735,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			.fsptptr = pe[2] & ~0xfffull,
 			.levels = fspm ? 5 : 4,
 			.wpe = wpe, .eafe = eafe, .sre = sre,
+			.exec = (rq->perm & VTD_PERM_X) != 0,
 			.nested = pgtt == 3,
 			.ss_table = pe[0] & haw(x) & ~0xfffull,
 			.ss_levels = ssaw + 2,
@@ -683,6 +756,8 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			out = hpa;
 			perm &= sperm;
 			ssperm = sperm;
+			if (x->ssad && !x->ss_dirty)
+				flags &= ~F_DIRTY;
 			if (spsize < psize)
 				psize = spsize;
 		}

@@ -60,6 +60,13 @@ struct vtd_config {
 	bool nest;                       /* "x-nest": offer nested translation
 					  * (PGTT=011b) to the guest, for emulated
 					  * devices; QEMU has no such property */
+	bool ers;                        /* "x-ers": execute requests with PASID
+					  * (ECAP.ERS): PASID-entry ERE and
+					  * first-stage XD take effect */
+	bool smpwc;                      /* "x-smpwc": ECAP.SMPWC, PWSNP=0 in a
+					  * PASID entry asks for non-snooped walks */
+	bool ssads;                      /* "x-ssads": ECAP.SLADS, PASID-entry
+					  * SSADE: second-stage A/D flags */
 };
 
 /* Fill *cfg with QEMU's defaults. */

@@ -120,6 +120,9 @@ enum vtd_compat_code {
 	VTD_COMPAT_DEVTLB = 14,        /* guest device-TLB without host ATS */
 	VTD_COMPAT_ERRATA_772415 = 15, /* host erratum: no read-only nest-parent maps */
 	VTD_COMPAT_SM_OFF_UNKNOWN = 16,/* host facts cannot show intel_iommu=sm_off */
+	VTD_COMPAT_ERS = 17,           /* guest execute requests (x-ers) */
+	VTD_COMPAT_SSADS = 18,         /* guest second-stage A/D flags (x-ssads) */
+	VTD_COMPAT_SMPWC = 19,         /* guest page-walk snoop control (x-smpwc) */
 };
 
 #define VTD_FINDING_MSG_MAX 256

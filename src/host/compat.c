@@ -55,6 +55,16 @@ static const struct vtd_compat_rule rules[] = {
 	{ VTD_COMPAT_DEVTLB, "device-iotlb",
 	  "warning: device-iotlb=on without host ECAP.DT: the guest may enable ATS, the device will "
 	  "not use it" },
+	{ VTD_COMPAT_ERS, "ers",
+	  "x-ers=on cannot be kept for a host device: the host's PASID entry gets no ERE from the "
+	  "guest (iommufd's VT-d stage-1 data has no such flag) and shadowed mappings carry no "
+	  "execute right, so the device's execute requests would fault" },
+	{ VTD_COMPAT_SSADS, "ssads",
+	  "x-ssads=on cannot be kept for a host device: the host IOMMU never walks the guest's "
+	  "second stage, so no accessed/dirty flag of it is ever set" },
+	{ VTD_COMPAT_SMPWC, "smpwc",
+	  "warning: x-smpwc=on: a host device's first stage is walked by the host IOMMU, snooped "
+	  "as the host decides; a guest PASID entry's PWSNP=0 is not honoured" },
 	{ VTD_COMPAT_ERRATA_772415, "errata-772415",
 	  "warning: host erratum 772415 (IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17): the nest parent "
 	  "cannot hold read-only mappings" },
@@ -189,6 +199,20 @@ VTD_API int vtd_compat_check(const struct vtd_config *cfg, const struct vtd_host
 	if (vtd && cfg->svm && !vtd_ecap_prs(hecap))
 		add(r, VTD_COMPAT_PRS, VTD_SEV_ERROR,
 		    "svm=on: host IOMMU has no page request support (ECAP.PRS=0)");
+
+	/* libvtd extensions that only an emulated device can be given */
+	if (cfg->ers)
+		add(r, VTD_COMPAT_ERS, VTD_SEV_ERROR,
+		    "x-ers=on: execute requests of a host device cannot be allowed (no ERE reaches "
+		    "the host IOMMU); use x-ers=off");
+	if (cfg->ssads)
+		add(r, VTD_COMPAT_SSADS, VTD_SEV_ERROR,
+		    "x-ssads=on: the host IOMMU does not set the guest's second-stage "
+		    "accessed/dirty flags; use x-ssads=off");
+	if (cfg->smpwc && flts)
+		add(r, VTD_COMPAT_SMPWC, VTD_SEV_WARNING,
+		    "x-smpwc=on: the host decides whether it snoops the guest's first-stage "
+		    "tables; PWSNP=0 in a guest PASID entry is not honoured");
 
 	if (vtd && cfg->device_iotlb && !vtd_ecap_dt(hecap))
 		add(r, VTD_COMPAT_DEVTLB, VTD_SEV_WARNING,

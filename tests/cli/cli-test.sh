@@ -246,6 +246,8 @@ run 0 "translate --explain" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --s
 expect out "^root entry +@0x000010000: 0000000000011001" "explain shows the root entry"
 expect out "TT=0 AW=2 \(4-level\) DID=1" "explain decodes the context entry"
 expect out "^SS L1 entry" "explain shows the leaf"
+run 0 "translate --exec (legacy: no PASID, a read)" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:03.0 --iova 0x1234 --exec
+expect out "^OK 0x101234 r- 0x1000$" "an execute request reads"
 run 1 "translate a fault" -- translate --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:03.0 --iova 0x1000 --write
 expect out "^FAULT 0x05 LGN.2: write to a page without write permission$" "fault line"
 run 1 "translate --json fault" -- translate --json --mem "$T/mem.img" --rtaddr 0x10000 --sid 00:04.0 --iova 0

@@ -266,6 +266,46 @@ static void test_completion_dirty(void **state)
 	assert_true(get64(pte) & 0x40);
 }
 
+/* Execute requested (x-ers, ERE=1): Exe=1 where no XD, Exe=0 with R/W
+ * still given where a first-stage XD forbids execution; ERE=0: UR. */
+static void test_completion_exec(void **state)
+{
+	(void)state;
+	guest_teardown(NULL);
+	guest_new("x-scalable-mode=on,x-flts=on,x-pasid-mode=on,device-iotlb=on,x-ers=on",
+		  RAM_SIZE, true, (struct vtd_iommu_opts){ .events = &events });
+	put64(ROOT, CT0 | 1);
+	set_sm_ctx(CT0, DEV, PDIR | 0x0d, 0);
+	put64(PDIR, PTBL | 1);
+	set_pasid_entry(PDIR, 5, PGTT(1) | 1, 2, FS_ROOT | 2 /* ERE */);
+	set_pasid_entry(PDIR, 6, PGTT(1) | 1, 3, FS_ROOT);
+	fs_map(FS_ROOT, 0x1000, 0x900000, 1, FS_PRU);
+	fs_map(FS_ROOT, 0x2000, 0x901000, 1, FS_PRU | (1ull << 63));
+	enable_root(ROOT | RTADDR_SMT);
+	struct vtd_ats_request rq = { .sid = DEV, .pasid_valid = true, .pasid = 5, .addr = 0x1000,
+				      .exec = true };
+	struct vtd_ats_completion c;
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &c), 0);
+	assert_int_equal(c.status, VTD_ATS_SUCCESS);
+	assert_true(c.r && c.w && c.exe);
+	rq.addr = 0x2000;
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &c), 0);
+	assert_int_equal(c.status, VTD_ATS_SUCCESS);
+	assert_int_equal(c.addr, 0x901000);
+	assert_true(c.r && c.w);
+	assert_false(c.exe);
+	rq.exec = false;
+	rq.addr = 0x1000;
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &c), 0);
+	assert_false(c.exe);
+	rq.exec = true;
+	rq.pasid = 6;
+	assert_int_equal(vtd_iommu_ats_translate(iommu, &rq, &c), 0);
+	assert_int_equal(c.status, VTD_ATS_UR);
+	assert_int_equal(c.fault, 0x5c);
+	assert_int_equal(take_fault(), 0);   /* translation requests record nothing */
+}
+
 static void test_completion_bad_args(void **state)
 {
 	(void)state;
@@ -580,6 +620,7 @@ int main(void)
 		T(test_completion_ur),
 		T(test_completion_ca),
 		T(test_completion_dirty),
+		T(test_completion_exec),
 		T(test_completion_bad_args),
 		T(test_completion_remapping_off),
 		T(test_devtlb_inval),

@@ -24,6 +24,8 @@
  *       IR+MHMV=0xf00008, EIM 0x10, PT 0x40, DT 0x4, SC 0x80; scalable:
  *       SMTS|SRS|SSTS, or SMTS|FSTS with x-flts; PASID|PSS=7; svm: PRS|PDS|NWFS),
  *       each sum written out in the comment.
+ *  [X]  libvtd extensions (no QEMU property): [R]'s rules plus the bit the
+ *       extension adds, written out.
  * Unless given, kernel-irqchip=split (KVM with split irqchip): eim=auto -> on.
  */
 static const struct {
@@ -57,6 +59,10 @@ static const struct {
 	{ "x-scalable-mode=on,x-flts=on,x-pasid-mode=on,device-iotlb=on,svm=on",
 	  0x81d2008c222f0606ull, 0x8d3a20f00f5eull,
 	  "[R] 0x880000f00f5a + DT 4 + 0x13800000000 + PDS 1<<42 + NWFS 1<<33 + PRS 1<<29" },
+	{ "x-scalable-mode=on,x-flts=on,x-pasid-mode=on,x-ers=on", 0x81d2008c222f0606ull,
+	  0x893840f00f5aull, "[X] libvtd x-ers: 0x880000f00f5a + 0x13800000000 + ERS 1<<30" },
+	{ "x-scalable-mode=on,x-smpwc=on,x-ssads=on", 0x80d2008c222f0606ull, 0x1680080f00f5aull,
+	  "[X] libvtd: 0x480080f00f5a + SMPWC 1<<48 + SLADS 1<<45" },
 	{ "intremap=on,caching-mode=on,aw-bits=39", 0x80d2008c22260286ull, 0xf00f5aull,
 	  "[C] qemu-42-cm: cap d2008c22260286 ecap f00f5a (split irqchip)" },
 	{ "intremap=on,caching-mode=on,aw-bits=48,kernel-irqchip=off", 0x80d2008c222f0686ull,

@@ -287,6 +287,34 @@ static void test_fs5lp_srs_eafs_generic(void **state)
 	assert_true(r.compatible);
 }
 
+/* The libvtd extensions x-ers and x-ssads promise what no host device can
+ * keep (errors, with or without x-flts); x-smpwc with x-flts is a warning. */
+static void test_extensions_for_emulated_devices_only(void **state)
+{
+	(void)state;
+	struct vtd_host_device d = host(GNR_CAP, GNR_ECAP);
+	struct vtd_compat_result r = check(FLTS ",x-pasid-mode=on,x-ers=on", &d);
+	assert_false(r.compatible);
+	const struct vtd_finding *f = find(&r, VTD_COMPAT_ERS);
+	assert_non_null(f);
+	assert_int_equal(f->severity, VTD_SEV_ERROR);
+	assert_non_null(strstr(f->message, "x-ers=on"));
+	assert_int_equal(r.n, 1);
+	r = check("caching-mode=on,x-scalable-mode=on,x-smpwc=on,x-ssads=on", &d);
+	assert_false(r.compatible);
+	f = find(&r, VTD_COMPAT_SSADS);
+	assert_non_null(f);
+	assert_int_equal(f->severity, VTD_SEV_ERROR);
+	assert_null(find(&r, VTD_COMPAT_SMPWC));   /* shadowed, no guest first stage */
+	assert_int_equal(r.n, 1);
+	r = check(FLTS ",x-smpwc=on", &d);
+	assert_true(r.compatible);
+	f = find(&r, VTD_COMPAT_SMPWC);
+	assert_non_null(f);
+	assert_int_equal(f->severity, VTD_SEV_WARNING);
+	assert_non_null(strstr(f->message, "PWSNP"));
+}
+
 static void test_all_findings_and_order(void **state)
 {
 	(void)state;
@@ -443,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_prs_and_devtlb),
 		cmocka_unit_test(test_errata_warning),
 		cmocka_unit_test(test_fs5lp_srs_eafs_generic),
+		cmocka_unit_test(test_extensions_for_emulated_devices_only),
 		cmocka_unit_test(test_all_findings_and_order),
 		cmocka_unit_test(test_bad_args_and_rules_table),
 		cmocka_unit_test(test_profiles_all_get_verdicts),

@@ -194,6 +194,25 @@ static void test_qemu_rules(void **state)
 	assert_int_equal(parse(&c, "intremap=on,kernel-irqchip=on", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "cannot work with kernel-irqchip=on"));
 	assert_int_equal(parse(&c, "kernel-irqchip=maybe", &e), -EINVAL);
+	/* x-ers: execute requests come with a PASID */
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-ers=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "x-ers=on"));
+	assert_non_null(strstr(e.msg, "x-pasid-mode=on"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-pasid-mode=on,x-ers=on", &e), 0);
+	assert_true(c.ers);
+	/* x-smpwc / x-ssads: scalable mode; SLADS needs a second stage and
+	 * snooped walks */
+	assert_int_equal(parse(&c, "x-smpwc=on,x-ssads=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "x-smpwc=on: page-walk snooping"));
+	assert_non_null(strstr(e.msg, "x-ssads=on: needs x-scalable-mode=on"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-ssads=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "needs x-smpwc=on"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-flts=on,x-smpwc=on,x-ssads=on", &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "needs a second stage"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-flts=on,x-nest=on,x-smpwc=on,x-ssads=on",
+			       &e), 0);
+	assert_true(c.smpwc && c.ssads);
 	/* svm: all four requirements listed at once */
 	assert_int_equal(parse(&c, "svm=on,dma-translation=off", &e), -EINVAL);
 	assert_int_equal(e.count, 4);

@@ -133,6 +133,12 @@ static uint64_t legacy(const char *props, uint64_t ctx_flags, unsigned aw)
 #define PE_FSPM(n) ((uint64_t)(n) << 2)
 #define PE_WPE    16ull
 #define PE_EAFE   128ull
+#define FS_XD     (1ull << 63)
+#define PE_SSADE  (1ull << 9)    /* qword 0 */
+#define PE_PWSNP  (1ull << 23)   /* qword 1 */
+#define SS_A      (1ull << 8)
+#define SS_D      (1ull << 9)
+#define SSAD_CFG  "x-scalable-mode=on,x-smpwc=on,x-ssads=on"
 
 /* bus 0: devfns 0-127 in CT0, 128-255 in CT1 */
 static uint64_t sm_ctx_addr(unsigned devfn) { return sm_ctx_at(devfn < 128 ? CT0 : CT1, devfn); }
@@ -951,7 +957,7 @@ static void test_sm_second_stage(void **state)
 	ss_map(ss3, 3, 0x7fc0000000ull, 0x5000, 1, SS_RW);
 	set_pe(0, ss3 | PGTT(2) | SSAW(1) | 1, DID, 0);
 	EXPECT_OK(xl(SID, 0x7fc0000010ull, RD), 0x5010, 4096, RD | WR);
-	EXPECT_FAULT(xl(SID, 1ull << 39, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 1ull << 39, RD), 0x84, "SGN.5");
 	/* SRE/WPE allowed with ECAP.SRS (x-scalable-mode alone has it) */
 	set_pe(0, ss3 | PGTT(2) | SSAW(1) | 1, DID, PE_SRE | PE_WPE);
 	EXPECT_OK(xl(SID, 0x7fc0000010ull, RD), 0x5010, 4096, RD | WR);
@@ -996,7 +1002,7 @@ static void test_sm_ss_other_faults(void **state)
 	put64(ss, get64(ss) | PS);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7a, "SSL.3");
 	put64(ss, get64(ss) & ~PS);
-	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x84, "SGN.5");
 	put64(l1, 0xfee01000ull | SS_RW);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x87, "SGN.8");
 	/* the SS root table outside RAM */
@@ -1160,9 +1166,9 @@ static void test_sm_fault_46(void **state)
 	EXPECT_OK(xp(SID, 0x2000, 0x1000, RD, false), 0x1000, 4096, RD | WR);
 	assert_int_equal(R.did, 2);
 	EXPECT_FAULT(xp(SID, 0x4000, 0x1000, RD, false), 0x46, "SCT.7");
-	/* RID_PASID beyond PDTS too */
+	/* RID_PASID beyond PDTS is SCT.9 (test_sm_fault_48) */
 	sm_ctx(DEVFN, PDIR | 1, 0x2000);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x46, "SCT.7");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
 }
 
 /* SPD.1 (50h), SPD.2 (51h), SPD.3 (52h): the PASID directory entry. */
@@ -1272,8 +1278,66 @@ static void test_sm_fault_5c(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD | VTD_PERM_X), 0x5c, "SPT.5");
 	assert_true(R.fault_recorded);
 	assert_int_equal((frcd_hi() >> 30) & 1, 1);   /* EXE */
+	/* ERE exists only with ECAP.ERS: without it the bit is reserved */
+	set_pe(0, PGTT(4) | 1, 1, PE_ERE);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x5a, "SPT.3");
+	guest_teardown(NULL);
+	sm("x-scalable-mode=on,x-pasid-mode=on,x-ers=on", 0, 0);
+	set_pe(0, PGTT(4) | 1, 1, 0);
+	EXPECT_FAULT(xl(SID, 0x1000, RD | VTD_PERM_X), 0x5c, "SPT.5");
 	set_pe(0, PGTT(4) | 1, 1, PE_ERE);
 	EXPECT_OK(xl(SID, 0x1000, RD | VTD_PERM_X), 0x1000, 4096, RD | WR);
+}
+
+/* SGN.3 (82h): an execute request (ECAP.ERS, PASID-entry ERE=1) to a
+ * first-stage page with XD=1 at any level; XD means nothing to other
+ * requests, and a cached translation never grants execute by mistake. */
+static void test_sm_fault_82(void **state)
+{
+	(void)state;
+	uint64_t fs = sm_fs(FLTS ",x-pasid-mode=on,x-ers=on", 0);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0);
+	uint64_t leaf = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU | FS_XD);
+	fs_map(fs, 0x3000, 0x4000, 1, FS_PRU);
+	set_pe(1, PGTT(1) | 1, DID, fs | PE_ERE);
+	/* reads and writes ignore XD; the read fills the IOTLB */
+	EXPECT_OK(xp(SID, 1, 0x1000, RD, false), 0x2000, 4096, RD | WR);
+	EXPECT_OK(xp(SID, 1, 0x1000, WR, false), 0x2000, 4096, RD | WR);
+	EXPECT_FAULT(xp(SID, 1, 0x1000, RD | VTD_PERM_X, false), 0x82, "SGN.3");
+	assert_true(R.fault_recorded);
+	uint64_t hi = frcd_hi();
+	assert_int_equal((hi >> 32) & 0xff, 0x82);
+	assert_int_equal((hi >> 30) & 1, 1);          /* EXE */
+	/* executable page */
+	EXPECT_OK(xp(SID, 1, 0x3000, RD | VTD_PERM_X, false), 0x4000, 4096, RD | WR);
+	/* XD in a non-leaf entry forbids execution below it too */
+	uint64_t l2 = pte_at(fs, 4, 0x3000, 2, FS_PRU);
+	put64(l2, get64(l2) | FS_XD);
+	EXPECT_FAULT(xp(SID, 1, 0x3000, RD | VTD_PERM_X, false), 0x82, "SGN.3");
+	EXPECT_OK(xp(SID, 1, 0x3000, RD, false), 0x4000, 4096, RD | WR);
+	/* U/S is checked first: a user execute request to a supervisor page */
+	put64(leaf, 0x2000 | FS_P | FS_RW | FS_XD);
+	EXPECT_FAULT(xp(SID, 1, 0x1000, RD | VTD_PERM_X, false), 0x81, "SGN.2");
+}
+
+/* SCT.9 (48h): the context entry's RID_PASID points beyond its PASID
+ * directory (a request with PASID beyond it is SCT.7, 46h). */
+static void test_sm_fault_48(void **state)
+{
+	(void)state;
+	sm("x-scalable-mode=on,x-pasid-mode=on", CE_PASIDE, 0);
+	set_pe(0x1fff, PGTT(4) | 1, 1, 0);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0x1fff);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x1000, 4096, RD | WR);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0x2000);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
+	assert_true(R.fault_recorded);
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x48);
+	EXPECT_FAULT(xp(SID, 0x2000, 0x1000, RD, false), 0x46, "SCT.7");
+	/* qualified: FPD in the context entry suppresses the record */
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 2 | 1, 0x2000);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x48, "SCT.9");
+	assert_false(R.fault_recorded);
 }
 
 /* SPT.6 (5Dh): a supervisor request to a first-stage entry with SRE=0. */
@@ -1584,14 +1648,14 @@ static void test_nested_fault_74(void **state)
 	put64(fs3, (1ull << 39) | FS_PRU);
 	set_pe(0, ss3 | PGTT(3) | SSAW(1) | 1, DID, fs3);
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x74, "SFL.5");
-	/* SGN.4 (83h): the FS output (a GPA) beyond the 39-bit SS is not 74h */
+	/* SGN.5 (84h): the FS output (a GPA) beyond the 39-bit SS is not 74h */
 	uint64_t ss3b = alloc_page(), fs4 = alloc_page();
 	fs_map(fs4, 0x1000, 1ull << 40, 1, FS_PRU);
 	uint64_t end = next_page;
 	for (uint64_t p = 0x100000; p < end; p += 0x1000)
 		ss_map(ss3b, 3, p, p, 1, SS_RW);
 	set_pe(0, ss3b | PGTT(3) | SSAW(1) | 1, DID, fs4);
-	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x83, "SGN.4");
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x84, "SGN.5");
 }
 
 /* SFL.7 (76h): no read permission in the SS on an FS (non-root) table. */
@@ -1952,6 +2016,109 @@ static void test_self_referencing_tables(void **state)
 	assert_true(rc == 0 || rc == -EACCES);
 }
 
+/* Second-stage accessed/dirty flags (x-ssads: ECAP.SLADS, PASID-entry
+ * SSADE): A on every entry used, D on the leaf of a write, a cached
+ * translation does not let a write skip a clear D; without SLADS SSADE is
+ * reserved (SPT.3). */
+static void test_sm_ss_ad(void **state)
+{
+	(void)state;
+	uint64_t ss = sm_ss(SSAD_CFG, PE_SSADE, 0);
+	set_pe(0, ss | PGTT(2) | SSAW(2) | PE_SSADE | 1, DID | PE_PWSNP, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	uint64_t l4 = pte_at(ss, 4, 0x1000, 4, SS_RW);
+	uint64_t l2 = pte_at(ss, 4, 0x1000, 2, SS_RW);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	assert_true(get64(l4) & SS_A);
+	assert_true(get64(l2) & SS_A);
+	assert_int_equal(get64(l1) & (SS_A | SS_D), SS_A);
+	/* the read filled the IOTLB: the write must still set D */
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x5000, 4096, RD | WR);
+	assert_int_equal(get64(l1) & (SS_A | SS_D), SS_A | SS_D);
+	assert_int_equal(get64(l4) & SS_D, 0);       /* D only on the leaf */
+	/* a 2 MiB leaf */
+	uint64_t big = ss_map(ss, 4, 0x40200000ull, 0x600000, 2, SS_RW);
+	EXPECT_OK(xl(SID, 0x40200010ull, WR), 0x600010, 2ull << 20, RD | WR);
+	assert_int_equal(get64(big) & (SS_A | SS_D), SS_A | SS_D);
+	/* without SSADE the flags are left alone */
+	set_pe(0, ss | PGTT(2) | SSAW(2) | 1, DID | PE_PWSNP, 0);
+	uint64_t l1b = ss_map(ss, 4, 0x3000, 0x7000, 1, SS_RW);
+	EXPECT_OK(xl(SID, 0x3000, WR), 0x7000, 4096, RD | WR);
+	assert_int_equal(get64(l1b) & (SS_A | SS_D), 0);
+	/* without ECAP.SLADS, SSADE is a reserved bit */
+	guest_teardown(NULL);
+	ss = sm_ss("x-scalable-mode=on", PE_SSADE, 0);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x5a, "SPT.3");
+}
+
+/* SSL.5 (7Ch) and SFL.9 (90h): with ECAP.SMPWC, a PASID entry with
+ * PWSNP=0 asks for non-snooped walks, which cannot update an accessed or
+ * dirty flag; flags already set need no update.  Without ECAP.SMPWC the
+ * walks are coherent whatever PWSNP says (as QEMU). */
+static void test_sm_fault_7c_90(void **state)
+{
+	(void)state;
+	uint64_t ss = sm_ss(SSAD_CFG, PE_SSADE, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7c, "SSL.5");
+	assert_true(R.fault_recorded);
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x7c);
+	assert_int_equal(get64(l1) & SS_A, 0);
+	/* every flag already there: nothing to update, the walk succeeds */
+	for (unsigned lv = 4; lv >= 2; lv--) {
+		uint64_t e = pte_at(ss, 4, 0x1000, lv, SS_RW);
+		put64(e, get64(e) | SS_A);
+	}
+	put64(l1, get64(l1) | SS_A);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x7c, "SSL.5");    /* D is clear */
+	put64(l1, get64(l1) | SS_D);
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x5000, 4096, RD | WR);
+
+	/* first stage: SFL.9 */
+	guest_teardown(NULL);
+	uint64_t fs = sm_fs(FLTS ",x-smpwc=on", 0);
+	uint64_t f1 = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x90, "SFL.9");
+	assert_int_equal((frcd_hi() >> 32) & 0xff, 0x90);
+	assert_int_equal(get64(f1) & FS_A, 0);
+	set_pe(0, PGTT(1) | 1, DID | PE_PWSNP, fs);       /* snooped walks */
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
+	assert_int_equal(get64(f1) & (FS_A | FS_D), FS_A | FS_D);
+	/* A and D preset (as Linux does): PWSNP=0 is fine */
+	set_pe(0, PGTT(1) | 1, DID, fs);
+	EXPECT_OK(xl(SID, 0x1000, WR), 0x2000, 4096, RD | WR);
+	/* without ECAP.SMPWC, PWSNP=0 still walks coherently */
+	guest_teardown(NULL);
+	fs = sm_fs(FLTS, 0);
+	f1 = fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	assert_true(get64(f1) & FS_A);
+}
+
+/* SSL.6 (7Dh): the second-stage A/D update cannot be made (tables served
+ * by callbacks whose write fails). */
+static void test_sm_fault_7d(void **state)
+{
+	(void)state;
+	struct cb c = { 0 };
+	guest_new(SSAD_CFG, RAM_SIZE, false, (struct vtd_iommu_opts){ .mem = &ops_rw, .mem_opaque = &c });
+	put64(ROOT, CT0 | 1);
+	sm_ctx(DEVFN, PDIR | 1, 0);
+	put64(PDIR, PTBL | 1);
+	uint64_t ss = alloc_page();
+	set_pe(0, ss | PGTT(2) | SSAW(2) | PE_SSADE | 1, DID | PE_PWSNP, 0);
+	uint64_t l1 = ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	enable_root(ROOT | RTADDR_SMT);
+	c.write_rc = -EIO;
+	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x7d, "SSL.6");
+	assert_true(R.fault_recorded);
+	assert_int_equal(get64(l1) & SS_A, 0);
+	c.write_rc = 0;
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	assert_true(get64(l1) & SS_A);
+}
+
 /* Every reason code has a spec name; codes never emitted still have one. */
 static void test_fault_names(void **state)
 {
@@ -2023,6 +2190,11 @@ int main(void)
 		T(test_sm_fault_5a_sre_without_srs),
 		T(test_sm_fault_5b),
 		T(test_sm_fault_5c),
+		T(test_sm_fault_82),
+		T(test_sm_fault_48),
+		T(test_sm_ss_ad),
+		T(test_sm_fault_7c_90),
+		T(test_sm_fault_7d),
 		T(test_sm_fault_5d),
 		T(test_fs_walk),
 		T(test_fs_canonical),

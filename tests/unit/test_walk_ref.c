@@ -94,7 +94,7 @@ struct ref_unit {
 	uint64_t haw;           /* (1 << aw) - 1 */
 	unsigned sagaw;         /* CAP.SAGAW */
 	bool fs1gp, fs5lp;
-	bool dt, pt, sc, nest, srs, eafs, smts, ssts, fsts, pasid, prs;
+	bool dt, pt, sc, nest, srs, eafs, ers, slads, smpwc, smts, ssts, fsts, pasid, prs;
 	bool tm_ok;             /* stale-tm && device-iotlb (config, not a CAP bit) */
 	bool scalable;          /* root table type latched by SRTP */
 	unsigned ttm;           /* RTADDR.TTM latched by SRTP */
@@ -120,7 +120,6 @@ struct ref_res {
 	unsigned perm;
 	uint16_t did;
 	bool did_valid;
-	bool exec_unmodelled;   /* execute request past the ERE check */
 	int note;               /* which reference decision (REF_*) decided it */
 	int path;               /* PATH_*: how a successful translation went */
 };
@@ -146,6 +145,9 @@ static const char *const ref_note_name[REF_NNOTES] = {
 	"[scalable ATS-translated]",
 };
 static int ref_note;
+/* The request's PASID entry: SSADE (second-stage A/D flags) and whether
+ * its walks are non-snooped (ECAP.SMPWC with PWSNP=0: no A/D update). */
+static bool ref_ssad, ref_nosnoop;
 
 /* Entries the reference read (host addresses), to compare RAM afterwards. */
 static uint64_t touched[128];
@@ -192,7 +194,7 @@ struct ss_codes {
 };
 
 static const struct ss_codes SS_LEGACY = { 0x04, 0x03, 0x07, 0, 0x05, 0x06, 0x0c };
-static const struct ss_codes SS_SCALABLE = { 0x83, 0x7b, 0x78, 0x79, 0x85, 0x86, 0x7a };
+static const struct ss_codes SS_SCALABLE = { 0x84, 0x7b, 0x78, 0x79, 0x85, 0x86, 0x7a };
 /* second stage translating the address of a first-stage entry (nested) */
 static const struct ss_codes SS_NEST_TOP = { 0x74, 0x7b, 0x78, 0x75, 0x77, 0x75, 0x7a };
 static const struct ss_codes SS_NEST_LOWER = { 0x74, 0x7b, 0x78, 0x76, 0x77, 0x76, 0x7a };
@@ -253,9 +255,22 @@ static uint8_t ss_level(const struct ref_unit *u, const struct ss_codes *c, uint
 		w->addr = (frame & ~(size - 1)) + (in & (size - 1));
 		w->size = size;
 		w->perm = granted;
-		return 0;
+	} else {
+		uint8_t f = ss_level(u, c, frame, level - 1, false, in, want, granted, w);
+		if (f)
+			return f;
 	}
-	return ss_level(u, c, frame, level - 1, false, in, want, granted, w);
+	/* SSADE: accessed on every entry of a successful walk, dirty on the
+	 * leaf of a write; non-snooped walks cannot: SSS.5 */
+	if (ref_ssad) {
+		uint64_t need = bit(8) | ((leaf && (want & P_W)) ? bit(9) : 0);
+		if ((e & need) != need) {
+			if (ref_nosnoop)
+				return 0x7c;
+			ref_or_bits(table + 8 * ((in >> shift) & 511), need);
+		}
+	}
+	return 0;
 }
 
 static uint8_t ss_translate(const struct ref_unit *u, const struct ss_codes *c, uint64_t root,
@@ -274,7 +289,7 @@ static uint8_t ss_translate(const struct ref_unit *u, const struct ss_codes *c, 
 struct fs_setup {
 	uint64_t root;
 	unsigned levels;
-	bool wpe, eafe, nested;
+	bool wpe, eafe, exec, nested;
 	uint64_t ss_root;
 	unsigned ss_levels;
 };
@@ -320,7 +335,7 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 		return 0x80;
 	uint64_t gslot[5], ent[5];
 	unsigned n = 0;
-	bool user_ok = true, write_ok = true;
+	bool user_ok = true, write_ok = true, xd = false;
 	uint64_t table = f->root;
 	unsigned level = f->levels;
 	for (;;) {
@@ -338,6 +353,7 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 			return 0x72;
 		write_ok = write_ok && (e & 2);
 		user_ok = user_ok && (e & 4);
+		xd = xd || (e >> 63);
 		gslot[n] = g;
 		ent[n] = e;
 		n++;
@@ -352,6 +368,8 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 	/* access rights from every level */
 	if (!priv && !user_ok)
 		return 0x81;
+	if (f->exec && xd)
+		return 0x82;
 	if ((want & P_W) && !write_ok && (!priv || f->wpe))
 		return 0x85;
 	/* accessed flags on every level, dirty on the leaf for writes */
@@ -361,6 +379,8 @@ static uint8_t fs_translate(const struct ref_unit *u, const struct fs_setup *f, 
 			need |= bit(6);
 		if ((ent[i] & need) == need)
 			continue;
+		if (ref_nosnoop)
+			return 0x90;   /* SFS.9: no A/D update on a non-snooped walk */
 		uint64_t h;
 		uint8_t r = fs_entry_host(u, f, gslot[i], i == 0, true, &h);
 		if (r)
@@ -482,7 +502,7 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 		pasid = q->pasid;
 	}
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return 0x46;
+		return q->has_pasid ? 0x46 : 0x48;   /* SCT.7, or SCT.9 for RID_PASID */
 
 	uint64_t pde;
 	if (!ref_load((ce[0] & u->haw & ~0xfffull) + 8 * (pasid >> 6), 8, &pde))
@@ -502,8 +522,12 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 	if ((pe[0] & above_haw(u, 63)) || (pe[2] & above_haw(u, 63)) || (pe[2] & bits(11, 8)) ||
 	    pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
 		return 0x5a;
-	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs))
+	bool ssade = pe[0] & bit(9), pwsnp = pe[1] & bit(23);
+	if (((sre || wpe) && !u->srs) || (eafe && !u->eafs) || (ere && !u->ers) ||
+	    (ssade && !u->slads))
 		return 0x5a;
+	ref_ssad = ssade;
+	ref_nosnoop = u->smpwc && !pwsnp;
 	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
 	bool fs = pgtt == 1 || pgtt == 3, ss = pgtt == 2 || pgtt == 3;
 	switch (pgtt) {
@@ -521,14 +545,15 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 		return 0x5c;
 	if (q->priv && fs && !sre)
 		return 0x5d;
-	/* execute permission (SSEE, XD, SMEP) is not modelled by libvtd: walk
-	 * for the read/write part, to keep accessed flags in step, but do not
-	 * compare the outcome */
-	res->exec_unmodelled = (q->acc & P_X) != 0;
+	/* execute requests (ECAP.ERS, ERE=1): a read that the first stage's
+	 * XD bits can refuse (SGN.3); the second stage and pass-through grant
+	 * execute with read (libvtd's documented choice: no SSEE) */
 	res->did = (uint16_t)pe[1];
 	res->did_valid = true;
 
 	unsigned want = q->acc & (P_R | P_W);
+	if (q->acc & P_X)
+		want |= P_R;   /* an execute request is a read */
 	struct walk w;
 	uint8_t r;
 	res->path = pgtt == 4 ? PATH_SM_PT : pgtt == 2 ? PATH_SM_SS : pgtt == 1 ? PATH_SM_FS :
@@ -550,6 +575,7 @@ static uint8_t ref_scalable(const struct ref_unit *u, const struct ref_req *q, s
 			.levels = 4 + fspm,
 			.wpe = wpe,
 			.eafe = eafe,
+			.exec = (q->acc & P_X) != 0,
 			.nested = pgtt == 3,
 			.ss_root = pe[0] & u->haw & ~0xfffull,
 			.ss_levels = ssaw + 2,
@@ -581,6 +607,7 @@ static void ref_translate(const struct ref_unit *u, const struct ref_req *q, str
 	memset(res, 0, sizeof(*res));
 	ntouched = 0;
 	ref_note = REF_NONE;
+	ref_ssad = ref_nosnoop = false;
 	if (q->at == 0 && !q->has_pasid && (q->acc & P_W) && q->addr >= IRQ_FIRST &&
 	    q->addr <= IRQ_LAST) {
 		res->kind = R_INTR;
@@ -601,8 +628,6 @@ static void ref_translate(const struct ref_unit *u, const struct ref_req *q, str
 		res->kind = R_FAULT;
 		res->fault = f;
 	}
-	if (res->exec_unmodelled)
-		res->kind = R_SKIP;
 	res->note = ref_note;
 }
 
@@ -796,6 +821,8 @@ static uint64_t fs_entry_flags(bool leaf)
 		e |= bit(6);                  /* D */
 	if (pm(200))
 		e |= rnd() & 0xfff0000000000b18ull; /* PWT, PCD, G, ignored, XD */
+	if (pm(100))
+		e |= bit(63);                 /* XD (Linux sets it on leaves) */
 	return e;
 }
 
@@ -971,14 +998,18 @@ static void build_pasid(struct tset *t, struct space *s, uint64_t dir)
 	uint64_t q0 = ss | (uint64_t)pgtt << 6 | (uint64_t)ssaw << 2 | (pm(250) ? 2 : 0) |
 		      (pm(25) ? 0 : 1);
 	if (pm(100))
-		q0 |= bit(5) | bit(9);
+		q0 |= bit(5);
+	if (pm(g->u.slads ? 500 : 100))
+		q0 |= bit(9);                       /* SSADE */
 	uint64_t q1 = rn(65536);
+	if (pm(g->u.smpwc ? 600 : 100))
+		q1 |= bit(23);                      /* PWSNP */
 	if (pm(200))
 		q1 |= rnd() & 0xffffffffff800000ull;  /* snoop, memory type, PAT fields */
 	uint64_t q2 = fsr | (uint64_t)fspm << 2;
 	if (pm(srs ? 500 : 30))
 		q2 |= bit(0);                       /* SRE */
-	if (pm(300))
+	if (pm(g->u.ers ? 600 : 30))
 		q2 |= bit(1);                       /* ERE */
 	if (pm(srs ? 300 : 20))
 		q2 |= bit(4);                       /* WPE */
@@ -1122,6 +1153,9 @@ static void random_config(struct vtd_config *c, unsigned i)
 	c->stale_tm = pm(300);
 	c->fs1gp = pm(500);
 	c->pasid = c->scalable_mode && pm(800);
+	c->ers = c->pasid && pm(500);
+	c->smpwc = c->scalable_mode && pm(400);
+	c->ssads = c->smpwc && (!c->flts || c->nest) && pm(600);
 	c->caching_mode = pm(300);
 }
 
@@ -1143,6 +1177,9 @@ static void ref_unit_from(struct gen *g, struct vtd_iommu *s, bool sm_root, uint
 	u->nest = (ecap >> 26) & 1;
 	u->srs = (ecap >> 31) & 1;
 	u->eafs = (ecap >> 34) & 1;
+	u->ers = (ecap >> 30) & 1;
+	u->slads = (ecap >> 45) & 1;
+	u->smpwc = (ecap >> 48) & 1;
 	u->smts = (ecap >> 43) & 1;
 	u->ssts = (ecap >> 46) & 1;
 	u->fsts = (ecap >> 47) & 1;
@@ -1193,7 +1230,7 @@ static struct ref_req random_request(const struct tset *t)
 		q.acc = P_W;  /* reads of the interrupt range without PASID: not modelled */
 	if (q.has_pasid) {
 		q.priv = pm(300);
-		if (pm(50))
+		if (pm(t->g.u.ers ? 250 : 50))
 			q.acc |= P_X;
 	}
 	unsigned r = rn(100);

@@ -191,15 +191,18 @@ static int replay_translate(struct replay *r, char **tok, int ntok)
 	uint16_t sid;
 	uint64_t iova;
 	if (ntok < 4)
-		return script_error(r, "usage: translate BDF IOVA r|w [pasid=N] [priv]");
+		return script_error(r, "usage: translate BDF IOVA r|w|x [pasid=N] [priv]");
 	if (parse_sid(r, tok[1], &sid))
 		return EXIT_USAGE;
 	if (!num(tok[2], &iova))
 		return script_error(r, "bad address '%s'", tok[2]);
-	if (strcmp(tok[3], "r") && strcmp(tok[3], "w"))
-		return script_error(r, "access must be r or w, not '%s'", tok[3]);
+	if (strcmp(tok[3], "r") && strcmp(tok[3], "w") && strcmp(tok[3], "x"))
+		return script_error(r, "access must be r, w or x, not '%s'", tok[3]);
+	/* x: an execute request, a read that asks for execute rights too */
 	struct vtd_dma_request rq = { .sid = sid, .addr = iova,
-				      .perm = tok[3][0] == 'w' ? VTD_PERM_W : VTD_PERM_R };
+				      .perm = tok[3][0] == 'w' ? VTD_PERM_W :
+					      tok[3][0] == 'x' ? VTD_PERM_R | VTD_PERM_X :
+					      VTD_PERM_R };
 	if (opt_args(r, tok, ntok, 4, &rq.pasid, &rq.pasid_valid, NULL, &rq.priv))
 		return EXIT_USAGE;
 	struct vtd_translation t = { 0 };
@@ -841,7 +844,7 @@ const struct subcommand cmd_replay = {
 		"  read ADDR LEN                            -> OK 0x<hexbytes>\n"
 		"  dma BDF IOVA LEN r|w [pasid=N] [priv] [data=0x<hexbytes>]\n"
 		"                                           -> OK [0x<hexbytes>] | FAULT 0x<reason> <name>\n"
-		"  translate BDF IOVA r|w [pasid=N] [priv]  -> OK 0x<address> <perm> 0x<pagesize>\n"
+		"  translate BDF IOVA r|w|x [pasid=N] [priv] -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
 		"  ats BDF IOVA [r|w] [pasid=N] [priv] [nw] -> OK 0x<address> size=0x<n> rw|r-|-- [u] [s]\n"

@@ -54,7 +54,7 @@ static void print_explain(const struct vtd_translation *t)
 
 static int run_translate(int argc, char **argv)
 {
-	enum { O_MEM = 256, O_RTADDR, O_SID, O_IOVA, O_PASID, O_WRITE, O_PRIV, O_EXPLAIN };
+	enum { O_MEM = 256, O_RTADDR, O_SID, O_IOVA, O_PASID, O_WRITE, O_EXEC, O_PRIV, O_EXPLAIN };
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "rtaddr", required_argument, NULL, O_RTADDR },
@@ -63,6 +63,7 @@ static int run_translate(int argc, char **argv)
 		{ "iova", required_argument, NULL, O_IOVA },
 		{ "pasid", required_argument, NULL, O_PASID },
 		{ "write", no_argument, NULL, O_WRITE },
+		{ "exec", no_argument, NULL, O_EXEC },
 		{ "priv", no_argument, NULL, O_PRIV },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
 		{ "json", no_argument, NULL, 'j' },
@@ -105,7 +106,9 @@ static int run_translate(int argc, char **argv)
 			rq.pasid_valid = true;
 			break;
 		}
-		case O_WRITE: rq.perm = VTD_PERM_W; break;
+		case O_WRITE: rq.perm = (rq.perm & VTD_PERM_X) | VTD_PERM_W; break;
+		/* an execute request is a read asking for execute rights too */
+		case O_EXEC: rq.perm = VTD_PERM_R | VTD_PERM_X; break;
 		case O_PRIV: rq.priv = true; break;
 		case O_EXPLAIN: explain = true; break;
 		case 'j': json = true; break;
