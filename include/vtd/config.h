@@ -60,6 +60,11 @@ struct vtd_config {
 	bool nest;                       /* "x-nest": offer nested translation
 					  * (PGTT=011b) to the guest, for emulated
 					  * devices; QEMU has no such property */
+	bool pi;                         /* "x-pi": offer interrupt posting
+					  * (CAP.PI, posted-format IRTEs); needs
+					  * intremap=on; QEMU has no such property.
+					  * Sits in what was tail padding: the
+					  * structure keeps its size and offsets */
 };
 
 /* Fill *cfg with QEMU's defaults. */
