@@ -109,13 +109,18 @@ static int post(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, const uint
 		return ir_fail(s, o, sid, 0x27, o->index, fpd);
 
 	/* Set ON if it is clear and notification is wanted, deciding on the
-	 * value the exchange replaces.  Each failed exchange means the guest
-	 * (or another poster) changed the word; honest traffic ends in a try
-	 * or two.  Past VTD_MEM_CAS_TRIES the vector stays posted in PIR and
-	 * no notification is sent: only a guest flipping its own control
-	 * word without pause gets there, and it only delays its own
-	 * interrupt until its next notification. */
-	uint64_t c = q[0];
+	 * value the exchange replaces.  The control word is read again after
+	 * the PIR update, in order: deciding "ON already set" on the value
+	 * read before it could miss a guest that cleared ON and emptied PIR
+	 * in between, and the vector would sit in PIR unannounced.  Each
+	 * failed exchange means the guest (or another poster) changed the
+	 * word; honest traffic ends in a try or two.  Past VTD_MEM_CAS_TRIES
+	 * the vector stays posted in PIR and no notification is sent: only a
+	 * guest flipping its own control word without pause gets there, and
+	 * it only delays its own interrupt until its next notification. */
+	uint64_t c;
+	if (vtd_mem_load64_sc(s, pda + PID_CTRL, &c))
+		return ir_fail(s, o, sid, 0x27, o->index, fpd);
 	bool notify = false;
 	for (int i = 0; i < VTD_MEM_CAS_TRIES; i++) {
 		if (c & rsvd) /* rewritten with reserved bits while we posted */

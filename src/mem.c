@@ -47,6 +47,15 @@ int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 	return vtd_mem_read(s, gpa, v, 8);
 }
 
+int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
+{
+	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return vtd_mem_read(s, gpa, v, 8);
+}
+
 int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired)
 {
 	if (!(gpa & 7) && in_ram(s, gpa, 8)) {

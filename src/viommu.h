@@ -118,6 +118,9 @@ int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
  * vtd_mem_set_bits64: vtd_mem_or64 for A/D flags; any failure is -EFAULT.
  */
 #define VTD_MEM_CAS_TRIES 64
+/* A qword load ordered after the caller's locked updates (seq_cst on the
+ * flat RAM), for decisions that must see what a guest did since. */
+int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
 int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired);
 int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits,
 		 uint64_t *old);
