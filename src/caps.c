@@ -67,6 +67,9 @@ VTD_API uint64_t vtd_caps_cap(const struct vtd_config *cfg)
 		cap |= F(1, 7);
 	if ((cfg->flts || cfg->nest) && cfg->fs1gp)
 		cap |= F(1, 56);
+	/* x-pi (libvtd): interrupt posting, only on top of remapping */
+	if (cfg->pi && cfg->intremap == VTD_ON)
+		cap |= F(1, 59);
 	/* ESRTPS: QEMU drops every cache on SRTP, which is what the bit
 	 * promises; set unconditionally since QEMU 10.2. */
 	cap |= F(1, 63);

@@ -8,8 +8,21 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The extension flags added after the first release took bytes of former
+ * padding: the structure a caller built against the first layout
+ * allocates keeps its size, and every old field its offset. */
+#if UINTPTR_MAX == 0xffffffffffffffffu
+_Static_assert(sizeof(struct vtd_config) == 36 && offsetof(struct vtd_config, nest) == 32 &&
+	       offsetof(struct vtd_config, irqchip) == 28 &&
+	       offsetof(struct vtd_config, dma_translation) == 26 &&
+	       offsetof(struct vtd_config, ssads) == 27 && offsetof(struct vtd_config, pi) == 33 &&
+	       offsetof(struct vtd_config, ers) == 34 && offsetof(struct vtd_config, smpwc) == 35,
+	       "vtd_config layout");
+#endif
 
 enum prop_type { P_BOOL, P_ONOFFAUTO, P_UINT8, P_UINT32, P_IRQCHIP };
 
@@ -51,6 +64,8 @@ static const struct prop props[] = {
 	  P_IRQCHIP, offsetof(struct vtd_config, irqchip) },
 	PB("x-nest", nest, "off",
 	   "libvtd extension: nested translation for the guest (ECAP.NEST, both stages)"),
+	PB("x-pi", pi, "off",
+	   "libvtd extension: posted interrupts (CAP.PI, posted-format IRTEs), with intremap"),
 	PB("x-ers", ers, "off",
 	   "libvtd extension: execute requests with PASID (ECAP.ERS; PASID-entry ERE, first-stage XD)"),
 	PB("x-smpwc", smpwc, "off",
@@ -383,6 +398,11 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err)
 	if (cfg->nest && cfg->aw_bits != 48)
 		FAIL(VTD_ERR_RANGE, "aw-bits=%u: x-nest=on needs aw-bits=48 (4-level first stage)",
 		     cfg->aw_bits);
+	/* CAP.PI=1 with ECAP.IR=0 is a combination the spec rules out: posting
+	 * is a form of the IRTE, and without remapping there is no IRTE. */
+	if (cfg->pi && !ir)
+		FAIL(VTD_ERR_CONFLICT,
+		     "x-pi=on: posted interrupts need interrupt remapping (intremap=on)");
 	if (cfg->smpwc && !cfg->scalable_mode)
 		FAIL(VTD_ERR_CONFLICT, "x-smpwc=on: page-walk snooping is set per PASID entry: "
 		     "needs x-scalable-mode=on");

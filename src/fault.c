@@ -115,7 +115,7 @@ static const struct {
 	{ 0x21, false, "IR.1", "interrupt index beyond the interrupt remapping table size" },
 	{ 0x22, true, "IR.2", "interrupt remapping table entry not present" },
 	{ 0x23, false, "IR.3", "error reading the interrupt remapping table" },
-	{ 0x24, true, "IR.4", "reserved field set in a present IRTE (or a posted IRTE)" },
+	{ 0x24, true, "IR.4", "reserved field set in a present IRTE (a posted one without CAP.PI)" },
 	{ 0x25, false, "IR.5", "compatibility-format interrupt blocked" },
 	{ 0x26, true, "IR.6", "source-id check failed (IRTE SVT/SQ/SID)" },
 	{ 0x27, true, "IR.7", "error reading the posted-interrupt descriptor" },

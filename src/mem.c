@@ -47,27 +47,74 @@ int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 	return vtd_mem_read(s, gpa, v, 8);
 }
 
+int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
+{
+	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return vtd_mem_read(s, gpa, v, 8);
+}
+
+int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired)
+{
+	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+		if (__atomic_compare_exchange_n((uint64_t *)(void *)(s->ram + gpa), expected,
+						desired, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return 0;
+		return -EAGAIN;
+	}
+	if (s->mem.cmpxchg64) {
+		int r = s->mem.cmpxchg64(s->mem_opaque, gpa, expected, desired);
+		return !r ? 0 : r == -EAGAIN ? -EAGAIN : -EFAULT;
+	}
+	/* No atomic path: compare, then write.  A guest store between the two
+	 * is lost; documented for struct vtd_mem_ops. */
+	uint64_t cur;
+	if (vtd_mem_read(s, gpa, &cur, 8))
+		return -EFAULT;
+	if (cur != *expected) {
+		*expected = cur;
+		return -EAGAIN;
+	}
+	return vtd_mem_write(s, gpa, &desired, 8);
+}
+
+int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits,
+		 uint64_t *old)
+{
+	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+		uint64_t v = __atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits,
+					       __ATOMIC_SEQ_CST);
+		if (old)
+			*old = v;
+		return 0;
+	}
+	/* A compare-exchange fails only when the word changed since we read
+	 * it, so honest contention ends within a few tries; only a guest that
+	 * keeps rewriting the word can exhaust the bound, and it then loses
+	 * its own update. */
+	uint64_t expected = hint;
+	for (int i = 0; i < VTD_MEM_CAS_TRIES; i++) {
+		int r = vtd_mem_cas64(s, gpa, &expected, expected | bits);
+		if (!r) {
+			if (old)
+				*old = expected;
+			return 0;
+		}
+		if (r != -EAGAIN)
+			return -EFAULT;
+	}
+	return -EBUSY;
+}
+
 int vtd_mem_set_bits64(struct vtd_iommu *s, uint64_t gpa, uint64_t old, uint64_t bits)
 {
 	/* Accessed/dirty updates are atomic with respect to the guest (spec:
 	 * locked read-modify-write).  If the entry changed under us we set the
 	 * bits in its new value: the walk already used the old one, which a
-	 * concurrent guest update makes no less valid than hardware would. */
-	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
-		__atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits, __ATOMIC_SEQ_CST);
-		return 0;
-	}
-	if (s->mem.cmpxchg64) {
-		uint64_t expected = old;
-		for (int i = 0; i < 16; i++) {
-			int r = s->mem.cmpxchg64(s->mem_opaque, gpa, &expected, expected | bits);
-			if (!r)
-				return 0;
-			if (r != -EAGAIN)
-				return -EFAULT;
-		}
-		return -EFAULT; /* bounded: a guest hammering the entry loses */
-	}
-	uint64_t v = (old | bits);
-	return vtd_mem_write(s, gpa, &v, 8);
+	 * concurrent guest update makes no less valid than hardware would.
+	 * A guest hammering the entry past the retry bound gets a fault. */
+	return vtd_mem_or64(s, gpa, old, bits, NULL) ? -EFAULT : 0;
 }

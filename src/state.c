@@ -4,7 +4,8 @@
  *
  * Format (little-endian, version 1):
  *   "VTDS" | u32 version | u32 total length | u32 CRC-32 of all that follows
- *   u32 config length | config string (vtd_config_format)
+ *   u32 config length | config string (vtd_config_format; keys missing
+ *   from it, as in states saved before they existed, take their defaults)
  *   u32 register image length | register image (VTD_REG_END bytes)
  *   latched state: u64 root, u64 iq, u64 intr_root, u32 iq_size, u32 iq_head,
  *   u32 intr_size, u32 next_frcd, u32 root_ttm, u8 flags (scalable root, TE,
@@ -159,9 +160,14 @@ VTD_API int vtd_iommu_load(struct vtd_iommu *s, const void *buf, size_t len, str
 	}
 	get(&r, cfg, cl);
 	cfg[cl] = '\0';
-	char mine[1024];
+	/* Compared as configurations, not strings: a state saved before a
+	 * property existed (x-pi) lacks its key, which means its default. */
+	char mine[1024], theirs[1024];
 	vtd_config_format(&s->cfg, mine, sizeof(mine));
-	if (!r.bad && strcmp(cfg, mine)) {
+	struct vtd_config saved;
+	if (!r.bad && (vtd_config_parse(&saved, cfg, NULL) ||
+		       vtd_config_format(&saved, theirs, sizeof(theirs)) >= (int)sizeof(theirs) ||
+		       strcmp(theirs, mine))) {
 		vtd_error_add(err, VTD_ERR_CONFLICT,
 			      "state was saved with another configuration (%s); this vIOMMU has %s",
 			      cfg, mine);

@@ -55,18 +55,26 @@ struct vtd_config {
 	bool device_iotlb;               /* "device-iotlb" */
 	bool pt;                         /* "pt": pass-through */
 	bool dma_translation;            /* "dma-translation" */
+	bool ssads;                      /* libvtd extension "x-ssads" (in former
+					  * padding): ECAP.SLADS, PASID-entry
+					  * SSADE: second-stage A/D flags */
 	/* libvtd extensions (not intel-iommu properties) */
 	enum vtd_irqchip irqchip;        /* "kernel-irqchip" */
 	bool nest;                       /* "x-nest": offer nested translation
 					  * (PGTT=011b) to the guest, for emulated
 					  * devices; QEMU has no such property */
+	/* Later extensions live in what was padding, so the structure keeps
+	 * the size and offsets of the first release (a caller's stack copy
+	 * stays big enough): x-pi, x-ers and x-smpwc after x-nest, x-ssads
+	 * after dma-translation (offset 27). */
+	bool pi;                         /* "x-pi": offer interrupt posting
+					  * (CAP.PI, posted-format IRTEs); needs
+					  * intremap=on; QEMU has no such property */
 	bool ers;                        /* "x-ers": execute requests with PASID
 					  * (ECAP.ERS): PASID-entry ERE and
 					  * first-stage XD take effect */
 	bool smpwc;                      /* "x-smpwc": ECAP.SMPWC, PWSNP=0 in a
 					  * PASID entry asks for non-snooped walks */
-	bool ssads;                      /* "x-ssads": ECAP.SLADS, PASID-entry
-					  * SSADE: second-stage A/D flags */
 };
 
 /* Fill *cfg with QEMU's defaults. */

@@ -28,8 +28,10 @@ struct vtd_mem_ops {
 	int (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
 	/* Optional: atomically replace the 8 bytes at gpa with desired if they
 	 * equal *expected; else store what is there in *expected and return
-	 * -EAGAIN.  Used for accessed/dirty bits outside the flat RAM; without
-	 * it those updates are a read followed by a write. */
+	 * -EAGAIN.  Used outside the flat RAM for accessed/dirty bits and
+	 * posted-interrupt descriptors (PIR bit, ON), retried at most 64 times
+	 * per update; without it those updates are a read followed by a
+	 * write, which a guest CPU updating the same word can undo. */
 	int (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected, uint64_t desired);
 };
 
@@ -239,15 +241,19 @@ struct vtd_irq {
 	bool fault_recorded;
 	const char *fault_name;
 	bool remapped;         /* false: passed through unchanged */
-	uint16_t index;        /* IRTE index (remapped) */
-	uint64_t addr;         /* the MSI to deliver */
+	uint16_t index;        /* IRTE index (remapped or posted) */
+	uint64_t addr;         /* the MSI to deliver (posted: the notification) */
 	uint32_t data;
-	uint32_t dest;         /* destination APIC id (x2APIC: 32 bits) */
-	uint8_t vector;
+	uint32_t dest;         /* destination APIC id (x2APIC: 32 bits); posted: NDST */
+	uint8_t vector;        /* posted: the virtual vector (IRTE.VV) */
 	uint8_t delivery_mode; /* 0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT */
 	bool dest_logical;
 	bool redir_hint;
 	bool level;            /* level-triggered */
+	/* Added in the former tail padding (size and offsets unchanged). */
+	bool posted;           /* posted into the guest's posted-interrupt descriptor */
+	bool notify;           /* posted: addr/data is a notification event to deliver */
+	bool urgent;           /* posted: IRTE.URG */
 };
 
 /*
@@ -257,8 +263,19 @@ struct vtd_irq {
  * look up, validate and apply the IRTE.  Returns 0 (deliver out->addr /
  * out->data), -EACCES when blocked (out->fault; recorded as the spec says),
  * -EINVAL on bad arguments.  Thread-safe; IRTEs are cached and invalidated
- * by interrupt-entry-cache descriptors.  Posted interrupts are not offered
- * (CAP.PI=0, as QEMU): an IRTE in posted format is invalid.
+ * by interrupt-entry-cache descriptors.
+ *
+ * Posted interrupts (x-pi=on: CAP.PI=1; without it, as in QEMU, a posted
+ * IRTE is reserved, 24h): for a posted-format IRTE the library sets the
+ * vector's bit in the posted-interrupt descriptor's PIR and, when ON was
+ * clear and SN clear or URG set, sets ON, atomically against the guest (see
+ * struct vtd_mem_ops).  It returns 0 with out->posted and out->remapped
+ * set, out->vector the virtual vector and out->urgent the IRTE's URG.  If
+ * out->notify, out->addr / out->data are the notification event the VMM
+ * must deliver (vector NV to NDST, fixed, edge, physical, in the same MSI
+ * encoding as a remapped interrupt); otherwise the VMM delivers nothing
+ * (addr and data are 0).  Descriptor faults: 27h when it cannot be
+ * accessed, 28h for reserved bits.  The descriptor is never cached.
  */
 VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *iommu, uint16_t sid, uint64_t addr,
 				uint32_t data, struct vtd_irq *out);

@@ -37,6 +37,10 @@ json_eq "j['ecap_fields']['FSTS'], j['ecap_fields']['SSTS'], j['cap_fields']['FS
 run 2 "caps x-flts without scalable mode" -- caps --config x-flts=on
 expect err "x-flts is only available in scalable mode" "names the missing x-scalable-mode"
 expect err "x-scalable-mode" "mentions x-scalable-mode"
+run 2 "caps x-pi without interrupt remapping" -- caps --config x-pi=on,intremap=off
+expect err "x-pi=on: posted interrupts need interrupt remapping \(intremap=on\)" "names x-pi and intremap"
+run 0 "caps x-pi" -- caps --config x-pi=on
+expect out "^  PI +59 +0x1 " "CAP.PI set"
 run 2 "caps unknown property" -- caps --config flts=on
 expect err "unknown property 'flts' \(did you mean 'x-flts'\?\)" "suggests x-flts"
 run 2 "caps bad value" -- caps --config aw-bits=52
@@ -300,6 +304,13 @@ printf 'load %s\n' "$T/st2" >"$T/l3.vtd"
 run 2 "load into another configuration" -- replay --config caching-mode=on "$T/l3.vtd"
 expect err "saved with another configuration" "names the configuration mismatch"
 run 0 "load into the same configuration" -- replay "$T/l3.vtd"
+printf 'writel 0xfed90018 0x02000000\nsave %s\n' "$T/st3" >"$T/s3.vtd"
+run 0 "save with x-pi" -- replay --config x-pi=on "$T/s3.vtd"
+printf 'load %s\nreadl 0xfed9001c\n' "$T/st3" >"$T/l5.vtd"
+run 0 "load an x-pi state into x-pi" -- replay --config x-pi=on "$T/l5.vtd"
+expect out "^OK 0x2000000$" "IRES restored"
+run 2 "load an x-pi state without x-pi" -- replay "$T/l5.vtd"
+expect err "saved with another configuration" "names the x-pi mismatch"
 printf 'load %s/nope\n' "$T" >"$T/l4.vtd"
 run 2 "load of a missing file" -- replay "$T/l4.vtd"
 

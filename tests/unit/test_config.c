@@ -224,6 +224,40 @@ static void test_qemu_rules(void **state)
 				   "x-pasid-mode=on", &e), 0);
 }
 
+/* x-pi (libvtd extension): posting is a form of the IRTE, so CAP.PI
+ * without ECAP.IR is refused, whichever way intremap ends up off. */
+static void test_x_pi(void **state)
+{
+	(void)state;
+	struct vtd_config c;
+	struct vtd_error e;
+	assert_int_equal(parse(&c, "", &e), 0);
+	assert_false(c.pi);
+	assert_int_equal(parse(&c, "x-pi=on", &e), 0);
+	assert_true(c.pi);
+	assert_int_equal(c.intremap, VTD_ON);
+	assert_int_equal(parse(&c, "x-pi=on,intremap=off", &e), -EINVAL);
+	assert_int_equal(e.count, 1);
+	assert_int_equal(e.code, VTD_ERR_CONFLICT);
+	assert_string_equal(e.msg, "x-pi=on: posted interrupts need interrupt remapping "
+				   "(intremap=on)");
+	/* intremap=auto resolves off with the whole irqchip in the kernel */
+	assert_int_equal(parse(&c, "x-pi=on,kernel-irqchip=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "x-pi=on"));
+	assert_int_equal(parse(&c, "x-pi=on,kernel-irqchip=off", &e), 0);
+	assert_int_equal(parse(&c, "x-pi=off,intremap=off", &e), 0);
+	/* "pi" names the x- spelling */
+	assert_int_equal(parse(&c, "pi=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "did you mean 'x-pi'?"));
+	/* the formatted configuration carries it both ways */
+	char buf[1024];
+	assert_int_equal(parse(&c, "x-pi=on", &e), 0);
+	vtd_config_format(&c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",x-pi=on"));
+	vtd_config_format_opts(&c, VTD_FORMAT_CHANGED, buf, sizeof(buf));
+	assert_string_equal(buf, "x-pi=on");
+}
+
 static void test_format_roundtrip(void **state)
 {
 	(void)state;
@@ -288,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_qemu_rules),
+		cmocka_unit_test(test_x_pi),
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_props_table),
 		cmocka_unit_test(test_error_overflow),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Interrupt remapping: every IR fault reason the unit can produce, IRTE
- * fields, x2APIC destinations, source-id verification, FPD, the cache. */
+ * fields, x2APIC destinations, source-id verification, FPD, the cache.
+ * Posted interrupts (x-pi, faults 27h/28h) are in test_pi.c. */
 #include "guest.h"
 
 #include <errno.h>

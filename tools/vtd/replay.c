@@ -337,6 +337,11 @@ static int cmd_msi(struct replay *r, char **tok, int ntok)
 	vtd_iommu_remap_msi(r->iommu, sid, addr, (uint32_t)data, &irq);
 	if (irq.blocked)
 		printf("FAULT 0x%02x %s\n", irq.fault, irq.fault_name);
+	else if (irq.posted && irq.notify)
+		printf("OK posted vector 0x%02x notify 0x%llx 0x%x\n", irq.vector,
+		       (unsigned long long)irq.addr, irq.data);
+	else if (irq.posted)
+		printf("OK posted vector 0x%02x (no notification)\n", irq.vector);
 	else
 		printf("OK 0x%llx 0x%x\n", (unsigned long long)irq.addr, irq.data);
 	return 0;
@@ -847,6 +852,8 @@ const struct subcommand cmd_replay = {
 		"  translate BDF IOVA r|w|x [pasid=N] [priv] -> OK 0x<address> <perm> 0x<pagesize>\n"
 		"                                              | FAULT 0x<reason> <name>\n"
 		"  msi BDF ADDR DATA                        -> OK 0x<addr> 0x<data> | FAULT 0x<reason> <name>\n"
+		"                                              | OK posted vector 0x<vv> notify 0x<addr> 0x<data>\n"
+		"                                              | OK posted vector 0x<vv> (no notification)\n"
 		"  ats BDF IOVA [r|w] [pasid=N] [priv] [nw] -> OK 0x<address> size=0x<n> rw|r-|-- [u] [s]\n"
 		"                                              | UR | CA [0x<reason> <name>]\n"
 		"  prq BDF ADDR r|w|rw [pasid=N] [priv] group=N [last]\n"
