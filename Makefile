@@ -11,7 +11,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run check test install clean clean-vm fuzz valgrind abi-check abi-update diff-qemu vm-test
+.PHONY: all bootstrap build run check test install clean clean-vm fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test
 
 all: build
 
@@ -85,23 +85,32 @@ test: $(CHECK_DEPS)
 		$(BUILD) $(ASAN_BUILD) $(TSAN_BUILD); \
 	exit $$rc
 
-# Coverage-guided fuzzing with clang's libFuzzer: each target for
-# FUZZ_SECONDS on its corpus (new inputs are kept in build-fuzz/corpus-*).
+# Coverage-guided fuzzing with clang's libFuzzer (doc/robustness.md): each
+# target for FUZZ_SECONDS on its corpus; new inputs are kept in
+# build-fuzz/corpus-<t>, crash/timeout/leak/slow-unit reproducers go to
+# build-fuzz/artifacts/ (never the source tree).  Exits 1 if one was written.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := replay config iommufd state
+FUZZ_TARGETS ?= replay config iommufd state caps
+FUZZ_FLAGS   ?=
 fuzz: bootstrap
 	@if [ ! -f build-fuzz/build.ninja ]; then \
 		CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Dtests=false \
 			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; \
 	fi
 	@$(NINJA) -C build-fuzz >/dev/null
-	@for t in $(FUZZ_TARGETS); do \
+	@mkdir -p build-fuzz/artifacts; rc=0; \
+	for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		before=$$(ls build-fuzz/artifacts | wc -l); \
 		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/artifacts/fuzz_$$t- $(FUZZ_FLAGS) \
 			build-fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
-			grep -E "^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)|ERROR|SUMMARY" || true; \
-	done
+			grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss|#[0-9]+[[:space:]]+DONE)|ERROR|SUMMARY|artifact" || true; \
+		if [ "$$(ls build-fuzz/artifacts | wc -l)" != "$$before" ]; then \
+			ls -t build-fuzz/artifacts | head -n 5 | sed 's|^|  artifact: build-fuzz/artifacts/|'; rc=1; \
+		fi; \
+	done; exit $$rc
 
 # The library's ABI against abi/libvtd.abi (also part of make test), and
 # recording a new baseline after an intended change.
