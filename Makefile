@@ -11,7 +11,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run check test install clean clean-vm fuzz valgrind abi-check abi-update diff-qemu vm-test
+.PHONY: all bootstrap build run check test install clean clean-vm fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test
 
 all: build
 
@@ -85,23 +85,69 @@ test: $(CHECK_DEPS)
 		$(BUILD) $(ASAN_BUILD) $(TSAN_BUILD); \
 	exit $$rc
 
-# Coverage-guided fuzzing with clang's libFuzzer: each target for
-# FUZZ_SECONDS on its corpus (new inputs are kept in build-fuzz/corpus-*).
+# Coverage-guided fuzzing with clang's libFuzzer (doc/robustness.md): each
+# target for FUZZ_SECONDS on its corpus; new inputs are kept in
+# build-fuzz/corpus-<t>, crash/timeout/leak/slow-unit reproducers go to
+# build-fuzz/artifacts/ (never the source tree).  Exits 1 if one was written.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := replay config iommufd state
+FUZZ_TARGETS ?= replay config iommufd state caps
+FUZZ_FLAGS   ?=
 fuzz: bootstrap
 	@if [ ! -f build-fuzz/build.ninja ]; then \
 		CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Dtests=false \
 			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; \
 	fi
 	@$(NINJA) -C build-fuzz >/dev/null
-	@for t in $(FUZZ_TARGETS); do \
+	@mkdir -p build-fuzz/artifacts; rc=0; \
+	for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		before=$$(ls build-fuzz/artifacts | wc -l); \
 		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/artifacts/fuzz_$$t- $(FUZZ_FLAGS) \
 			build-fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
-			grep -E "^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)|ERROR|SUMMARY" || true; \
-	done
+			grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss|#[0-9]+[[:space:]]+DONE)|ERROR|SUMMARY|artifact" || true; \
+		if [ "$$(ls build-fuzz/artifacts | wc -l)" != "$$before" ]; then \
+			ls -t build-fuzz/artifacts | head -n 5 | sed 's|^|  artifact: build-fuzz/artifacts/|'; rc=1; \
+		fi; \
+	done; exit $$rc
+
+# The same targets under AFL++ (`bootstrap.sh --afl` installs it):
+# afl-clang-lto (afl-clang-fast where LTO is not available) with
+# ASan+UBSan, linked with AFL++'s libFuzzer-compatible libAFLDriver.a
+# (persistent mode), then afl-fuzz on each target for FUZZ_SECONDS (-V),
+# seeded from fuzz/corpus/<t>; output in build-afl/out-<t> (resumed when
+# present).  Prints execs, execs/s, edges and any crashes; exits 1 on one.
+AFL_CC     ?= $(shell command -v afl-clang-lto >/dev/null 2>&1 && echo afl-clang-lto || echo afl-clang-fast)
+AFL_DRIVER ?= /usr/lib/afl/libAFLDriver.a
+AFL_ENV    := AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+	AFL_NO_AFFINITY=1 AFL_AUTORESUME=1
+fuzz-afl:
+	@sh scripts/bootstrap.sh --afl
+	@if [ ! -f build-afl/build.ninja ]; then \
+		CC=$(AFL_CC) AR=llvm-ar-14 RANLIB=llvm-ranlib-14 $(MESON) setup build-afl -Dfuzz=true \
+			-Dfuzz_driver=$(AFL_DRIVER) -Dtests=false -Db_sanitize=address,undefined \
+			-Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; \
+	fi
+	@out=$$($(NINJA) -C build-afl $(patsubst %,fuzz/fuzz_%,$(FUZZ_TARGETS)) 2>&1) || { echo "$$out"; exit 1; }
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+		echo "afl fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		$(AFL_ENV) afl-fuzz -V $(FUZZ_SECONDS) -i fuzz/corpus/$$t -o build-afl/out-$$t \
+			-- build-afl/fuzz/fuzz_$$t >build-afl/out-$$t.log 2>&1 || \
+			{ tail -n 20 build-afl/out-$$t.log; rc=1; continue; }; \
+		grep -E "^(execs_done|execs_per_sec|edges_found|total_edges|corpus_count|saved_crashes|saved_hangs) " \
+			build-afl/out-$$t/default/fuzzer_stats | tr -s ' ' | sed 's/^/  /'; \
+		for c in build-afl/out-$$t/default/crashes/id*; do \
+			[ -e "$$c" ] && { echo "  crash: $$c"; rc=1; }; \
+		done; \
+	done; exit $$rc
+
+# Source-based coverage of the library (src/, src/host/) reached by each
+# target's corpus (fuzz/corpus/<t> and what make fuzz grew in
+# build-fuzz/corpus-<t>), per target and combined: lines, functions,
+# regions and branches, with llvm-cov of clang's version (build-cov/).
+fuzz-cov: bootstrap
+	@sh scripts/fuzz-cov.sh build-cov "$(FUZZ_TARGETS)"
 
 # The library's ABI against abi/libvtd.abi (also part of make test), and
 # recording a new baseline after an intended change.
@@ -133,7 +179,7 @@ install: build
 # clean keeps the guest kernel cache (build-vm/: minutes of CPU to rebuild);
 # clean-vm removes it.
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz build-afl build-cov
 clean-vm:
 	rm -rf $(VM_BUILD)
 

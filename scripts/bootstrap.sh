@@ -42,6 +42,12 @@ xz:xz-utils
 cpio:cpio
 file:file
 "
+# AFL++ for `make fuzz-afl` (`bootstrap.sh --afl`): afl-fuzz, afl-clang-fast
+# and the libFuzzer-compatible driver libAFLDriver.a.  Not installed otherwise.
+AFL_NEEDS="
+afl-fuzz:afl++
+clang:clang
+"
 
 missing=""
 want() {
@@ -56,6 +62,9 @@ want() {
     done
 }
 want "$NEEDS"
+if [ "${1:-}" = --afl ]; then
+    want "$AFL_NEEDS"
+fi
 if [ "${1:-}" = --vm ]; then
     want "$VM_NEEDS"
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||

@@ -76,6 +76,29 @@ static inline uint64_t mix(uint64_t k0, uint64_t k1)
 	return h;
 }
 
+/*
+ * A table's storage (entry pool, buckets, the 65536 per-domain list heads)
+ * is allocated by its first insert, not by vtd_ct_init: creating an
+ * instance then costs no memory and no pass over it, and a cache that is
+ * never filled (the interrupt entry cache without interrupt remapping, the
+ * PASID cache in legacy mode) never costs anything.  Measured: this was
+ * most of vtd_iommu_new's time, and so of a `vtd replay` of a short script
+ * or a fuzz input.  The buckets pointer is published last with a release
+ * store; a lock-free reader that loads it NULL (acquire) has a miss.
+ *
+ * The per-domain list heads are stored plus one, so that the zeroed array
+ * means every list is empty.  dhead is only touched under the lock.
+ */
+static inline uint32_t dhead_get(const struct vtd_ctab *t, uint16_t did)
+{
+	return t->dhead ? t->dhead[did] - 1u : VTD_CT_NIL; /* 0 - 1 == VTD_CT_NIL */
+}
+
+static inline void dhead_set(struct vtd_ctab *t, uint16_t did, uint32_t idx)
+{
+	t->dhead[did] = idx + 1u; /* VTD_CT_NIL + 1 == 0 */
+}
+
 int vtd_ct_init(struct vtd_ctab *t, uint32_t capacity, uint32_t nval)
 {
 	memset(t, 0, sizeof(*t));
@@ -88,35 +111,46 @@ int vtd_ct_init(struct vtd_ctab *t, uint32_t capacity, uint32_t nval)
 	uint32_t nb = 16;
 	while (nb < capacity)
 		nb <<= 1;
+	if (pthread_mutex_init(&t->lock, NULL))
+		return -ENOMEM;
 	t->capacity = capacity;
 	t->nbuckets = nb;
 	t->nval = nval;
-	t->pool = calloc(capacity, sizeof(*t->pool));
-	t->buckets = calloc(nb, sizeof(*t->buckets));
-	t->dhead = malloc(65536 * sizeof(*t->dhead));
-	if (!t->pool || !t->buckets || !t->dhead || pthread_mutex_init(&t->lock, NULL)) {
-		free(t->pool);
-		free(t->buckets);
-		free(t->dhead);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < nb; i++)
-		t->buckets[i].head = VTD_CT_NIL;
-	for (uint32_t i = 0; i < 65536; i++)
-		t->dhead[i] = VTD_CT_NIL;
-	/* the free list runs through dnext (see remove_entry) */
-	for (uint32_t i = 0; i < capacity; i++) {
-		t->pool[i].next = VTD_CT_NIL;
-		t->pool[i].dnext = i + 1 < capacity ? i + 1 : VTD_CT_NIL;
-	}
-	t->free_head = 0;
+	/* the free list runs through dnext (see remove_entry); entries never
+	 * used yet are not on it but at and above t->fresh, so the (zeroed)
+	 * pool needs no pass either */
+	t->free_head = VTD_CT_NIL;
+	t->fresh = 0;
 	return 0;
+}
+
+/* Under the lock: the storage, allocated on first use; false when out of
+ * memory (the caller then does not cache: always correct). */
+static bool ct_storage(struct vtd_ctab *t)
+{
+	if (t->buckets)
+		return true;
+	struct vtd_ct_entry *pool = calloc(t->capacity, sizeof(*pool));
+	uint32_t *dhead = calloc(65536, sizeof(*dhead));
+	struct vtd_ct_bucket *b = calloc(t->nbuckets, sizeof(*b));
+	if (!pool || !dhead || !b) {
+		free(pool);
+		free(dhead);
+		free(b);
+		return false;
+	}
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		b[i].head = VTD_CT_NIL;
+	t->pool = pool;
+	t->dhead = dhead;
+	__atomic_store_n(&t->buckets, b, __ATOMIC_RELEASE);
+	return true;
 }
 
 void vtd_ct_destroy(struct vtd_ctab *t)
 {
-	if (!t->pool)
-		return;
+	if (!t->nbuckets)
+		return; /* never initialised (or destroyed already) */
 	pthread_mutex_destroy(&t->lock);
 	free(t->pool);
 	free(t->buckets);
@@ -133,7 +167,10 @@ bool vtd_ct_lookup(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, 
 
 bool vtd_ct_probe(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint64_t *val, uint16_t *did)
 {
-	struct vtd_ct_bucket *b = &t->buckets[mix(k0, k1) & (t->nbuckets - 1)];
+	struct vtd_ct_bucket *buckets = __atomic_load_n(&t->buckets, __ATOMIC_ACQUIRE);
+	if (!buckets)
+		return false; /* nothing was ever inserted */
+	struct vtd_ct_bucket *b = &buckets[mix(k0, k1) & (t->nbuckets - 1)];
 	for (int attempt = 0; attempt < 64; attempt++) {
 		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1)
@@ -208,7 +245,7 @@ static void remove_entry(struct vtd_ctab *t, uint32_t idx)
 	if (e->dprev != VTD_CT_NIL)
 		t->pool[e->dprev].dnext = e->dnext;
 	else
-		t->dhead[e->did] = e->dnext;
+		dhead_set(t, e->did, e->dnext);
 	if (e->dnext != VTD_CT_NIL)
 		t->pool[e->dnext].dprev = e->dprev;
 	e->in_use = 0;
@@ -230,6 +267,10 @@ void vtd_ct_insert(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint16_t did, u
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
+	if (!ct_storage(t)) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
 	struct vtd_ct_bucket *b = &t->buckets[mix(k0, k1) & (t->nbuckets - 1)];
 	for (uint32_t idx = b->head; idx != VTD_CT_NIL; idx = t->pool[idx].next) {
 		struct vtd_ct_entry *e = &t->pool[idx];
@@ -246,7 +287,7 @@ void vtd_ct_insert(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint16_t did, u
 			break;
 		}
 	}
-	if (t->free_head == VTD_CT_NIL) {
+	if (t->free_head == VTD_CT_NIL && t->fresh == t->capacity) {
 		/* full: evict one entry (FIFO clock), never flush everything */
 		for (uint32_t n = 0; n < t->capacity; n++) {
 			uint32_t victim = t->hand;
@@ -259,8 +300,14 @@ void vtd_ct_insert(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint16_t did, u
 		}
 	}
 	uint32_t idx = t->free_head;
-	struct vtd_ct_entry *e = &t->pool[idx];
-	t->free_head = e->dnext;
+	struct vtd_ct_entry *e;
+	if (idx != VTD_CT_NIL) {
+		e = &t->pool[idx];
+		t->free_head = e->dnext;
+	} else {
+		idx = t->fresh++;
+		e = &t->pool[idx];
+	}
 	/* fill before publishing: readers only reach it through the bucket */
 	ST(e->k1, k1);
 	for (uint32_t i = 0; i < t->nval; i++)
@@ -276,10 +323,10 @@ void vtd_ct_insert(struct vtd_ctab *t, uint64_t k0, uint64_t k1, uint16_t did, u
 	ST(b->head, idx);
 	bucket_end(b);
 	e->dprev = VTD_CT_NIL;
-	e->dnext = t->dhead[did];
+	e->dnext = dhead_get(t, did);
 	if (e->dnext != VTD_CT_NIL)
 		t->pool[e->dnext].dprev = idx;
-	t->dhead[did] = idx;
+	dhead_set(t, did, idx);
 	__atomic_fetch_add(&t->order_count[order_slot(order)], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&t->used, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&t->inserts, 1, __ATOMIC_RELAXED);
@@ -290,7 +337,7 @@ uint64_t vtd_ct_inval_all(struct vtd_ctab *t)
 {
 	pthread_mutex_lock(&t->lock);
 	uint64_t n = 0;
-	for (uint32_t i = 0; i < t->capacity && LD(t->used); i++)
+	for (uint32_t i = 0; i < t->fresh && LD(t->used); i++)
 		if (t->pool[i].in_use) {
 			remove_entry(t, i);
 			n++;
@@ -305,7 +352,7 @@ uint64_t vtd_ct_inval_domain(struct vtd_ctab *t, uint16_t did, vtd_ct_match matc
 {
 	pthread_mutex_lock(&t->lock);
 	uint64_t n = 0;
-	uint32_t idx = t->dhead[did];
+	uint32_t idx = dhead_get(t, did);
 	for (uint32_t guard = 0; idx != VTD_CT_NIL && guard < t->capacity; guard++) {
 		uint32_t next = t->pool[idx].dnext;
 		if (!match || match(&t->pool[idx], arg)) {
@@ -323,8 +370,8 @@ uint64_t vtd_ct_inval_key(struct vtd_ctab *t, uint64_t k0, uint64_t k1)
 {
 	pthread_mutex_lock(&t->lock);
 	uint64_t n = 0;
-	struct vtd_ct_bucket *b = &t->buckets[mix(k0, k1) & (t->nbuckets - 1)];
-	for (uint32_t idx = b->head; idx != VTD_CT_NIL; idx = t->pool[idx].next)
+	struct vtd_ct_bucket *b = t->buckets ? &t->buckets[mix(k0, k1) & (t->nbuckets - 1)] : NULL;
+	for (uint32_t idx = b ? b->head : VTD_CT_NIL; idx != VTD_CT_NIL; idx = t->pool[idx].next)
 		if (t->pool[idx].k0 == k0 && t->pool[idx].k1 == k1) {
 			remove_entry(t, idx);
 			n++;
@@ -339,7 +386,7 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit)
 {
 	pthread_mutex_lock(&t->lock);
 	uint32_t n = 0;
-	for (uint32_t idx = t->dhead[did]; idx != VTD_CT_NIL && n <= limit; idx = t->pool[idx].dnext)
+	for (uint32_t idx = dhead_get(t, did); idx != VTD_CT_NIL && n <= limit; idx = t->pool[idx].dnext)
 		n++;
 	pthread_mutex_unlock(&t->lock);
 	return n;
@@ -369,13 +416,15 @@ int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
 		(void)madvise(b, bytes & ~(size_t)((2u << 20) - 1), MADV_HUGEPAGE);
 #endif
 	t->b = b;
-	t->dgen = calloc(65536, sizeof(*t->dgen));
-	t->dswept = calloc(65536, sizeof(*t->dswept));
-	t->dcount = calloc(65536, sizeof(*t->dcount));
-	if (!t->b || !t->dgen || !t->dswept || !t->dcount || pthread_mutex_init(&t->lock, NULL)) {
+	/* the per-domain arrays in one block (one allocation, zeroed lazily by
+	 * the OS): dcount first, for its alignment */
+	t->dcount = calloc(65536, sizeof(*t->dcount) + sizeof(*t->dgen) + sizeof(*t->dswept));
+	if (t->dcount) {
+		t->dgen = (uint16_t *)(t->dcount + 65536);
+		t->dswept = t->dgen + 65536;
+	}
+	if (!t->b || !t->dcount || pthread_mutex_init(&t->lock, NULL)) {
 		free(t->b);
-		free(t->dgen);
-		free(t->dswept);
 		free(t->dcount);
 		memset(t, 0, sizeof(*t));
 		return -ENOMEM;
@@ -390,9 +439,7 @@ void vtd_iotlb_destroy(struct vtd_iotlb *t)
 		return;
 	pthread_mutex_destroy(&t->lock);
 	free(t->b);
-	free(t->dgen);
-	free(t->dswept);
-	free(t->dcount);
+	free(t->dcount); /* with dgen and dswept */
 	memset(t, 0, sizeof(*t));
 }
 

@@ -91,8 +91,9 @@ struct vtd_ctab {
 	uint32_t capacity;
 	uint32_t nbuckets;           /* power of two */
 	struct vtd_ct_bucket *buckets;
-	uint32_t *dhead;             /* per domain id */
-	uint32_t free_head;          /* free list through .next */
+	uint32_t *dhead;             /* per domain id, stored + 1 (0: empty) */
+	uint32_t free_head;          /* free list through .dnext */
+	uint32_t fresh;              /* entries at and above: never used yet */
 	uint32_t hand;               /* eviction clock */
 	uint32_t used;
 	uint32_t nval;

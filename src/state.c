@@ -21,6 +21,10 @@
 
 #define STATE_MAGIC "VTDS"
 #define STATE_VERSION 1u
+/* the flags byte: scalable root, TE, QI, 256-bit queue, IRE, EIME, CFI; a
+ * state with any other bit set was not written by vtd_iommu_save (and
+ * would not save back to the same bytes): refused */
+#define STATE_FLAGS 0x7fu
 
 uint32_t vtd_crc32(const uint8_t *p, size_t n)
 {
@@ -193,7 +197,7 @@ VTD_API int vtd_iommu_load(struct vtd_iommu *s, const void *buf, size_t len, str
 	/* values a device could never have had are refused, not trusted */
 	if ((iq_size & (iq_size - 1)) || iq_size > (1u << 15) || (iq_size && iq_head >= iq_size) ||
 	    (intr_size & (intr_size - 1)) || intr_size > (1u << 16) || next_frcd >= VTD_NUM_FRCD ||
-	    ttm > 3 || (root | iq | intr_root) & ~s->haw_mask) {
+	    ttm > 3 || (root | iq | intr_root) & ~s->haw_mask || (flags & ~STATE_FLAGS)) {
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "state: inconsistent values");
 		return -EINVAL;
 	}

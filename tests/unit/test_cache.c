@@ -8,7 +8,9 @@
  *   - range invalidation gives the same result by probing and by scanning;
  *   - a seeded random run against a reference map: a hit always returns the
  *     newest value inserted for its key and never one invalidated since,
- *     and inserts - evictions - invalidated == entries at every step.
+ *     and inserts - evictions - invalidated == entries at every step;
+ *   - the tagged table (vtd_ct_*): no storage before the first insert, and
+ *     the same kind of reference run with evictions and invalidations.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -311,6 +313,92 @@ static void test_random_reference(void **st)
 	assert_true(T.invalidated > 0);
 }
 
+/*
+ * The tagged table (vtd_ct_*: PASID cache, interrupt entry cache) keeps no
+ * storage until its first insert and hands out never-used entries above a
+ * watermark before recycling freed ones: a fresh table misses and
+ * invalidates nothing; then a seeded random run against a reference (16
+ * entries, 64 keys over 4 domains, so evictions happen all the time): a hit
+ * returns the newest value for its key, an invalidated key misses, the
+ * books balance, and each domain's list holds exactly its live entries.
+ */
+static bool odd_value(const struct vtd_ct_entry *e, const void *arg)
+{
+	(void)arg;
+	return e->v[0] & 1;
+}
+
+static void test_ct_lazy_reference(void **st)
+{
+	(void)st;
+	struct vtd_ctab c;
+	assert_int_equal(vtd_ct_init(&c, 16, 2), 0);
+	uint64_t v[2];
+	uint16_t did;
+	assert_null(c.buckets);
+	assert_null(c.pool);
+	assert_false(vtd_ct_lookup(&c, 1, 2, v, &did));
+	assert_int_equal(vtd_ct_inval_all(&c), 0);
+	assert_int_equal(vtd_ct_inval_domain(&c, 3, NULL, NULL), 0);
+	assert_int_equal(vtd_ct_inval_key(&c, 1, 2), 0);
+	assert_int_equal(vtd_ct_domain_count(&c, 3, 100), 0);
+	assert_null(c.buckets);
+
+	enum { NKEYS = 64 };
+	struct { uint64_t val; bool valid; } k[NKEYS] = { 0 };
+	uint64_t seed = 7;
+	for (unsigned step = 0; step < 20000; step++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned key = (unsigned)(seed >> 33) % NKEYS, op = (unsigned)(seed >> 40) % 100;
+		uint16_t kd = (uint16_t)(key % 4 * 1000);
+		if (op < 60) {
+			uint64_t val[2] = { seed >> 20, key };
+			vtd_ct_insert(&c, 0x100 + key, key * 3, kd, 0, false, val, NULL, 0);
+			k[key].val = val[0];
+			k[key].valid = true;
+		} else if (op < 90) {
+			if (vtd_ct_lookup(&c, 0x100 + key, key * 3, v, &did)) {
+				assert_true(k[key].valid);
+				assert_int_equal(v[0], k[key].val);
+				assert_int_equal(v[1], key);
+				assert_int_equal(did, kd);
+			}
+		} else if (op < 94) {
+			vtd_ct_inval_key(&c, 0x100 + key, key * 3);
+			k[key].valid = false;
+		} else if (op < 97) {
+			vtd_ct_inval_domain(&c, kd, odd_value, NULL);
+			for (unsigned i = 0; i < NKEYS; i++)
+				if (i % 4 == key % 4 && (k[i].val & 1))
+					k[i].valid = false;
+		} else if (op < 99) {
+			vtd_ct_inval_domain(&c, kd, NULL, NULL);
+			for (unsigned i = 0; i < NKEYS; i++)
+				if (i % 4 == key % 4)
+					k[i].valid = false;
+		} else {
+			vtd_ct_inval_all(&c);
+			for (unsigned i = 0; i < NKEYS; i++)
+				k[i].valid = false;
+		}
+		assert_true(c.used <= c.capacity);
+		assert_int_equal(c.inserts - c.evictions - c.invalidated, c.used);
+		uint32_t live = 0;
+		for (unsigned d = 0; d < 4; d++) {
+			uint32_t n = 0;
+			for (unsigned i = d; i < NKEYS; i += 4)
+				n += vtd_ct_probe(&c, 0x100 + i, i * 3, v, NULL);
+			assert_int_equal(vtd_ct_domain_count(&c, (uint16_t)(d * 1000), 100), n);
+			live += n;
+		}
+		assert_int_equal(live, c.used);
+	}
+	assert_true(c.evictions > 0);
+	assert_true(c.invalidated > 0);
+	vtd_ct_destroy(&c);
+	vtd_ct_destroy(&c); /* idempotent */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +408,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_generation_wrap, teardown),
 		cmocka_unit_test_teardown(test_range_probe_vs_scan, teardown),
 		cmocka_unit_test_teardown(test_random_reference, teardown),
+		cmocka_unit_test(test_ct_lazy_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,7 @@ static void on_page_response(void *opaque, uint16_t sid, bool pasid_valid, uint3
 static int script_error(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 FILE *replay_errout;
 uint32_t replay_cache_entries;
+const char *replay_file_override;
 int (*replay_load_image)(const char *cmd, const char *path, uint64_t size, uint8_t **ram,
 			 uint64_t *ram_size);
 
@@ -564,7 +565,7 @@ static int cmd_save(struct replay *r, char **tok, int ntok)
 		free(buf);
 		return script_error(r, "save: cannot serialise the state");
 	}
-	FILE *f = fopen(tok[1], "wb");
+	FILE *f = fopen(replay_file_override ? replay_file_override : tok[1], "wb");
 	bool ok = f != NULL;
 	uint64_t pages = 0;
 	for (uint64_t a = 0; a + 4096 <= r->ram_size; a += 4096)
@@ -587,7 +588,7 @@ static int cmd_load(struct replay *r, char **tok, int ntok)
 {
 	if (ntok != 2)
 		return script_error(r, "usage: load FILE");
-	FILE *f = fopen(tok[1], "rb");
+	FILE *f = fopen(replay_file_override ? replay_file_override : tok[1], "rb");
 	if (!f)
 		return script_error(r, "load: cannot open '%s': %s", tok[1], strerror(errno));
 	uint64_t pages;
@@ -714,7 +715,7 @@ static int run_script(struct replay *r, FILE *in)
 }
 
 static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
-		      uint64_t mem, uint64_t base, bool sim);
+		      uint64_t mem, uint64_t base, bool sim, bool owned);
 
 static int run_replay(int argc, char **argv)
 {
@@ -780,7 +781,8 @@ static int run_replay(int argc, char **argv)
 		free(ram);
 		return EXIT_USAGE;
 	}
-	int rc = ram ? replay_ram(in, strcmp(file, "-") ? file : "<stdin>", &cfg, ram, mem, base, sim)
+	int rc = ram ? replay_ram(in, strcmp(file, "-") ? file : "<stdin>", &cfg, ram, mem, base, sim,
+				  true)
 		     : replay_stream(in, strcmp(file, "-") ? file : "<stdin>", &cfg, mem, base, sim);
 	if (in != stdin)
 		fclose(in);
@@ -797,12 +799,18 @@ int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint
 			(unsigned long long)mem);
 		return EXIT_USAGE;
 	}
-	return replay_ram(in, name, cfg, ram, mem, base, sim);
+	return replay_ram(in, name, cfg, ram, mem, base, sim, true);
 }
 
-/* Run a script over guest RAM the caller allocated (freed here). */
-static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
+int replay_stream_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
 		      uint64_t mem, uint64_t base, bool sim)
+{
+	return replay_ram(in, name, cfg, ram, mem, base, sim, false);
+}
+
+/* Run a script over guest RAM the caller allocated (freed here if owned). */
+static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
+		      uint64_t mem, uint64_t base, bool sim, bool owned)
 {
 	struct replay r = { .ram = ram, .ram_size = mem, .base = base, .file = name };
 	static const struct vtd_event_ops ev = {
@@ -814,20 +822,23 @@ static int replay_ram(FILE *in, const char *name, const struct vtd_config *cfg, 
 	struct vtd_error err;
 	if (vtd_iommu_new(cfg, &o, &r.iommu, &err)) {
 		fprintf(stderr, "vtd replay: %s\n", err.msg);
-		free(r.ram);
+		if (owned)
+			free(r.ram);
 		return EXIT_USAGE;
 	}
 	static const struct vtd_sim_event_ops hev = { .event = on_host_event };
 	if (sim && vtd_sim_new(&hev, NULL, &r.sim)) {
 		vtd_iommu_free(r.iommu);
-		free(r.ram);
+		if (owned)
+			free(r.ram);
 		fprintf(stderr, "vtd replay: cannot create the sim host\n");
 		return EXIT_USAGE;
 	}
 	int rc = run_script(&r, in);
 	vtd_iommu_free(r.iommu);
 	vtd_sim_free(r.sim);
-	free(r.ram);
+	if (owned)
+		free(r.ram);
 	return rc;
 }
 

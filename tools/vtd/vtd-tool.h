@@ -72,6 +72,12 @@ extern FILE *replay_errout;
 extern uint32_t replay_cache_entries;   /* 0: the library's defaults */
 int replay_stream(FILE *in, const char *name, const struct vtd_config *cfg, uint64_t mem,
 		  uint64_t base, bool sim);
+/* The same over guest RAM the caller owns (zeroed, mem bytes; not freed). */
+int replay_stream_ram(FILE *in, const char *name, const struct vtd_config *cfg, uint8_t *ram,
+		      uint64_t mem, uint64_t base, bool sim);
+/* When set, `save FILE` and `load FILE` use this path whatever FILE says
+ * (the fuzz target: no files written where the input says). */
+extern const char *replay_file_override;
 /* replay --mem: loads an image into new guest RAM (memimage_load).  Set by
  * main(): the fuzz targets link replay.c without memimage.c. */
 extern int (*replay_load_image)(const char *cmd, const char *path, uint64_t size, uint8_t **ram,
