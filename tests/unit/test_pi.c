@@ -521,16 +521,15 @@ static void setup_many(void)
 	pid(PID0, ctrl(0xf2, 1u << 8, 0));
 }
 
-static void test_concurrent_posting(void **state)
+/* NT posters of `rounds` rounds each (their vectors disjoint), started at
+ * the barrier `start` (which the caller set up for them and any other
+ * thread); returns the notifications they got, after checking none failed. */
+static unsigned run_posters(unsigned rounds)
 {
-	(void)state;
-	setup_many();
 	pthread_t t[NT];
 	struct poster p[NT];
-	pthread_barrier_init(&start, NULL, NT);
-	/* nobody clears ON: every vector lands, exactly one notification */
 	for (unsigned i = 0; i < NT; i++) {
-		p[i] = (struct poster){ .first = i * PER, .rounds = 1 };
+		p[i] = (struct poster){ .first = i * PER, .rounds = rounds };
 		assert_int_equal(pthread_create(&t[i], NULL, poster_run, &p[i]), 0);
 	}
 	unsigned notified = 0;
@@ -539,6 +538,16 @@ static void test_concurrent_posting(void **state)
 		assert_int_equal(p[i].errors, 0);
 		notified += p[i].notified;
 	}
+	return notified;
+}
+
+static void test_concurrent_posting(void **state)
+{
+	(void)state;
+	setup_many();
+	pthread_barrier_init(&start, NULL, NT);
+	/* nobody clears ON: every vector lands, exactly one notification */
+	unsigned notified = run_posters(1);
 	pthread_barrier_destroy(&start);
 	assert_int_equal(notified, 1);
 	for (unsigned w = 0; w < 4; w++)
@@ -556,20 +565,10 @@ static void test_concurrent_with_guest(void **state)
 	guest_stop = 0;
 	guest_on_cleared = 0;
 	memset(harvested, 0, sizeof(harvested));
-	pthread_t g, t[NT];
-	struct poster p[NT];
+	pthread_t g;
 	pthread_barrier_init(&start, NULL, NT + 1);
 	assert_int_equal(pthread_create(&g, NULL, guest_run, NULL), 0);
-	for (unsigned i = 0; i < NT; i++) {
-		p[i] = (struct poster){ .first = i * PER, .rounds = 100 };
-		assert_int_equal(pthread_create(&t[i], NULL, poster_run, &p[i]), 0);
-	}
-	unsigned notified = 0;
-	for (unsigned i = 0; i < NT; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(p[i].errors, 0);
-		notified += p[i].notified;
-	}
+	unsigned notified = run_posters(100);
 	__atomic_store_n(&guest_stop, 1, __ATOMIC_RELEASE);
 	pthread_join(g, NULL);
 	pthread_barrier_destroy(&start);
