@@ -2021,6 +2021,15 @@ static const struct vtd_host_iopf_ops *iopf(void)
 	return o;
 }
 
+/* A backend on the mock kernel with one fault queue allocated (*q). */
+static struct vtd_iommufd *open_queue(uint32_t *q)
+{
+	struct vtd_host_if be;
+	struct vtd_iommufd *f = open_backend(&be);
+	assert_int_equal(iopf()->alloc_queue(f, q), 0);
+	return f;
+}
+
 /* The ioctls of the queue's life, byte by byte, and their order. */
 static void test_fault_queue_bytes(void **state)
 {
@@ -2100,11 +2109,9 @@ static void test_fault_queue_bad_answer(void **state)
 static void test_fault_read_records(void **state)
 {
 	(void)state;
-	struct vtd_host_if be;
-	struct vtd_iommufd *f = open_backend(&be);
-	const struct vtd_host_iopf_ops *o = iopf();
 	uint32_t q;
-	assert_int_equal(o->alloc_queue(f, &q), 0);
+	struct vtd_iommufd *f = open_queue(&q);
+	const struct vtd_host_iopf_ops *o = iopf();
 	struct rd_script *r = script_read(0, 3 * FAULT_REC);
 	/* a group of two pages without PASID, then one with PASID 5 and
 	 * every permission; Intel sets the internal NEEDS_PASID bit (4) */
@@ -2151,11 +2158,9 @@ static void test_fault_read_records(void **state)
 static void test_fault_read_errors(void **state)
 {
 	(void)state;
-	struct vtd_host_if be;
-	struct vtd_iommufd *f = open_backend(&be);
-	const struct vtd_host_iopf_ops *o = iopf();
 	uint32_t q;
-	assert_int_equal(o->alloc_queue(f, &q), 0);
+	struct vtd_iommufd *f = open_queue(&q);
+	const struct vtd_host_iopf_ops *o = iopf();
 	struct vtd_host_iopf out[8];
 	script_read(EAGAIN, 0);           /* a non-blocking fd with nothing */
 	script_read(EINTR, 0);
@@ -2203,11 +2208,9 @@ static void test_fault_read_errors(void **state)
 static void test_fault_respond_bytes(void **state)
 {
 	(void)state;
-	struct vtd_host_if be;
-	struct vtd_iommufd *f = open_backend(&be);
-	const struct vtd_host_iopf_ops *o = iopf();
 	uint32_t q;
-	assert_int_equal(o->alloc_queue(f, &q), 0);
+	struct vtd_iommufd *f = open_queue(&q);
+	const struct vtd_host_iopf_ops *o = iopf();
 	kernel_has_cookie(9);
 	kernel_has_cookie(10);
 	assert_int_equal(o->respond(f, q, 9, VTD_HOST_IOPF_SUCCESS), 0);
