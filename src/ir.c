@@ -101,7 +101,7 @@ static int post(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, const uint
 	if ((q[0] & rsvd) || q[1] || q[2] || q[3])
 		return ir_fail(s, o, sid, 0x28, o->index, fpd);
 	uint64_t word = pda + (vv / 64) * 8;
-	int r = vtd_mem_or64(s, word, 0, 1ull << (vv % 64), NULL);
+	int r = vtd_mem_or64(s, word, 0, 1ull << (vv % 64));
 	/* -EBUSY (the VMM's compare-exchange lost VTD_MEM_CAS_TRIES times in
 	 * a row: a guest rewriting the PIR word without pause) is reported as
 	 * the descriptor access it is, rather than dropping the vector. */

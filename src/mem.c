@@ -81,14 +81,10 @@ int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_
 	return vtd_mem_write(s, gpa, &desired, 8);
 }
 
-int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits,
-		 uint64_t *old)
+int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits)
 {
 	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
-		uint64_t v = __atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits,
-					       __ATOMIC_SEQ_CST);
-		if (old)
-			*old = v;
+		__atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits, __ATOMIC_SEQ_CST);
 		return 0;
 	}
 	/* A compare-exchange fails only when the word changed since we read
@@ -98,11 +94,8 @@ int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits
 	uint64_t expected = hint;
 	for (int i = 0; i < VTD_MEM_CAS_TRIES; i++) {
 		int r = vtd_mem_cas64(s, gpa, &expected, expected | bits);
-		if (!r) {
-			if (old)
-				*old = expected;
+		if (!r)
 			return 0;
-		}
 		if (r != -EAGAIN)
 			return -EFAULT;
 	}
@@ -116,5 +109,5 @@ int vtd_mem_set_bits64(struct vtd_iommu *s, uint64_t gpa, uint64_t old, uint64_t
 	 * bits in its new value: the walk already used the old one, which a
 	 * concurrent guest update makes no less valid than hardware would.
 	 * A guest hammering the entry past the retry bound gets a fault. */
-	return vtd_mem_or64(s, gpa, old, bits, NULL) ? -EFAULT : 0;
+	return vtd_mem_or64(s, gpa, old, bits) ? -EFAULT : 0;
 }

@@ -111,8 +111,8 @@ int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
  * the flat RAM, else the VMM's mem.cmpxchg64, else (neither available) a
  * read then a write, which is not atomic against the guest.
  * vtd_mem_cas64: 0, -EAGAIN with the current value in *expected, -EFAULT.
- * vtd_mem_or64: OR bits in (hint: the value the caller expects there),
- * the previous value in *old if old; 0, -EFAULT, or -EBUSY when the word
+ * vtd_mem_or64: OR bits in (hint: the value the caller expects there);
+ * 0, -EFAULT, or -EBUSY when the word
  * changed under every one of VTD_MEM_CAS_TRIES compare-exchanges (only a
  * guest rewriting it without pause does that; the bits are then not set).
  * vtd_mem_set_bits64: vtd_mem_or64 for A/D flags; any failure is -EFAULT.
@@ -122,8 +122,7 @@ int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
  * flat RAM), for decisions that must see what a guest did since. */
 int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
 int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired);
-int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits,
-		 uint64_t *old);
+int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits);
 int vtd_mem_set_bits64(struct vtd_iommu *s, uint64_t gpa, uint64_t old, uint64_t bits);
 
 /* regs.c */
