@@ -146,12 +146,24 @@ static inline int xl(struct guest *g, uint64_t iova)
 
 /* ---- scenarios -------------------------------------------------------------------- */
 
+/* Threaded scenarios: every thread spins until all have started, so the
+ * timed window only begins once each one is running on its own CPU (a
+ * fresh thread may first be queued behind its creator until the scheduler
+ * moves it); each then does the same number of operations and records its
+ * own start and end. */
+struct mt_run {
+	unsigned threads;
+	unsigned arrived;      /* atomic: threads ready to start */
+	uint64_t ops;          /* per thread */
+	void *ctx;
+	int (*op_loop)(void *ctx, uint64_t ops, uint64_t seed);
+};
+
 struct mt_arg {
-	struct guest *g;
-	uint64_t ops;
-	unsigned npages;
+	_Alignas(64) struct mt_run *run;
 	uint64_t seed;
 	int errors;
+	double t0, t1;         /* wall clock around this thread's loop */
 	double cpu_ns;         /* this thread's CPU time in its loop */
 };
 
@@ -162,55 +174,114 @@ static double thread_cpu_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void *hit_thread(void *p)
+static void *mt_thread(void *p)
 {
 	struct mt_arg *a = p;
-	/* keep the loop's state local: the args of adjacent threads share a
-	 * cache line */
-	uint64_t seed = a->seed;
-	int errors = 0;
+	struct mt_run *r = a->run;
+	__atomic_add_fetch(&r->arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) < r->threads)
+		;
 	double c0 = thread_cpu_ns();
-	for (uint64_t i = 0; i < a->ops; i++)
-		errors |= xl(a->g, (rng(&seed) % a->npages) << 12);
+	a->t0 = now_ns();
+	a->errors = r->op_loop(r->ctx, r->ops, a->seed);
+	a->t1 = now_ns();
 	a->cpu_ns = thread_cpu_ns() - c0;
-	a->errors = errors;
 	return NULL;
 }
 
-/* ns per op; one run.  With cpu, the threads' CPU time per operation
- * instead of wall time: it grows only if the threads slow each other down
- * (shared cache lines), whether or not they ran at the same time, so it
- * stays meaningful on a machine that has no idle core to give. */
-static double run_hit(unsigned threads, uint64_t ops, bool cpu)
+/* ns per operation per thread over the window in which the threads ran
+ * (first start to last end), or with cpu, the threads' CPU time per
+ * operation: that grows only if the threads slow each other down (shared
+ * cache lines), whether or not they ran at the same time. */
+static double mt_measure(unsigned threads, uint64_t ops, bool cpu, void *ctx,
+			 int (*op_loop)(void *, uint64_t, uint64_t))
 {
-	struct guest g;
-	const unsigned npages = 4096;
-	if (guest_new(&g, "ss", npages, 16384))
-		return -1;
-	for (unsigned i = 0; i < npages; i++)
-		xl(&g, (uint64_t)i << 12);
 	pthread_t th[64];
-	struct mt_arg args[64];
-	double t0 = now_ns();
+	static struct mt_arg args[64];
+	struct mt_run r = { .threads = threads, .ops = ops, .ctx = ctx, .op_loop = op_loop };
+	unsigned started = 0;
 	for (unsigned i = 0; i < threads; i++) {
-		args[i] = (struct mt_arg){ .g = &g, .ops = ops, .npages = npages,
-					   .seed = 0x9e3779b97f4a7c15ull + i };
-		pthread_create(&th[i], NULL, hit_thread, &args[i]);
+		args[i] = (struct mt_arg){ .run = &r, .seed = 0x9e3779b97f4a7c15ull + i };
+		if (pthread_create(&th[i], NULL, mt_thread, &args[i]))
+			break;
+		started++;
 	}
-	int err = 0;
-	double cpu_ns = 0;
-	for (unsigned i = 0; i < threads; i++) {
+	if (started < threads) {
+		/* let the ones that started finish: they wait for all */
+		__atomic_store_n(&r.threads, started, __ATOMIC_RELEASE);
+	}
+	int err = started < threads;
+	double cpu_ns = 0, t0 = 0, t1 = 0;
+	for (unsigned i = 0; i < started; i++) {
 		pthread_join(th[i], NULL);
 		err |= args[i].errors;
 		cpu_ns += args[i].cpu_ns;
+		if (!i || args[i].t0 < t0)
+			t0 = args[i].t0;
+		if (!i || args[i].t1 > t1)
+			t1 = args[i].t1;
 	}
-	double dt = now_ns() - t0;
-	guest_free(&g);
 	if (err)
 		return -1;
 	if (cpu)
 		return cpu_ns / ((double)ops * threads);
-	return dt / (double)ops; /* per op per thread: latency */
+	return (t1 - t0) / (double)ops;
+}
+
+#define HIT_PAGES 4096u  /* a power of two: the loop masks, it does not divide */
+
+static int hit_loop(void *ctx, uint64_t ops, uint64_t seed)
+{
+	struct guest *g = ctx;
+	int errors = 0;
+	for (uint64_t i = 0; i < ops; i++)
+		errors |= xl(g, (rng(&seed) & (HIT_PAGES - 1)) << 12);
+	return errors;
+}
+
+static double run_hit(unsigned threads, uint64_t ops, bool cpu)
+{
+	struct guest g;
+	if (guest_new(&g, "ss", HIT_PAGES, 16384))
+		return -1;
+	for (unsigned i = 0; i < HIT_PAGES; i++)
+		xl(&g, (uint64_t)i << 12);
+	double r = mt_measure(threads, ops, cpu, &g, hit_loop);
+	guest_free(&g);
+	return r;
+}
+
+/* Throughput of N threads over that of 1, both measured on the same
+ * tables (the same allocation: on a VM, the cost of a hit moves by up to
+ * 1.5x from one allocation to the next, which a ratio across two
+ * allocations would take for scaling), best of two alternations. */
+static double scaling(unsigned threads, uint64_t ops, void *ctx,
+		      int (*op_loop)(void *, uint64_t, uint64_t))
+{
+	double t1 = 0, tn = 0;
+	for (int rep = 0; rep < 2; rep++) {
+		double a = mt_measure(1, ops, false, ctx, op_loop);
+		double b = mt_measure(threads, ops, false, ctx, op_loop);
+		if (a < 0 || b <= 0)
+			return -1;
+		if (!rep || a < t1)
+			t1 = a;
+		if (!rep || b < tn)
+			tn = b;
+	}
+	return threads * t1 / tn;
+}
+
+static double run_hit_scaling(unsigned threads, uint64_t ops)
+{
+	struct guest g;
+	if (guest_new(&g, "ss", HIT_PAGES, 16384))
+		return -1;
+	for (unsigned i = 0; i < HIT_PAGES; i++)
+		xl(&g, (uint64_t)i << 12);
+	double r = scaling(threads, ops, &g, hit_loop);
+	guest_free(&g);
+	return r;
 }
 
 static double run_miss(const char *mode, uint64_t ops)
@@ -399,53 +470,61 @@ static double run_chase(unsigned loads, uint64_t ops)
 	return dt / (double)ops;
 }
 
-static double run_hash(uint64_t ops)
+/* open addressing over 4096 keys in a 8192-slot table: the cost of a
+ * plain hash lookup, the floor for an IOTLB hit */
+enum { HASH_SLOTS = 8192 };
+static uint64_t hash_keys[HASH_SLOTS], hash_vals[HASH_SLOTS];
+
+static int hash_loop(void *ctx, uint64_t ops, uint64_t seed)
 {
-	/* open addressing over 4096 keys in a 8192-slot table: the cost of
-	 * a plain hash lookup, the floor for an IOTLB hit */
-	enum { SLOTS = 8192 };
-	static uint64_t keys[SLOTS], vals[SLOTS];
-	memset(keys, 0, sizeof(keys));
-	for (uint64_t k = 1; k <= 4096; k++) {
-		uint64_t h = (k * 0x9e3779b97f4a7c15ull) >> 51;
-		while (keys[h])
-			h = (h + 1) & (SLOTS - 1);
-		keys[h] = k;
-		vals[h] = k << 12;
-	}
-	uint64_t seed = 5, sum = 0;
-	double t0 = now_ns();
+	(void)ctx;
+	uint64_t sum = 0;
 	for (uint64_t i = 0; i < ops; i++) {
-		uint64_t k = rng(&seed) % 4096 + 1;
+		uint64_t k = (rng(&seed) & 4095) + 1;
 		uint64_t h = (k * 0x9e3779b97f4a7c15ull) >> 51;
-		while (keys[h] != k)
-			h = (h + 1) & (SLOTS - 1);
-		sum += vals[h];
+		while (hash_keys[h] != k)
+			h = (h + 1) & (HASH_SLOTS - 1);
+		sum += hash_vals[h];
 	}
-	double dt = now_ns() - t0;
 	volatile uint64_t sink = sum;
 	(void)sink;
-	return dt / (double)ops;
+	return 0;
+}
+
+static double run_hash(unsigned threads, uint64_t ops, bool scale)
+{
+	memset(hash_keys, 0, sizeof(hash_keys));
+	for (uint64_t k = 1; k <= 4096; k++) {
+		uint64_t h = (k * 0x9e3779b97f4a7c15ull) >> 51;
+		while (hash_keys[h])
+			h = (h + 1) & (HASH_SLOTS - 1);
+		hash_keys[h] = k;
+		hash_vals[h] = k << 12;
+	}
+	return scale ? scaling(threads, ops, NULL, hash_loop)
+		     : mt_measure(threads, ops, false, NULL, hash_loop);
 }
 
 const struct bench_scenario bench_scenarios[] = {
-	{ "ref-hash", "plain hash-table lookup (reference)", NULL },
-	{ "ref-chase4", "4 dependent cache-missing loads (reference for a 4-level walk)", NULL },
-	{ "ref-chase8", "8 dependent cache-missing loads (reference for a nested walk)", NULL },
-	{ "iotlb-hit", "IOTLB hit, 1 thread", "ref-hash" },
-	{ "iotlb-hit-mt", "IOTLB hit, every thread (latency per thread)", "ref-hash" },
-	{ "iotlb-mt-cpu", "IOTLB hit, every thread (CPU time per hit: contention)", "iotlb-hit" },
-	{ "ss-miss", "second-stage 4-level walk + insert + eviction", "ref-chase4" },
-	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-chase4" },
-	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-chase8" },
-	{ "psi-1e3", "page-selective invalidation, 1e3 entries cached", NULL },
-	{ "psi-1e6", "page-selective invalidation, 1e6 entries cached", NULL },
-	{ "dsi", "64 translations + domain invalidation", NULL },
-	{ "qi-psi", "queued page-selective IOTLB invalidation, per descriptor", NULL },
-	{ "stream-4k", "sequential 4 KiB pages over 1 GiB, 4 KiB mappings", NULL },
-	{ "stream-2m", "sequential 4 KiB pages over 1 GiB, 2 MiB mappings", NULL },
-	{ "msi-remap", "MSI through a remapping-format IRTE", NULL },
-	{ NULL, NULL, NULL },
+	{ "ref-hash", "plain hash-table lookup (reference)", NULL, NULL },
+	{ "ref-scaling", "plain hash lookups: throughput of N threads over 1 (reference: the machine's scaling)", NULL, "x" },
+	{ "ref-chase4", "4 dependent cache-missing loads (reference for a 4-level walk)", NULL, NULL },
+	{ "ref-chase8", "8 dependent cache-missing loads (reference for a nested walk)", NULL, NULL },
+	{ "iotlb-hit", "IOTLB hit, 1 thread", "ref-hash", NULL },
+	{ "iotlb-hit-mt", "IOTLB hit, every thread (latency per thread)", "ref-hash", NULL },
+	{ "iotlb-mt-cpu", "IOTLB hit, every thread (CPU time per hit: contention)", "iotlb-hit", NULL },
+	{ "iotlb-scaling", "IOTLB hits: throughput of N threads over 1, same tables", "ref-scaling", "x" },
+	{ "ss-miss", "second-stage 4-level walk + insert + eviction", "ref-chase4", NULL },
+	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-chase4", NULL },
+	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-chase8", NULL },
+	{ "psi-1e3", "page-selective invalidation, 1e3 entries cached", NULL, NULL },
+	{ "psi-1e6", "page-selective invalidation, 1e6 entries cached", NULL, NULL },
+	{ "dsi", "64 translations + domain invalidation", NULL, NULL },
+	{ "qi-psi", "queued page-selective IOTLB invalidation, per descriptor", NULL, NULL },
+	{ "stream-4k", "sequential 4 KiB pages over 1 GiB, 4 KiB mappings", NULL, NULL },
+	{ "stream-2m", "sequential 4 KiB pages over 1 GiB, 2 MiB mappings", NULL, NULL },
+	{ "msi-remap", "MSI through a remapping-format IRTE", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 double bench_run_once(const char *name, unsigned threads, double scale)
@@ -453,12 +532,14 @@ double bench_run_once(const char *name, unsigned threads, double scale)
 	uint64_t k = (uint64_t)(scale * 1000);
 	if (!k)
 		k = 1;
-	if (!strcmp(name, "ref-hash")) return run_hash(2000 * k);
+	if (!strcmp(name, "ref-hash")) return run_hash(1, 2000 * k, false);
+	if (!strcmp(name, "ref-scaling")) return run_hash(threads, 1000 * k, true);
 	if (!strcmp(name, "ref-chase4")) return run_chase(4, 200 * k);
 	if (!strcmp(name, "ref-chase8")) return run_chase(8, 100 * k);
 	if (!strcmp(name, "iotlb-hit")) return run_hit(1, 1000 * k, false);
 	if (!strcmp(name, "iotlb-hit-mt")) return run_hit(threads, 500 * k, false);
 	if (!strcmp(name, "iotlb-mt-cpu")) return run_hit(threads, 500 * k, true);
+	if (!strcmp(name, "iotlb-scaling")) return run_hit_scaling(threads, 250 * k);
 	if (!strcmp(name, "ss-miss")) return run_miss("ss", 200 * k);
 	if (!strcmp(name, "fs-miss")) return run_miss("fs", 200 * k);
 	if (!strcmp(name, "nested-miss")) return run_miss("nested", 100 * k);

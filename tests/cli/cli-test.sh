@@ -330,6 +330,10 @@ run 0 "bench runs every scenario once" -- bench --runs 1 --seconds 0.01 --thread
 json_ok "bench JSON parses"
 json_eq "len(j['scenarios'])" "$nsc" "bench ran every listed scenario"
 json_eq "[s['name'] for s in j['scenarios'] if not s['ok']]" "[]" "no scenario failed"
+json_eq "[(s['name'], s['unit'], s['median'] > 0) for s in j['scenarios'] if 'unit' in s]" \
+    "[('ref-scaling', 'x', True), ('iotlb-scaling', 'x', True)]" "bench: scaling scenarios are ratios"
+json_eq "all(s['median_ns'] > 0 for s in j['scenarios'] if 'unit' not in s)" "True" \
+    "bench: every other scenario is a positive time"
 run 2 "bench unknown scenario" -- bench nope
 expect err "no scenario 'nope'" "unknown scenario named"
 run 2 "bench bad threads" -- bench --threads 0

@@ -138,8 +138,12 @@ static int run_bench(int argc, char **argv)
 			for (size_t j = 0; sc->reference && j < nsc; j++)
 				if (res[j].sc && !strcmp(res[j].sc->name, sc->reference) && res[j].ok)
 					ref = res[j].median;
-			printf("%-14s %10.1f ns/op  [%.1f .. %.1f]", sc->name, res[i].median, res[i].min,
-			       res[i].max);
+			if (sc->unit)
+				printf("%-14s %10.2f %-5s  [%.2f .. %.2f]", sc->name, res[i].median, sc->unit,
+				       res[i].min, res[i].max);
+			else
+				printf("%-14s %10.1f ns/op  [%.1f .. %.1f]", sc->name, res[i].median,
+				       res[i].min, res[i].max);
 			if (ref > 0)
 				printf("  %5.2fx %s", res[i].median / ref, sc->reference);
 			printf("  %s\n", sc->desc);
@@ -155,9 +159,13 @@ static int run_bench(int argc, char **argv)
 				continue;
 			printf("%s{\"name\":\"%s\",\"ok\":%s", first ? "" : ",", res[i].sc->name,
 			       res[i].ok ? "true" : "false");
+			/* a ratio has no unit suffix in its keys */
+			const char *u = res[i].sc->unit ? "" : "_ns";
+			if (res[i].sc->unit)
+				printf(",\"unit\":\"%s\"", res[i].sc->unit);
 			if (res[i].ok)
-				printf(",\"median_ns\":%.2f,\"min_ns\":%.2f,\"max_ns\":%.2f", res[i].median,
-				       res[i].min, res[i].max);
+				printf(",\"median%s\":%.2f,\"min%s\":%.2f,\"max%s\":%.2f", u, res[i].median,
+				       u, res[i].min, u, res[i].max);
 			if (res[i].sc->reference)
 				printf(",\"reference\":\"%s\"", res[i].sc->reference);
 			printf("}");
@@ -181,6 +189,7 @@ const struct subcommand cmd_bench = {
 		 "Run each scenario R times (default 5) for about S seconds in all (default\n"
 		 "0.5) and print the median ns/operation, the spread, and the ratio to a\n"
 		 "reference cost measured in the same run (a plain hash lookup, a chase of\n"
-		 "dependent cache-missing loads), so figures compare across machines.\n",
+		 "dependent cache-missing loads), so figures compare across machines.\n"
+		 "Scaling scenarios print a throughput ratio (x) instead of a time.\n",
 	.run = run_bench,
 };
