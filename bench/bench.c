@@ -56,13 +56,14 @@ static uint64_t alloc_page(struct guest *g)
 	return p;
 }
 
-/* Map IOVA page i -> data page, in a 4-level table at root (R/W bits for
- * second stage or P|RW|US for first stage: the same low bits 0x7 work for
- * both when present is bit 0 and W bit 1). */
-static void map_page(struct guest *g, uint64_t root, uint64_t iova, uint64_t pa, uint64_t bits)
+/* Map IOVA page i -> data page, in a table of `levels` levels at root (R/W
+ * bits for second stage or P|RW|US for first stage: the same low bits 0x7
+ * work for both when present is bit 0 and W bit 1). */
+static void map_page_n(struct guest *g, uint64_t root, unsigned levels, uint64_t iova, uint64_t pa,
+		       uint64_t bits)
 {
 	uint64_t table = root;
-	for (int level = 4; level > 1; level--) {
+	for (int level = (int)levels; level > 1; level--) {
 		uint64_t ea = table + ((iova >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
 		uint64_t e = get64(g, ea);
 		if (!(e & 3)) {
@@ -72,6 +73,11 @@ static void map_page(struct guest *g, uint64_t root, uint64_t iova, uint64_t pa,
 		table = e & ~0xfffull & ((1ull << 48) - 1);
 	}
 	put64(g, table + ((iova >> 12) & 0x1ff) * 8, pa | bits);
+}
+
+static void map_page(struct guest *g, uint64_t root, uint64_t iova, uint64_t pa, uint64_t bits)
+{
+	map_page_n(g, root, 4, iova, pa, bits);
 }
 
 static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_t iotlb)
@@ -84,7 +90,9 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 	if (!g->ram)
 		return -1;
 	g->next = 0x100000;
+	bool fs5 = !strcmp(mode, "fs5");
 	const char *props = !strcmp(mode, "ss") ? "" : !strcmp(mode, "fs") ? "x-scalable-mode=on,x-flts=on"
+			    : fs5 ? "x-scalable-mode=on,x-flts=on,x-fs5lp=on"
 			    : "x-scalable-mode=on,x-nest=on";
 	struct vtd_config cfg;
 	if (vtd_config_parse(&cfg, props, NULL))
@@ -117,9 +125,10 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 		}
 		put64(g, ptab, (nested ? (ss | (3ull << 6) | (2ull << 2)) : (1ull << 6)) | 1);
 		put64(g, ptab + 8, 1);
-		put64(g, ptab + 16, fs);
+		put64(g, ptab + 16, fs | (fs5 ? 1u << 2 : 0));  /* FSPM=01b: 5 levels */
 		for (unsigned i = 0; i < npages; i++)
-			map_page(g, fs, (uint64_t)i << 12, data + (((uint64_t)i & 4095) << 12), 7);
+			map_page_n(g, fs, fs5 ? 5 : 4, (uint64_t)i << 12,
+				   data + (((uint64_t)i & 4095) << 12), 7);
 		if (nested)
 			for (uint64_t a = 0; a < (64ull << 20); a += 4096)
 				map_page(g, ss, a, a, 3);
@@ -509,6 +518,7 @@ const struct bench_scenario bench_scenarios[] = {
 	{ "ref-hash", "plain hash-table lookup (reference)", NULL, NULL },
 	{ "ref-scaling", "plain hash lookups: throughput of N threads over 1 (reference: the machine's scaling)", NULL, "x" },
 	{ "ref-chase4", "4 dependent cache-missing loads (reference for a 4-level walk)", NULL, NULL },
+	{ "ref-chase5", "5 dependent cache-missing loads (reference for a 5-level walk)", NULL, NULL },
 	{ "ref-chase8", "8 dependent cache-missing loads (reference for a nested walk)", NULL, NULL },
 	{ "iotlb-hit", "IOTLB hit, 1 thread", "ref-hash", NULL },
 	{ "iotlb-hit-mt", "IOTLB hit, every thread (latency per thread)", "ref-hash", NULL },
@@ -516,6 +526,7 @@ const struct bench_scenario bench_scenarios[] = {
 	{ "iotlb-scaling", "IOTLB hits: throughput of N threads over 1, same tables", "ref-scaling", "x" },
 	{ "ss-miss", "second-stage 4-level walk + insert + eviction", "ref-chase4", NULL },
 	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-chase4", NULL },
+	{ "fs5-miss", "first-stage 5-level walk (x-fs5lp) + insert + eviction", "ref-chase5", NULL },
 	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-chase8", NULL },
 	{ "psi-1e3", "page-selective invalidation, 1e3 entries cached", NULL, NULL },
 	{ "psi-1e6", "page-selective invalidation, 1e6 entries cached", NULL, NULL },
@@ -535,6 +546,7 @@ double bench_run_once(const char *name, unsigned threads, double scale)
 	if (!strcmp(name, "ref-hash")) return run_hash(1, 2000 * k, false);
 	if (!strcmp(name, "ref-scaling")) return run_hash(threads, 1000 * k, true);
 	if (!strcmp(name, "ref-chase4")) return run_chase(4, 200 * k);
+	if (!strcmp(name, "ref-chase5")) return run_chase(5, 160 * k);
 	if (!strcmp(name, "ref-chase8")) return run_chase(8, 100 * k);
 	if (!strcmp(name, "iotlb-hit")) return run_hit(1, 1000 * k, false);
 	if (!strcmp(name, "iotlb-hit-mt")) return run_hit(threads, 500 * k, false);
@@ -542,6 +554,7 @@ double bench_run_once(const char *name, unsigned threads, double scale)
 	if (!strcmp(name, "iotlb-scaling")) return run_hit_scaling(threads, 250 * k);
 	if (!strcmp(name, "ss-miss")) return run_miss("ss", 200 * k);
 	if (!strcmp(name, "fs-miss")) return run_miss("fs", 200 * k);
+	if (!strcmp(name, "fs5-miss")) return run_miss("fs5", 200 * k);
 	if (!strcmp(name, "nested-miss")) return run_miss("nested", 100 * k);
 	if (!strcmp(name, "psi-1e3")) return run_psi(1000, 200 * k);
 	if (!strcmp(name, "psi-1e6")) return run_psi(1000000, 200 * k);

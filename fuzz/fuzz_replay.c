@@ -37,9 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"aw-bits=39,kernel-irqchip=off",
 		"intremap=off,pt=off",
 		/* the libvtd extensions: execute requests, snoop control,
-		 * second-stage A/D flags, posted interrupts */
-		"x-scalable-mode=on,x-flts=on,x-pasid-mode=on,x-ers=on,x-smpwc=on,x-pi=on",
-		"x-scalable-mode=on,x-nest=on,x-pasid-mode=on,x-smpwc=on,x-ssads=on,x-ers=on,x-pi=on",
+		 * second-stage A/D flags, posted interrupts, 5-level first stage */
+		"x-scalable-mode=on,x-flts=on,x-pasid-mode=on,x-ers=on,x-smpwc=on,x-pi=on,x-fs5lp=on",
+		"x-scalable-mode=on,x-nest=on,x-pasid-mode=on,x-smpwc=on,x-ssads=on,x-ers=on,x-pi=on,"
+		"x-fs5lp=on",
 	};
 	static int quiet;
 	if (!quiet) {

@@ -135,7 +135,8 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit);
  * second look is nearly free), so a key competes with five others.  An
  * entry is 16 bytes in the line plus its PASID in the bucket header:
  *
- *   tag: V(63) T(62, PASID-tagged) class(61:60) DID(59:44) page number(43:0)
+ *   tag: T(63, PASID-tagged) class + 1 (62:61) DID(60:45) page number(44:0);
+ *        an empty way has tag 0 (the class field of a live one is not 0)
  *   val: output page address (51:12) | perm(1:0) | flags(6:2) | stamp
  *        (bits 63:52 and 10:7: 16 bits)
  *
@@ -153,7 +154,7 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit);
  * lock and retry when the count moved.
  */
 #define VTD_IOTLB_WAYS 3
-#define VTD_IOTLB_PN_BITS 44         /* address bits 55:12 (see iotlb_fold) */
+#define VTD_IOTLB_PN_BITS 45         /* address bits 56:12 (see iotlb_fold) */
 
 struct vtd_iotlb_bucket {
 	uint32_t seq;
@@ -195,13 +196,12 @@ bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uin
 
 /* The lookup is inline: it is most of an IOTLB hit, and the callers'
  * constant arguments (no PASID) fold into it. */
-#define IOTLB_TAG_V       (1ull << 63)
-#define IOTLB_TAG_T       (1ull << 62)
-#define IOTLB_TAG_CLASS_S 60
-#define IOTLB_TAG_DID_S   44
+#define IOTLB_TAG_T       (1ull << 63)
+#define IOTLB_TAG_CLASS_S 61
+#define IOTLB_TAG_DID_S   45
 #define IOTLB_TAG_PN_MASK ((1ull << VTD_IOTLB_PN_BITS) - 1)
 #define IOTLB_TAG_DID(t)  ((uint16_t)((t) >> IOTLB_TAG_DID_S))
-#define IOTLB_TAG_CLASS(t) ((unsigned)((t) >> IOTLB_TAG_CLASS_S) & 3)
+#define IOTLB_TAG_CLASS(t) (((unsigned)((t) >> IOTLB_TAG_CLASS_S) & 3) - 1)
 #define IOTLB_VAL_ADDR    0x000ffffffffff000ull
 #define IOTLB_VAL_STAMP   0xfff0000000000780ull
 #define IOTLB_VAL_DATA    0x7full      /* perm and flags */
@@ -209,24 +209,25 @@ bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uin
 
 static const unsigned iotlb_class_order[3] = { 0, 9, 18 };
 
-/* Page numbers keep input-address bits 55:12.  First-stage addresses are
- * canonical (sign-extended), so bits 63:56 of any cacheable address copy
- * bit 55; an address that does not is never cached (it walks, and the
- * walk finds its fault).  iotlb_unfold() undoes iotlb_fold(). */
+/* Page numbers keep input-address bits 56:12.  First-stage addresses are
+ * canonical (sign-extended) for 4 or 5 levels, so bits 63:57 of any
+ * cacheable address copy bit 56; an address that does not is never cached
+ * (it walks, and the walk finds its fault).  iotlb_unfold() undoes
+ * iotlb_fold(). */
 static inline bool iotlb_cacheable(uint64_t addr)
 {
-	uint64_t top = addr >> 55;
-	return top == 0 || top == 0x1ff;
+	uint64_t top = addr >> 56;
+	return top == 0 || top == 0xff;
 }
 
 static inline uint64_t iotlb_fold(uint64_t addr)
 {
-	return addr & ((1ull << 56) - 1);
+	return addr & ((1ull << 57) - 1);
 }
 
 static inline uint64_t iotlb_unfold(uint64_t a)
 {
-	return (a & (1ull << 55)) ? a | ~((1ull << 56) - 1) : a;
+	return (a & (1ull << 56)) ? a | ~((1ull << 57) - 1) : a;
 }
 
 static inline uint64_t iotlb_stamp_bits(uint16_t g)
@@ -241,7 +242,7 @@ static inline uint16_t iotlb_val_stamp(uint64_t v)
 
 static inline uint64_t iotlb_tag(uint16_t did, bool tagged, unsigned cls, uint64_t pn)
 {
-	return IOTLB_TAG_V | ((uint64_t)tagged << 62) | ((uint64_t)cls << IOTLB_TAG_CLASS_S) |
+	return ((uint64_t)tagged << 63) | ((uint64_t)(cls + 1) << IOTLB_TAG_CLASS_S) |
 	       ((uint64_t)did << IOTLB_TAG_DID_S) | (pn & IOTLB_TAG_PN_MASK);
 }
 

@@ -67,6 +67,9 @@ VTD_API uint64_t vtd_caps_cap(const struct vtd_config *cfg)
 		cap |= F(1, 7);
 	if ((cfg->flts || cfg->nest) && cfg->fs1gp)
 		cap |= F(1, 56);
+	/* x-fs5lp (libvtd): first-stage inputs of 57 bits (FSPM=01b) */
+	if ((cfg->flts || cfg->nest) && cfg->fs5lp)
+		cap |= F(1, 60);
 	/* x-pi (libvtd): interrupt posting, only on top of remapping */
 	if (cfg->pi && cfg->intremap == VTD_ON)
 		cap |= F(1, 59);

@@ -20,7 +20,8 @@ _Static_assert(sizeof(struct vtd_config) == 36 && offsetof(struct vtd_config, ne
 	       offsetof(struct vtd_config, irqchip) == 28 &&
 	       offsetof(struct vtd_config, dma_translation) == 26 &&
 	       offsetof(struct vtd_config, ssads) == 27 && offsetof(struct vtd_config, pi) == 33 &&
-	       offsetof(struct vtd_config, ers) == 34 && offsetof(struct vtd_config, smpwc) == 35,
+	       offsetof(struct vtd_config, ers) == 34 && offsetof(struct vtd_config, smpwc) == 35 &&
+	       offsetof(struct vtd_config, fs5lp) == 15 && offsetof(struct vtd_config, eim) == 16,
 	       "vtd_config layout");
 #endif
 
@@ -72,6 +73,8 @@ static const struct prop props[] = {
 	   "libvtd extension: scalable-mode page-walk coherency control (ECAP.SMPWC; PASID-entry PWSNP)"),
 	PB("x-ssads", ssads, "off",
 	   "libvtd extension: second-stage accessed/dirty flags (ECAP.SLADS; PASID-entry SSADE)"),
+	PB("x-fs5lp", fs5lp, "off",
+	   "libvtd extension: 5-level first-stage tables (CAP.FS5LP; PASID-entry FSPM=01b)"),
 };
 
 VTD_API size_t vtd_config_props(const struct vtd_config_prop **out)
@@ -415,6 +418,12 @@ VTD_API int vtd_config_validate(struct vtd_config *cfg, struct vtd_error *err)
 	if (cfg->ssads && !cfg->smpwc)
 		FAIL(VTD_ERR_CONFLICT, "x-ssads=on: accessed/dirty updates need snooped walks: "
 		     "needs x-smpwc=on");
+	/* A guest with 5-level CPU paging (LA57) shares its page tables with
+	 * devices (SVA) only when the IOMMU walks 5 levels too: Linux refuses
+	 * SVA on such a CPU without CAP.FS5LP. */
+	if (cfg->fs5lp && !(cfg->scalable_mode && (cfg->flts || cfg->nest)))
+		FAIL(VTD_ERR_CONFLICT, "x-fs5lp=on: 5-level paging is for the first stage: "
+		     "needs x-scalable-mode=on with x-flts=on or x-nest=on");
 	if (cfg->ers && !cfg->pasid)
 		FAIL(VTD_ERR_CONFLICT,
 		     "x-ers=on: execute requests carry a PASID: needs x-pasid-mode=on");

@@ -49,6 +49,9 @@ struct vtd_config {
 	bool snoop_control;              /* "snoop-control" */
 	bool stale_tm;                   /* "stale-tm" */
 	bool buggy_eim;                  /* "x-buggy-eim" */
+	bool fs5lp;                      /* libvtd extension "x-fs5lp" (in former
+					  * padding, offset 15): CAP.FS5LP,
+					  * 5-level first-stage tables */
 	enum vtd_onoffauto eim;          /* "eim" */
 	/* inherited x86-iommu properties */
 	enum vtd_onoffauto intremap;     /* "intremap" */
@@ -66,7 +69,8 @@ struct vtd_config {
 	/* Later extensions live in what was padding, so the structure keeps
 	 * the size and offsets of the first release (a caller's stack copy
 	 * stays big enough): x-pi, x-ers and x-smpwc after x-nest, x-ssads
-	 * after dma-translation (offset 27). */
+	 * after dma-translation (offset 27), x-fs5lp after x-buggy-eim
+	 * (offset 15).  No padding is left. */
 	bool pi;                         /* "x-pi": offer interrupt posting
 					  * (CAP.PI, posted-format IRTEs); needs
 					  * intremap=on; QEMU has no such property */

@@ -97,6 +97,12 @@ expect out "caching-mode=on" "caching-mode message"
 run 1 "check fs1gp" -- check --config $FLTS --cap 0x8ed008c40780466 --ecap 0x3ee9e86f050df --no-errata
 expect out "Stage-1 1GB large page is unsupported by host IOMMU" "fs1gp message"
 reject out "errata" "--no-errata drops the warning"
+run 1 "check fs5lp on a 4-level host" -- check --config $FLTS,x-fs5lp=on --profile spr-4lvl-main
+expect out "Stage-1 5-level paging is unsupported by host IOMMU \(host CAP.FS5LP=0\)" "fs5lp message"
+run 0 "check fs5lp on a 5-level host" -- check --config $FLTS,x-fs5lp=on --profile gnr-main
+expect out "^compatible" "5-level first stage kept by Granite Rapids"
+run 2 "check fs5lp without a first stage" -- check --config x-fs5lp=on --profile gnr-main
+expect err "x-fs5lp=on: 5-level paging is for the first stage" "fs5lp needs a first stage"
 run 1 "check pasid bits" -- check --config $FLTS,x-pasid-mode=on --profile gnr-main --pasid-bits 4
 expect out "PASID bits size 8 > host IOMMU PASID bits size 4" "pasid width message"
 run 2 "check without a source" -- check --config $FLTS

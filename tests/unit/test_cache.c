@@ -96,9 +96,10 @@ static void test_keys(void **st)
 	check_books();
 }
 
-/* First-stage addresses are canonical: the upper half is cached and
- * distinct from the lower; an address whose bits 63:55 differ is never
- * cached (so it cannot alias a cacheable one). */
+/* First-stage addresses are canonical for 4 or 5 levels: the upper half is
+ * cached and distinct from the lower, 5-level addresses (bits 56:48 in
+ * use) too; an address whose bits 63:56 differ is never cached (so it
+ * cannot alias a cacheable one). */
 static void test_canonical(void **st)
 {
 	(void)st;
@@ -107,11 +108,27 @@ static void test_canonical(void **st)
 	put(1, true, 1, 0x0000800000005000ull, 0, 0x2000);
 	assert_int_equal(get(1, true, 1, 0xffff800000005999ull), 0x1000);
 	assert_int_equal(get(1, true, 1, 0x0000800000005999ull), 0x2000);
+	/* 5-level: bit 56 clear with bits 55:48 set, and bit 56 set with
+	 * bits 55:48 clear, are other pages than the two above */
 	assert_int_equal(get(1, true, 1, 0x00ff800000005000ull), ~0ull);
-	uint64_t ins = T.inserts;
+	assert_int_equal(get(1, true, 1, 0xff00800000005000ull), ~0ull);
 	put(1, true, 1, 0x00ff800000005000ull, 0, 0x3000);
+	put(1, true, 1, 0xff00800000005000ull, 0, 0x4000);
+	assert_int_equal(get(1, true, 1, 0x00ff800000005000ull), 0x3000);
+	assert_int_equal(get(1, true, 1, 0xff00800000005000ull), 0x4000);
+	assert_int_equal(get(1, true, 1, 0xffff800000005000ull), 0x1000);
+	assert_int_equal(get(1, true, 1, 0x0000800000005000ull), 0x2000);
+	/* not canonical: never cached */
+	uint64_t ins = T.inserts;
+	put(1, true, 1, 0x01ff800000005000ull, 0, 0x5000);
+	put(1, true, 1, 0xfeff800000005000ull, 0, 0x5000);
 	assert_int_equal(T.inserts, ins);
-	assert_int_equal(get(1, true, 1, 0x00ff800000005000ull), ~0ull);
+	assert_int_equal(get(1, true, 1, 0x01ff800000005000ull), ~0ull);
+	assert_int_equal(get(1, true, 1, 0xfeff800000005000ull), ~0ull);
+	assert_int_equal(vtd_iotlb_inval_range(&T, 1, true, 1, 0x00ff800000005000ull,
+					       0x00ff800000005fffull), 1);
+	assert_int_equal(vtd_iotlb_inval_range(&T, 1, true, 1, 0xff00800000005000ull,
+					       0xff00800000005fffull), 1);
 	assert_int_equal(get(1, true, 1, 0xffff800000005000ull), 0x1000);
 	/* a range invalidation of the upper half finds it, by probe and by scan */
 	assert_int_equal(vtd_iotlb_inval_range(&T, 1, true, 1, 0xffff800000005000ull,

@@ -275,9 +275,9 @@ static void test_errata_warning(void **state)
 static void test_fs5lp_srs_eafs_generic(void **state)
 {
 	(void)state;
-	/* No QEMU configuration offers 5-level first stage, SRS with x-flts or
-	 * EAFS: the rules exist for guests that do.  With x-flts the guest has
-	 * none of them, so a host without them raises nothing. */
+	/* No QEMU configuration offers 5-level first stage (libvtd's x-fs5lp
+	 * does), SRS with x-flts or EAFS.  With x-flts alone the guest has none
+	 * of them, so a host without them raises nothing. */
 	struct vtd_host_device d = host(GNR_CAP & ~(1ull << 60),
 					GNR_ECAP & ~((1ull << 31) | (1ull << 34)));
 	struct vtd_compat_result r = check(FLTS, &d);
@@ -285,6 +285,24 @@ static void test_fs5lp_srs_eafs_generic(void **state)
 	assert_null(find(&r, VTD_COMPAT_SRS));
 	assert_null(find(&r, VTD_COMPAT_EAFS));
 	assert_true(r.compatible);
+}
+
+/* x-fs5lp: a guest that walks 5-level first-stage tables needs a host
+ * that does (Linux refuses addr_width=57 without cap_fl5lp_support). */
+static void test_fs5lp_needs_host_fs5lp(void **state)
+{
+	(void)state;
+	struct vtd_host_device with = host(GNR_CAP | (1ull << 60), GNR_ECAP);
+	struct vtd_host_device without = host(GNR_CAP & ~(1ull << 60), GNR_ECAP);
+	struct vtd_compat_result r = check(FLTS ",x-fs5lp=on", &with);
+	assert_null(find(&r, VTD_COMPAT_FS5LP));
+	assert_true(r.compatible);
+	r = check(FLTS ",x-fs5lp=on", &without);
+	const struct vtd_finding *f = find(&r, VTD_COMPAT_FS5LP);
+	assert_non_null(f);
+	assert_int_equal(f->severity, VTD_SEV_ERROR);
+	assert_non_null(strstr(f->message, "host CAP.FS5LP=0"));
+	assert_false(r.compatible);
 }
 
 /* The libvtd extensions x-ers and x-ssads promise what no host device can
@@ -471,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_prs_and_devtlb),
 		cmocka_unit_test(test_errata_warning),
 		cmocka_unit_test(test_fs5lp_srs_eafs_generic),
+		cmocka_unit_test(test_fs5lp_needs_host_fs5lp),
 		cmocka_unit_test(test_extensions_for_emulated_devices_only),
 		cmocka_unit_test(test_all_findings_and_order),
 		cmocka_unit_test(test_bad_args_and_rules_table),

@@ -213,6 +213,14 @@ static void test_qemu_rules(void **state)
 	assert_int_equal(parse(&c, "x-scalable-mode=on,x-flts=on,x-nest=on,x-smpwc=on,x-ssads=on",
 			       &e), 0);
 	assert_true(c.smpwc && c.ssads);
+	/* x-fs5lp: a first-stage feature */
+	assert_int_equal(parse(&c, "x-fs5lp=on", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "x-fs5lp=on: 5-level paging is for the first stage"));
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-fs5lp=on", &e), -EINVAL);
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-flts=on,x-fs5lp=on", &e), 0);
+	assert_true(c.fs5lp);
+	assert_int_equal(parse(&c, "x-scalable-mode=on,x-nest=on,x-fs5lp=on", &e), 0);
+	assert_true(c.fs5lp);
 	/* svm: all four requirements listed at once */
 	assert_int_equal(parse(&c, "svm=on,dma-translation=off", &e), -EINVAL);
 	assert_int_equal(e.count, 4);

@@ -1269,6 +1269,66 @@ static void test_sm_fault_5b(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x5b, "SPT.4");
 }
 
+/* x-fs5lp: CAP.FS5LP set, and FSPM=01b walks five levels: inputs are
+ * 57-bit canonical (bits 63:57 repeat bit 56), PML5 indexed by 56:48.
+ * The same addresses under FSPM=00b are not canonical. */
+static void test_sm_fs5lp(void **state)
+{
+	(void)state;
+	uint64_t pml5 = sm_fs(FLTS ",x-fs5lp=on", PE_FSPM(1));
+	assert_int_equal(vtd_cap_fs5lp(iommu->cap), 1);
+	const uint64_t lo = 0x0000000000001000ull;   /* PML5[0] */
+	const uint64_t hi = 0x00aa000000400000ull;   /* PML5[0xaa], bit 56 clear */
+	const uint64_t neg = 0xff55000000200000ull;  /* PML5[0x155], bits 63:56 set */
+	uint64_t t0 = alloc_page(), t1 = alloc_page(), t2 = alloc_page();
+	put64(pml5 + pt_index(lo, 5) * 8, t0 | FS_PRU);
+	put64(pml5 + pt_index(hi, 5) * 8, t1 | FS_PRU);
+	put64(pml5 + pt_index(neg, 5) * 8, t2 | FS_PRU);
+	fs_map(t0, lo, 0x2000, 1, FS_PRU);
+	fs_map(t1, hi, 0x3000, 1, FS_PRU);
+	fs_map(t2, neg, 0x400000, 2, FS_PRU);
+	EXPECT_OK(xl(SID, lo | 0x10, RD), 0x2010, 4096, RD | WR);
+	EXPECT_OK(xl(SID, hi | 0x123, RD), 0x3123, 4096, RD | WR);
+	EXPECT_OK(xl(SID, neg | 0x1234, RD), 0x401234, 2u << 20, RD | WR);
+	/* again, from the IOTLB (the upper-half address too) */
+	struct vtd_iommu_stats st0, st1;
+	vtd_iommu_get_stats(iommu, &st0);
+	EXPECT_OK(xl(SID, hi | 0x456, WR), 0x3456, 4096, RD | WR);
+	EXPECT_OK(xl(SID, neg | 0x5678, RD), 0x405678, 2u << 20, RD | WR);
+	vtd_iommu_get_stats(iommu, &st1);
+	assert_int_equal(st1.iotlb_hits - st0.iotlb_hits, 2);
+	/* bit 56 set without bits 63:57: not canonical for 5 levels */
+	EXPECT_FAULT(xl(SID, hi | (1ull << 56), RD), 0x80, "SGN.1");
+	/* an empty PML5 slot is a first-stage not-present fault */
+	EXPECT_FAULT(xl(SID, 0x0011000000000000ull, RD), 0x71, "SFL.2");
+	guest_teardown(NULL);
+
+	/* the same table read as 4 levels: hi and neg are not canonical */
+	uint64_t fs = sm_fs(FLTS ",x-fs5lp=on", 0);
+	fs_map(fs, lo, 0x2000, 1, FS_PRU);
+	EXPECT_OK(xl(SID, lo, RD), 0x2000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, hi, RD), 0x80, "SGN.1");
+	EXPECT_FAULT(xl(SID, neg, RD), 0x80, "SGN.1");
+	/* FSPM 10b and 11b stay reserved */
+	for (unsigned m = 2; m < 4; m++) {
+		set_pe(0, PGTT(1) | 1, DID, fs | PE_FSPM(m));
+		EXPECT_FAULT(xl(SID, lo, RD), 0x5b, "SPT.4");
+	}
+	guest_teardown(NULL);
+
+	/* nested: a 5-level first stage over the second stage */
+	uint64_t n5 = sm_fs(NEST ",x-fs5lp=on", PE_FSPM(1));
+	uint64_t ss = alloc_page();
+	set_pe(0, ss | PGTT(3) | SSAW(2) | 1, DID, n5 | PE_FSPM(1));
+	/* the second stage maps guest-physical 0..8 MiB one to one */
+	for (uint64_t a = 0; a < (8u << 20); a += 2u << 20)
+		ss_map(ss, 4, a, a, 2, SS_RW);
+	uint64_t n4 = alloc_page();
+	put64(n5 + pt_index(hi, 5) * 8, n4 | FS_PRU);
+	fs_map(n4, hi, 0x3000, 1, FS_PRU);
+	EXPECT_OK(xl(SID, hi | 0x8, RD), 0x3008, 4096, RD | WR);
+}
+
 /* SPT.5 (5Ch): an execute request with ERE=0. */
 static void test_sm_fault_5c(void **state)
 {
@@ -2189,6 +2249,7 @@ int main(void)
 		T(test_sm_fault_5x_ptab),
 		T(test_sm_fault_5a_sre_without_srs),
 		T(test_sm_fault_5b),
+		T(test_sm_fs5lp),
 		T(test_sm_fault_5c),
 		T(test_sm_fault_82),
 		T(test_sm_fault_48),

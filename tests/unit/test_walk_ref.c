@@ -904,12 +904,15 @@ static uint64_t rand_va(const struct gen *g, unsigned width, const struct space 
 	return va;
 }
 
-static uint64_t canonical(uint64_t va)
+/* sign-extend from bit width-1 (48: 4-level, 57: 5-level first stage) */
+static uint64_t canonical_w(uint64_t va, unsigned width)
 {
-	if ((va >> 47) & 1)
-		va |= 0xffff000000000000ull;
+	if ((va >> (width - 1)) & 1)
+		va |= ~0ull << (width - 1);
 	return va;
 }
+
+static uint64_t canonical(uint64_t va) { return canonical_w(va, 48); }
 
 static void build_legacy_device(struct tset *t, uint64_t root, uint16_t sid)
 {
@@ -992,7 +995,8 @@ static void build_pasid(struct tset *t, struct space *s, uint64_t dir)
 	uint64_t pa = ptab + 64 * (s->pasid & 63);
 	unsigned pgtt = pick_pgtt(g);
 	unsigned ssaw = pm(900) ? (g->aw == 48 && pm(600) ? 2 : 1) : rn(8);
-	unsigned fspm = pm(950) ? 0 : rn(4);
+	/* with CAP.FS5LP, half the first stages walk 5 levels */
+	unsigned fspm = g->u.fs5lp ? (pm(500) ? 0 : pm(900) ? 1 : rn(4)) : pm(950) ? 0 : rn(4);
 	uint64_t ss = table_ptr(g, K_SS), fsr = table_ptr(g, K_FS);
 	bool srs = g->u.srs;
 	uint64_t q0 = ss | (uint64_t)pgtt << 6 | (uint64_t)ssaw << 2 | (pm(250) ? 2 : 0) |
@@ -1027,15 +1031,16 @@ static void build_pasid(struct tset *t, struct space *s, uint64_t dir)
 	bool ss_ok = ss_levels == 3 || ss_levels == 4;
 	s->fs = pgtt == 1 || pgtt == 3;
 	struct fs_setup f = {
-		.root = fsr, .levels = 4, .nested = pgtt == 3,
+		.root = fsr, .levels = fspm == 1 ? 5 : 4, .nested = pgtt == 3,
 		.ss_root = ss, .ss_levels = ss_levels,
 	};
 	unsigned n = 1 + rn(5);
 	for (unsigned i = 0; i < n; i++) {
 		if (s->fs) {
-			uint64_t va = rand_va(g, 48, s);
+			unsigned width = 12 + 9 * f.levels;
+			uint64_t va = rand_va(g, width, s);
 			if (!pm(50))
-				va = canonical(va);
+				va = canonical_w(va, width);
 			s->va[s->nva++] = va;
 			if (f.nested && !ss_ok)
 				continue;
@@ -1152,6 +1157,7 @@ static void random_config(struct vtd_config *c, unsigned i)
 	c->snoop_control = pm(300);
 	c->stale_tm = pm(300);
 	c->fs1gp = pm(500);
+	c->fs5lp = (c->flts || c->nest) && pm(500);
 	c->pasid = c->scalable_mode && pm(800);
 	c->ers = c->pasid && pm(500);
 	c->smpwc = c->scalable_mode && pm(400);
@@ -1222,6 +1228,8 @@ static struct ref_req random_request(const struct tset *t)
 		q.addr = r < 30 ? rnd() : r < 60 ? rnd() & ((1ull << 48) - 1) : rnd() & 0xffffffffull;
 		if (s && s->fs && pm(500))
 			q.addr = canonical(q.addr & ((1ull << 48) - 1));
+		else if (s && s->fs && pm(300))
+			q.addr = canonical_w(q.addr & ((1ull << 57) - 1), 57);
 	}
 	q.acc = pm(500) ? P_W : P_R;
 	if (pm(30))
