@@ -470,6 +470,16 @@ static inline void dcount_dec(struct vtd_iotlb *t, uint16_t did)
 		t->dused[did / 64] &= ~(1ull << (did % 64));
 }
 
+/* Occupied ways of a size class, and the mask lookups read; lock held
+ * (lookups read both without it: a stale hint only costs a miss). */
+static inline void class_add(struct vtd_iotlb *t, unsigned cls, int d)
+{
+	uint32_t n = t->class_count[cls] + (uint32_t)d;
+	__atomic_store_n(&t->class_count[cls], n, __ATOMIC_RELAXED);
+	uint32_t m = n ? t->class_mask | (1u << cls) : t->class_mask & ~(1u << cls);
+	__atomic_store_n(&t->class_mask, m, __ATOMIC_RELAXED);
+}
+
 static inline bool way_live(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b, unsigned w)
 {
 	uint64_t tag = b->tag[w];
@@ -489,7 +499,7 @@ static void way_clear(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, unsigned 
 		if (why)
 			__atomic_store_n(why, *why + 1, __ATOMIC_RELAXED);
 	}
-	__atomic_fetch_sub(&t->class_count[IOTLB_TAG_CLASS(tag)], 1, __ATOMIC_RELAXED);
+	class_add(t, IOTLB_TAG_CLASS(tag), -1);
 	if (tag & IOTLB_TAG_T)
 		__atomic_fetch_sub(&t->tagged, 1, __ATOMIC_RELAXED);
 	ST(b->tag[w], 0);
@@ -566,7 +576,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	ST(b->tag[w], tag);
 	iotlb_end(b);
 	dcount_inc(t, did);
-	__atomic_fetch_add(&t->class_count[cls], 1, __ATOMIC_RELAXED);
+	class_add(t, cls, 1);
 	if (tagged)
 		__atomic_fetch_add(&t->tagged, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->used, t->used + 1, __ATOMIC_RELAXED);

@@ -170,6 +170,7 @@ struct vtd_iotlb {
 	struct vtd_iotlb_bucket *b;
 	uint32_t nbuckets;
 	uint32_t class_count[3];     /* occupied ways per page-size class (a hint) */
+	uint32_t class_mask;         /* bit c: class_count[c] != 0 (one load per hit) */
 	uint32_t tagged;             /* occupied ways with a PASID tag (a hint) */
 	uint16_t *dgen;              /* per domain id: current generation */
 	/* written under the lock */
@@ -296,9 +297,9 @@ static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged
 	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
 	if (!iotlb_cacheable(addr))
 		goto miss;
-	for (unsigned c = 0; c < 3; c++) {
-		if (!__atomic_load_n(&t->class_count[c], __ATOMIC_RELAXED))
-			continue;
+	/* the size classes that have entries, smallest first (usually one) */
+	for (uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctz(m);
 		uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
 		uint64_t tag = iotlb_tag(did, tagged, c, pn);
 		uint32_t p = tagged ? pasid & 0xfffff : 0;
@@ -314,6 +315,25 @@ static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged
 	}
 miss:
 	return false;
+}
+
+/* Start loading the buckets a lookup or page-selective invalidation of
+ * addr will read (a hint: nothing is read or written).  The queued
+ * invalidation loop issues it a few descriptors ahead, so that the
+ * buckets of a large table, out of cache, arrive while earlier
+ * descriptors run instead of one after the other. */
+static inline void vtd_iotlb_prefetch(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+				      uint64_t addr)
+{
+	if (!iotlb_cacheable(addr))
+		return;
+	for (uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctz(m);
+		uint64_t tag = iotlb_tag(did, tagged, c, iotlb_fold(addr) >> (12 + iotlb_class_order[c]));
+		uint32_t i = iotlb_bucket(t, tag, tagged ? pasid & 0xfffff : 0);
+		__builtin_prefetch(&t->b[i & ~1u], 1);
+		__builtin_prefetch(&t->b[i | 1u], 1);
+	}
 }
 
 /* The same, counting the hit or miss. */

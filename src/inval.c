@@ -431,6 +431,27 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 	}
 }
 
+/* Descriptors looked at ahead of the one that runs (see iq_prefetch). */
+#define IQ_LOOKAHEAD 8
+
+/* If the descriptor at slot idx is a page-selective IOTLB or PASID-based
+ * IOTLB invalidation, start loading the IOTLB buckets it will touch.  Only
+ * a hint: the descriptor is read again, and checked, when it runs. */
+static void iq_prefetch(struct vtd_iommu *s, uint32_t idx, unsigned shift)
+{
+	uint64_t d[2];
+	if (vtd_mem_read(s, s->iq + ((uint64_t)idx << shift), d, sizeof(d)))
+		return;
+	unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
+	if (((d[0] >> 4) & 3) != 3)
+		return;
+	if (type == 2)
+		vtd_iotlb_prefetch(&s->iotlb, (uint16_t)(d[0] >> 16), false, 0, d[1] & ~0xfffull);
+	else if (type == 6 && s->iq_dw)
+		vtd_iotlb_prefetch(&s->iotlb, (uint16_t)(d[0] >> 16), true,
+				   (uint32_t)(d[0] >> 32) & 0xfffff, d[1] & ~0xfffull);
+}
+
 void vtd_inval_kick(struct vtd_iommu *s)
 {
 	if (!s->qi_enabled || (vtd_get_l(s, VTD_REG_FSTS) & VTD_FSTS_IQE))
@@ -446,8 +467,14 @@ void vtd_inval_kick(struct vtd_iommu *s)
 		iq_error(s, IQEI_TAIL);
 		return;
 	}
+	/* the pending descriptors: the lookahead stays among them */
+	uint32_t pending = (tail + s->iq_size - s->iq_head) % s->iq_size;
+	for (uint32_t k = 1; k < IQ_LOOKAHEAD && k < pending; k++)
+		iq_prefetch(s, (s->iq_head + k) % s->iq_size, shift);
 	/* at most one lap of the queue per kick */
 	for (uint32_t n = 0; s->iq_head != tail && n < s->iq_size; n++) {
+		if (n + IQ_LOOKAHEAD < pending)
+			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) % s->iq_size, shift);
 		uint64_t d[4] = { 0 };
 		uint64_t addr = s->iq + ((uint64_t)s->iq_head << shift);
 		if (vtd_mem_read(s, addr, d, (size_t)1 << shift)) {

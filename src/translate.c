@@ -815,8 +815,7 @@ static inline bool fast_hit(struct vtd_iommu *s, const struct vtd_dma_request *r
 	res->fault = 0;
 	res->fault_recorded = false;
 	res->fault_name = NULL;
-	vtd_count(&s->cc_hits);
-	vtd_count(&s->iotlb.hits);
+	vtd_count(&s->fast_hits);
 	return true;
 }
 

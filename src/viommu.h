@@ -82,6 +82,9 @@ struct vtd_iommu {
 	uint32_t cc_gen;
 	uint64_t inval_gen;
 	struct vtd_counter cc_hits, cc_misses;
+	/* hits of the fast path: a context-cache hit and an IOTLB hit each
+	 * (one counter bumped instead of two; summed into both) */
+	struct vtd_counter fast_hits;
 	uint64_t cc_invalidated;
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 	struct vtd_notifier *notifiers;   /* under lock */

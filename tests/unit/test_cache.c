@@ -63,6 +63,19 @@ static void check_books(void)
 		fail_msg("inserts %" PRIu64 " - evictions %" PRIu64 " - invalidated %" PRIu64
 			 " != entries %" PRIu64, T.inserts, T.evictions, T.invalidated, T.used);
 	assert_true(T.used <= T.capacity);
+	/* the size-class counts and the mask lookups read agree with the ways */
+	uint32_t count[3] = { 0, 0, 0 };
+	for (uint32_t i = 0; i < T.nbuckets; i++)
+		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
+			if (T.b[i].tag[w]) {
+				unsigned c = IOTLB_TAG_CLASS(T.b[i].tag[w]);
+				assert_true(c < 3);
+				count[c]++;
+			}
+	for (unsigned c = 0; c < 3; c++) {
+		assert_int_equal(T.class_count[c], count[c]);
+		assert_int_equal((T.class_mask >> c) & 1, count[c] != 0);
+	}
 }
 
 static void test_keys(void **st)

@@ -1355,6 +1355,9 @@ static void test_cost_proportional(void **st)
 	s1 = stats();
 	assert_int_equal(s1.iotlb_hits - s0.iotlb_hits, N1);
 	assert_int_equal(s1.iotlb_misses - s0.iotlb_misses, 0);
+	/* each of those hits also found the device's context cached */
+	assert_int_equal(s1.context_hits - s0.context_hits, N1);
+	assert_int_equal(s1.context_misses - s0.context_misses, 0);
 
 	/* page-selective in the big domain removes exactly what it names */
 	s0 = stats();
@@ -1373,6 +1376,54 @@ static void test_cost_proportional(void **st)
 	s1 = stats();
 	assert_int_equal(s1.iotlb_misses - s0.iotlb_misses, 513);
 	assert_int_equal(s1.iotlb_hits - s0.iotlb_hits, 2048 - 513);
+}
+
+/* A long batch of page-selective descriptors that wraps round the ring
+ * (the queue loop looks a few descriptors ahead to start loading the
+ * IOTLB buckets they touch): every one runs, in order, and a malformed
+ * one among those looked at ahead stops the queue only when it is
+ * reached, with every earlier one done. */
+static void test_qi_psi_batch_wraps(void **st)
+{
+	(void)st;
+	enum { N = 200 };
+	legacy("", 4096);
+	uint64_t A = alloc_page();
+	uint16_t d = SID(0, 3, 0);
+	lctx(d, A, 1);
+	for (unsigned i = 0; i < N; i++)
+		ss_map(A, 4, i * 0x1000ull, 0x10000000 + i * 0x1000ull, 1, SS_RW);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(xl(d, i * 0x1000ull), 0x10000000 + i * 0x1000ull);
+	qi_on(QBASE, 0, false);   /* 256 descriptors */
+	/* move head and tail near the end of the ring with no-ops
+	 * (fence-only invalidation waits) */
+	for (unsigned i = 0; i < 240; i++)
+		q_put(5 | 0x40, 0, 0, 0);
+	q_go();
+	assert_int_equal(iqh(), 240u << 4);
+	struct vtd_iommu_stats s0 = stats();
+	for (unsigned i = 0; i < N / 2; i++)
+		q_put(2 | 3u << 4 | 1ull << 16, i * 0x1000ull, 0, 0);
+	q_go();
+	assert_int_equal(iqh(), ((240u + N / 2) % 256) << 4);
+	assert_false(fsts() & VTD_FSTS_IQE);
+	assert_int_equal(stats().iotlb_invalidated - s0.iotlb_invalidated, N / 2);
+	/* the second half with a reserved bit set in descriptor 5 of it */
+	uint32_t start = (240u + N / 2) % 256;
+	for (unsigned i = N / 2; i < N; i++)
+		q_put(2 | 3u << 4 | 1ull << 16 | (i == N / 2 + 5 ? 1ull << 8 : 0), i * 0x1000ull, 0,
+		      0);
+	q_go();
+	assert_true(fsts() & VTD_FSTS_IQE);
+	assert_int_equal(iqei(), 4);   /* IQEI 4: a reserved field set */
+	assert_int_equal(iqh(), ((start + 5) % 256) << 4);
+	assert_int_equal(stats().iotlb_invalidated - s0.iotlb_invalidated, N / 2 + 5);
+	/* the pages after the bad descriptor are still cached */
+	uint64_t h = stats().iotlb_hits;
+	for (unsigned i = N / 2 + 5; i < N; i++)
+		assert_int_equal(xl(d, i * 0x1000ull), 0x10000000 + i * 0x1000ull);
+	assert_int_equal(stats().iotlb_hits - h, N - (N / 2 + 5));
 }
 
 /* ---- main ---------------------------------------------------------------------- */
@@ -1421,6 +1472,7 @@ int main(void)
 		T(test_stats_context_global),
 		T(test_eviction),
 		T(test_cost_proportional),
+		T(test_qi_psi_batch_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
