@@ -48,6 +48,8 @@ struct vtd_counter {
  * not assigned yet. */
 extern _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec")));
 void vtd_count_slow(struct vtd_counter *c);
+/* vtd_count_slow(), then 0: a tail call for a caller returning success */
+int vtd_count_slow_ok(struct vtd_counter *c);
 static inline void vtd_count(struct vtd_counter *c)
 {
 	unsigned slot = vtd_tls_slot;
@@ -262,15 +264,20 @@ static inline uint32_t iotlb_bucket(const struct vtd_iotlb *t, uint64_t tag, uin
 
 
 /* The value of the way holding (tag, pasid) in bucket b, lock-free. */
+/* With lock_fallback false (the translation fast path), a bucket that
+ * keeps changing is reported as a miss instead: the general path then
+ * looks again, under the lock if need be, and the fast path makes no call
+ * (so it needs no stack frame). */
 __attribute__((always_inline))
 static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
-			       uint32_t pasid, uint64_t *v)
+			       uint32_t pasid, uint64_t *v, bool lock_fallback)
 {
 	for (int attempt = 0; attempt < 64; attempt++) {
 		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1)
 			continue;
 		bool found = false;
+#pragma GCC unroll 4
 		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++) {
 			/* an untagged entry's PASID field is 0: for untagged
 			 * keys (constant in the hit path) the tag decides */
@@ -285,35 +292,58 @@ static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, 
 		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
 			return found;
 	}
-	/* constant churn on this bucket: look under the lock once */
-	return vtd_iotlb_probe_locked(t, b, tag, pasid, v);
+	if (!lock_fallback)
+		return false;
+	/* constant churn on this bucket: look under the lock once (through a
+	 * copy: v itself stays in a register on the path above) */
+	uint64_t locked;
+	bool found = vtd_iotlb_probe_locked(t, b, tag, pasid, &locked);
+	if (found)
+		*v = locked;
+	return found;
 }
 
-/* Lock-free lookup at every page size that has entries (not counted). */
+/* Look for the page of addr in size class c; with a constant c (and
+ * constant tagged/pasid) this folds into a short straight line. */
+__attribute__((always_inline))
+static inline bool iotlb_find_class(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
+				    uint64_t addr, unsigned c, uint64_t want_stamp,
+				    struct vtd_iotlb_val *out, bool lock_fallback)
+{
+	uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
+	uint64_t tag = iotlb_tag(did, tagged, c, pn);
+	uint32_t p = tagged ? pasid & 0xfffff : 0;
+	uint32_t i = iotlb_bucket(t, tag, p);
+	uint64_t v;
+	if ((iotlb_probe(t, &t->b[i], tag, p, &v, lock_fallback) ||
+	     iotlb_probe(t, &t->b[i ^ 1], tag, p, &v, lock_fallback)) &&
+	    (v & IOTLB_VAL_STAMP) == want_stamp) {
+		out->v0 = (v & IOTLB_VAL_ADDR) | (v & 3);
+		out->v1 = (uint32_t)((v & IOTLB_VAL_DATA) >> 2);
+		out->order = iotlb_class_order[c];
+		return true;
+	}
+	return false;
+}
+
+/* Lock-free lookup at every page size that has entries (not counted);
+ * lock_fallback: see iotlb_probe. */
 __attribute__((always_inline))
 static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
-		      uint64_t addr, struct vtd_iotlb_val *out)
+		      uint64_t addr, struct vtd_iotlb_val *out, bool lock_fallback)
 {
 	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
 	if (!iotlb_cacheable(addr))
-		goto miss;
-	/* the size classes that have entries, smallest first (usually one) */
-	for (uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7; m; m &= m - 1) {
-		unsigned c = (unsigned)__builtin_ctz(m);
-		uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
-		uint64_t tag = iotlb_tag(did, tagged, c, pn);
-		uint32_t p = tagged ? pasid & 0xfffff : 0;
-		uint32_t i = iotlb_bucket(t, tag, p);
-		uint64_t v;
-		if ((iotlb_probe(t, &t->b[i], tag, p, &v) || iotlb_probe(t, &t->b[i ^ 1], tag, p, &v)) &&
-		    (v & IOTLB_VAL_STAMP) == want_stamp) {
-			out->v0 = (v & IOTLB_VAL_ADDR) | (v & 3);
-			out->v1 = (uint32_t)((v & IOTLB_VAL_DATA) >> 2);
-			out->order = iotlb_class_order[c];
+		return false;
+	uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7;
+	/* the common case, 4 KiB entries only: one probe, constants folded */
+	if (m == 1)
+		return iotlb_find_class(t, did, tagged, pasid, addr, 0, want_stamp, out, lock_fallback);
+	/* the size classes that have entries, smallest first */
+	for (; m; m &= m - 1)
+		if (iotlb_find_class(t, did, tagged, pasid, addr, (unsigned)__builtin_ctz(m), want_stamp,
+				     out, lock_fallback))
 			return true;
-		}
-	}
-miss:
 	return false;
 }
 
@@ -340,7 +370,7 @@ static inline void vtd_iotlb_prefetch(struct vtd_iotlb *t, uint16_t did, bool ta
 static inline bool vtd_iotlb_lookup(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
 				    uint64_t addr, struct vtd_iotlb_val *out)
 {
-	bool hit = vtd_iotlb_find(t, did, tagged, pasid, addr, out);
+	bool hit = vtd_iotlb_find(t, did, tagged, pasid, addr, out, true);
 	vtd_count(hit ? &t->hits : &t->misses);
 	return hit;
 }

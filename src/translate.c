@@ -775,38 +775,52 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	return 0;
 }
 
+static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+		     struct vtd_translation *res);
+
 /*
  * The common case in as few instructions as we can: an untraced,
  * untranslated request without PASID from a device whose context (legacy)
  * or RID_PASID entry (scalable) is cached and checked (one word:
  * VTD_CCF_SS or VTD_CCF_FS and the DID), hitting the IOTLB with the
- * rights it asks for.  Anything else, misses included,
- * takes the general path, which explains and counts everything itself.
- * A change of translation mode (SRTP, TE) drops the context cache, so
- * the fast word is never read across one.
+ * rights it asks for.  Anything else, misses included, takes the general
+ * path, which explains and counts everything itself.  A change of
+ * translation mode (SRTP, TE) drops the context cache, so the fast word
+ * is never read across one.
+ *
+ * Every way out that is not a hit is a tail call, and the hit path calls
+ * nothing (a bucket in constant churn is a miss here, a thread without a
+ * counter slot of its own counts by a tail call): the function then needs
+ * no stack frame and saves no register.
  */
-static inline bool fast_hit(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-			    struct vtd_translation *res)
+VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+				struct vtd_translation *res)
 {
+	if (!s || !rq || !res)
+		return -EINVAL;
 	/* (execute requests: the general path checks ERE) */
-	if (rq->at != VTD_AT_UNTRANSLATED || rq->pasid_valid || (rq->perm & VTD_PERM_X))
-		return false;
+	if (res->trace || !VTD_LOAD(s->dmar_enabled) || rq->at != VTD_AT_UNTRANSLATED ||
+	    rq->pasid_valid || (rq->perm & VTD_PERM_X))
+		return translate(s, rq, res);
+	uint64_t addr = rq->addr;
+	/* (a write to the interrupt range is an interrupt: the general path) */
+	if ((rq->perm & VTD_PERM_W) && addr >= INTR_LO && addr <= INTR_HI)
+		return translate(s, rq, res);
 	uint32_t f = vtd_cc_fast(s, rq->sid);
 	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)))
-		return false;
+		return translate(s, rq, res);
 	uint16_t did = (uint16_t)(f >> 16);
 	struct vtd_iotlb_val v;
 	unsigned perm;
 	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
-	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, rq->addr, &v)
-			       : vtd_iotlb_find(&s->iotlb, did, true, 0, rq->addr, &v)) ||
+	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false)
+			       : vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) ||
 	    !iotlb_allows(rq, false, v.v0, v.v1, &perm))
-		return false;
-
+		return translate(s, rq, res);
 	uint64_t size = 1ull << (12 + v.order);
-	uint64_t out = (v.v0 & ~(size - 1)) | (rq->addr & (size - 1));
+	uint64_t out = (v.v0 & ~(size - 1)) | (addr & (size - 1));
 	if (out >= INTR_LO && out <= INTR_HI)
-		return false;
+		return translate(s, rq, res);
 	res->status = VTD_XLATE_OK;
 	res->addr = out;
 	res->page_size = size;
@@ -815,25 +829,13 @@ static inline bool fast_hit(struct vtd_iommu *s, const struct vtd_dma_request *r
 	res->fault = 0;
 	res->fault_recorded = false;
 	res->fault_name = NULL;
-	vtd_count(&s->fast_hits);
-	return true;
-}
-
-static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-		     struct vtd_translation *res);
-
-/* The fast path first, without the general path's stack frame. */
-VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-				struct vtd_translation *res)
-{
-	if (!s || !rq || !res)
-		return -EINVAL;
-	/* (a write to the interrupt range is an interrupt: the general path) */
-	if (!res->trace && VTD_LOAD(s->dmar_enabled) &&
-	    !((rq->perm & VTD_PERM_W) && rq->addr >= INTR_LO && rq->addr <= INTR_HI) &&
-	    fast_hit(s, rq, res))
-		return 0;
-	return translate(s, rq, res);
+	/* vtd_count(), with its rare case as a tail call */
+	unsigned slot = vtd_tls_slot;
+	if (__builtin_expect(slot >= VTD_COUNTER_SLOTS, 0))
+		return vtd_count_slow_ok(&s->fast_hits);
+	uint64_t n = __atomic_load_n(&s->fast_hits.slot[slot].v, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->fast_hits.slot[slot].v, n + 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 __attribute__((noinline)) static int translate(struct vtd_iommu *s,
