@@ -332,9 +332,9 @@ __attribute__((always_inline))
 static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
 		      uint64_t addr, struct vtd_iotlb_val *out, bool lock_fallback)
 {
-	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
 	if (!iotlb_cacheable(addr))
 		return false;
+	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
 	uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7;
 	/* the common case, 4 KiB entries only: one probe, constants folded */
 	if (m == 1)
