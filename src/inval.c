@@ -21,9 +21,15 @@
 #define LD(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define ST(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 
+/* Every invalidation runs under s->lock (MMIO, the queue, reset, state
+ * restore), so the generation has one writer at a time: a release store,
+ * not a locked add (a full barrier per queued descriptor).  A walk that
+ * read the old value and inserts later is caught by the cache's own lock:
+ * the invalidation bumps, then takes that lock to remove entries. */
 static void bump_gen(struct vtd_iommu *s)
 {
-	__atomic_fetch_add(&s->inval_gen, 1, __ATOMIC_SEQ_CST);
+	uint64_t g = __atomic_load_n(&s->inval_gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->inval_gen, g + 1, __ATOMIC_RELEASE);
 }
 
 /* ---- context cache ------------------------------------------------------- */
@@ -467,14 +473,17 @@ void vtd_inval_kick(struct vtd_iommu *s)
 		iq_error(s, IQEI_TAIL);
 		return;
 	}
+	/* the queue holds a power of two of descriptors (IQA.QS; a restored
+	 * state is checked for it): masks, not divisions */
+	uint32_t wrap = s->iq_size - 1;
 	/* the pending descriptors: the lookahead stays among them */
-	uint32_t pending = (tail + s->iq_size - s->iq_head) % s->iq_size;
+	uint32_t pending = (tail - s->iq_head) & wrap;
 	for (uint32_t k = 1; k < IQ_LOOKAHEAD && k < pending; k++)
-		iq_prefetch(s, (s->iq_head + k) % s->iq_size, shift);
+		iq_prefetch(s, (s->iq_head + k) & wrap, shift);
 	/* at most one lap of the queue per kick */
 	for (uint32_t n = 0; s->iq_head != tail && n < s->iq_size; n++) {
 		if (n + IQ_LOOKAHEAD < pending)
-			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) % s->iq_size, shift);
+			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) & wrap, shift);
 		uint64_t d[4] = { 0 };
 		uint64_t addr = s->iq + ((uint64_t)s->iq_head << shift);
 		if (vtd_mem_read(s, addr, d, (size_t)1 << shift)) {
@@ -484,14 +493,15 @@ void vtd_inval_kick(struct vtd_iommu *s)
 		enum iqei e = run_desc(s, d);
 		if (e == IQEI_NONE) {
 			unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
-			if (type < 16) /* processed descriptors, by type */
-				__atomic_fetch_add(&s->inv_count[type], 1, __ATOMIC_RELAXED);
+			if (type < 16) /* processed descriptors, by type (one writer: s->lock) */
+				__atomic_store_n(&s->inv_count[type], s->inv_count[type] + 1,
+						 __ATOMIC_RELAXED);
 		} else {
 			/* IQH stays on the offending descriptor */
 			iq_error(s, e);
 			break;
 		}
-		s->iq_head = (s->iq_head + 1) % s->iq_size;
+		s->iq_head = (s->iq_head + 1) & wrap;
 		vtd_set_q(s, VTD_REG_IQH, (uint64_t)s->iq_head << shift);
 	}
 }
