@@ -263,11 +263,11 @@ static inline uint32_t iotlb_bucket(const struct vtd_iotlb *t, uint64_t tag, uin
 }
 
 
-/* The value of the way holding (tag, pasid) in bucket b, lock-free. */
-/* With lock_fallback false (the translation fast path), a bucket that
- * keeps changing is reported as a miss instead: the general path then
- * looks again, under the lock if need be, and the fast path makes no call
- * (so it needs no stack frame). */
+/* The value of the way holding (tag, pasid) in bucket b, lock-free.  With
+ * lock_fallback false (the translation fast path), a bucket that keeps
+ * changing is reported as a miss instead: the general path then looks
+ * again, under the lock if need be, and the fast path makes no call (so
+ * it needs no stack frame). */
 __attribute__((always_inline))
 static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
 			       uint32_t pasid, uint64_t *v, bool lock_fallback)

@@ -1387,7 +1387,7 @@ static void test_qi_psi_batch_wraps(void **st)
 {
 	(void)st;
 	enum { N = 200 };
-	legacy("", 4096);
+	legacy("", 32768);   /* large enough for the lookahead (IQ_PREFETCH_MIN_BUCKETS) */
 	uint64_t A = alloc_page();
 	uint16_t d = SID(0, 3, 0);
 	lctx(d, A, 1);
