@@ -1426,6 +1426,58 @@ static void test_qi_psi_batch_wraps(void **st)
 	assert_int_equal(stats().iotlb_hits - h, N - (N / 2 + 5));
 }
 
+/* Guest memory through callbacks only (no flat RAM): the queue loop does
+ * not look ahead there, so the VMM's read callback sees each descriptor
+ * once, even with an IOTLB large enough for the lookahead. */
+static unsigned queue_reads;
+
+static int cb_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	(void)opaque;
+	if (gpa >= ram_size || len > ram_size - gpa)
+		return -1;
+	if (gpa >= QBASE && gpa < QBASE + 4096)
+		queue_reads++;
+	memcpy(buf, ram + gpa, len);
+	return 0;
+}
+
+static int cb_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)opaque;
+	if (gpa >= ram_size || len > ram_size - gpa)
+		return -1;
+	memcpy(ram + gpa, buf, len);
+	return 0;
+}
+
+static void test_qi_callback_reads_once(void **st)
+{
+	(void)st;
+	static const struct vtd_mem_ops ops = { .read = cb_read, .write = cb_write };
+	memset(&msis, 0, sizeof(msis));
+	guest_new("", RAM_SIZE, false,
+		  (struct vtd_iommu_opts){ .events = &events, .iotlb_entries = 32768, .mem = &ops });
+	put64(ROOT, CT0 | 1);
+	enable_root(ROOT);
+	uint64_t A = alloc_page();
+	uint16_t d = SID(0, 3, 0);
+	lctx(d, A, 1);
+	for (unsigned i = 0; i < 64; i++)
+		ss_map(A, 4, i * 0x1000ull, 0x10000000 + i * 0x1000ull, 1, SS_RW);
+	for (unsigned i = 0; i < 64; i++)
+		assert_int_equal(xl(d, i * 0x1000ull), 0x10000000 + i * 0x1000ull);
+	qi_on(QBASE, 0, false);
+	queue_reads = 0;
+	struct vtd_iommu_stats s0 = stats();
+	for (unsigned i = 0; i < 64; i++)
+		q_put(2 | 3u << 4 | 1ull << 16, i * 0x1000ull, 0, 0);
+	q_go();
+	assert_int_equal(iqh(), 64u << 4);
+	assert_int_equal(stats().iotlb_invalidated - s0.iotlb_invalidated, 64);
+	assert_int_equal(queue_reads, 64);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 #define T(f) cmocka_unit_test_teardown(f, guest_teardown)
@@ -1473,6 +1525,7 @@ int main(void)
 		T(test_eviction),
 		T(test_cost_proportional),
 		T(test_qi_psi_batch_wraps),
+		T(test_qi_callback_reads_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
