@@ -263,12 +263,13 @@ static double run_hit(unsigned threads, uint64_t ops, bool cpu)
 /* Throughput of N threads over that of 1, both measured on the same
  * tables (the same allocation: on a VM, the cost of a hit moves by up to
  * 1.5x from one allocation to the next, which a ratio across two
- * allocations would take for scaling), best of two alternations. */
+ * allocations would take for scaling), best of three alternations (a
+ * host that stops one vCPU for a while makes one measurement serial). */
 static double scaling(unsigned threads, uint64_t ops, void *ctx,
 		      int (*op_loop)(void *, uint64_t, uint64_t))
 {
 	double t1 = 0, tn = 0;
-	for (int rep = 0; rep < 2; rep++) {
+	for (int rep = 0; rep < 3; rep++) {
 		double a = mt_measure(1, ops, false, ctx, op_loop);
 		double b = mt_measure(threads, ops, false, ctx, op_loop);
 		if (a < 0 || b <= 0)
