@@ -188,7 +188,8 @@ static void *mt_thread(void *p)
 	struct mt_arg *a = p;
 	struct mt_run *r = a->run;
 	__atomic_add_fetch(&r->arrived, 1, __ATOMIC_ACQ_REL);
-	while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) < r->threads)
+	while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) <
+	       __atomic_load_n(&r->threads, __ATOMIC_ACQUIRE))
 		;
 	double c0 = thread_cpu_ns();
 	a->t0 = now_ns();
