@@ -249,13 +249,21 @@ static int hit_loop(void *ctx, uint64_t ops, uint64_t seed)
 	return errors;
 }
 
+/* A guest with HIT_PAGES pages mapped and all of them in the IOTLB. */
+static int hit_guest(struct guest *g)
+{
+	if (guest_new(g, "ss", HIT_PAGES, 16384))
+		return -1;
+	for (unsigned i = 0; i < HIT_PAGES; i++)
+		xl(g, (uint64_t)i << 12);
+	return 0;
+}
+
 static double run_hit(unsigned threads, uint64_t ops, bool cpu)
 {
 	struct guest g;
-	if (guest_new(&g, "ss", HIT_PAGES, 16384))
+	if (hit_guest(&g))
 		return -1;
-	for (unsigned i = 0; i < HIT_PAGES; i++)
-		xl(&g, (uint64_t)i << 12);
 	double r = mt_measure(threads, ops, cpu, &g, hit_loop);
 	guest_free(&g);
 	return r;
@@ -286,10 +294,8 @@ static double scaling(unsigned threads, uint64_t ops, void *ctx,
 static double run_hit_scaling(unsigned threads, uint64_t ops)
 {
 	struct guest g;
-	if (guest_new(&g, "ss", HIT_PAGES, 16384))
+	if (hit_guest(&g))
 		return -1;
-	for (unsigned i = 0; i < HIT_PAGES; i++)
-		xl(&g, (uint64_t)i << 12);
 	double r = scaling(threads, ops, &g, hit_loop);
 	guest_free(&g);
 	return r;

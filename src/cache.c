@@ -528,9 +528,8 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	unsigned cls = order >= 18 ? 2 : order >= 9 ? 1 : 0;
 	if (!iotlb_cacheable(addr))
 		return;
-	uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[cls]);
 	pasid = tagged ? pasid & 0xfffff : 0;
-	uint64_t tag = iotlb_tag(did, tagged, cls, pn);
+	uint64_t tag = iotlb_tag(did, tagged, cls, iotlb_pn(addr, cls));
 	uint32_t home = iotlb_bucket(t, tag, pasid);
 	pthread_mutex_lock(&t->lock);
 	if (gen && __atomic_load_n(gen, __ATOMIC_ACQUIRE) != gen0) {
@@ -702,8 +701,7 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 		for (unsigned c = 0; c < 3; c++) {
 			if (!t->class_count[c])
 				continue;
-			uint64_t first = iotlb_fold(lo) >> (12 + iotlb_class_order[c]);
-			uint64_t last = iotlb_fold(hi) >> (12 + iotlb_class_order[c]);
+			uint64_t first = iotlb_pn(lo, c), last = iotlb_pn(hi, c);
 			for (uint64_t pn = first; pn <= last; pn++) {
 				uint64_t tag = iotlb_tag(did, pasid_only, c, pn);
 				uint32_t p = pasid_only ? pasid : 0;

@@ -50,17 +50,32 @@ extern _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exe
 void vtd_count_slow(struct vtd_counter *c);
 /* vtd_count_slow(), then 0: a tail call for a caller returning success */
 int vtd_count_slow_ok(struct vtd_counter *c);
+/* The bump of this thread's own slot: the only writer, so a plain
+ * increment (no locked instruction on the hit path); readers see whole
+ * 64-bit words. */
+static inline void vtd_count_own(struct vtd_counter *c, unsigned slot)
+{
+	uint64_t v = __atomic_load_n(&c->slot[slot].v, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->slot[slot].v, v + 1, __ATOMIC_RELAXED);
+}
 static inline void vtd_count(struct vtd_counter *c)
 {
 	unsigned slot = vtd_tls_slot;
 	if (__builtin_expect(slot < VTD_COUNTER_SLOTS, 1)) {
-		/* the only writer: a plain increment (no locked instruction on
-		 * the hit path); readers see whole 64-bit words */
-		uint64_t v = __atomic_load_n(&c->slot[slot].v, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->slot[slot].v, v + 1, __ATOMIC_RELAXED);
+		vtd_count_own(c, slot);
 		return;
 	}
 	vtd_count_slow(c);
+}
+/* vtd_count(), then 0, for a function that returns success right after:
+ * the rare case is a tail call, so the caller needs no stack frame. */
+static inline int vtd_count_ok(struct vtd_counter *c)
+{
+	unsigned slot = vtd_tls_slot;
+	if (__builtin_expect(slot >= VTD_COUNTER_SLOTS, 0))
+		return vtd_count_slow_ok(c);
+	vtd_count_own(c, slot);
+	return 0;
 }
 static inline uint64_t vtd_counter_sum(struct vtd_counter *c)
 {
@@ -228,6 +243,12 @@ static inline uint64_t iotlb_fold(uint64_t addr)
 	return addr & ((1ull << 57) - 1);
 }
 
+/* The page number of addr in size class c (of a cacheable address). */
+static inline uint64_t iotlb_pn(uint64_t addr, unsigned c)
+{
+	return iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
+}
+
 static inline uint64_t iotlb_unfold(uint64_t a)
 {
 	return (a & (1ull << 56)) ? a | ~((1ull << 57) - 1) : a;
@@ -310,8 +331,7 @@ static inline bool iotlb_find_class(struct vtd_iotlb *t, uint16_t did, bool tagg
 				    uint64_t addr, unsigned c, uint64_t want_stamp,
 				    struct vtd_iotlb_val *out, bool lock_fallback)
 {
-	uint64_t pn = iotlb_fold(addr) >> (12 + iotlb_class_order[c]);
-	uint64_t tag = iotlb_tag(did, tagged, c, pn);
+	uint64_t tag = iotlb_tag(did, tagged, c, iotlb_pn(addr, c));
 	uint32_t p = tagged ? pasid & 0xfffff : 0;
 	uint32_t i = iotlb_bucket(t, tag, p);
 	uint64_t v;
@@ -359,7 +379,7 @@ static inline void vtd_iotlb_prefetch(struct vtd_iotlb *t, uint16_t did, bool ta
 		return;
 	for (uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctz(m);
-		uint64_t tag = iotlb_tag(did, tagged, c, iotlb_fold(addr) >> (12 + iotlb_class_order[c]));
+		uint64_t tag = iotlb_tag(did, tagged, c, iotlb_pn(addr, c));
 		uint32_t i = iotlb_bucket(t, tag, tagged ? pasid & 0xfffff : 0);
 		__builtin_prefetch(&t->b[i & ~1u], 1);
 		__builtin_prefetch(&t->b[i | 1u], 1);

@@ -323,10 +323,16 @@ static void devtlb(struct vtd_iommu *s, uint16_t sid, bool pv, uint32_t pasid, b
 	s->events.devtlb_inval(s->event_opaque, &inv);
 }
 
+/* A descriptor's type: bits 3:0, and 11:9 as bits 6:4. */
+static inline unsigned desc_type(uint64_t d0)
+{
+	return (unsigned)((d0 & 0xf) | ((d0 >> 5) & 0x70));
+}
+
 /* One descriptor; returns IQEI_NONE or the error. */
 static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 {
-	unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
+	unsigned type = desc_type(d[0]);
 	bool dw = s->iq_dw;
 	/* the upper half of a 256-bit descriptor is reserved for these types */
 	bool hi_zero = !dw || (!d[2] && !d[3]);
@@ -456,7 +462,7 @@ static void iq_prefetch(struct vtd_iommu *s, uint32_t idx, unsigned shift)
 	if (!s->ram || gpa >= s->ram_size || s->ram_size - gpa < sizeof(d))
 		return;
 	memcpy(d, s->ram + gpa, sizeof(d));
-	unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
+	unsigned type = desc_type(d[0]);
 	if (((d[0] >> 4) & 3) != 3)
 		return;
 	if (type == 2)
@@ -484,15 +490,15 @@ void vtd_inval_kick(struct vtd_iommu *s)
 	/* the queue holds a power of two of descriptors (IQA.QS; a restored
 	 * state is checked for it): masks, not divisions */
 	uint32_t wrap = s->iq_size - 1;
-	/* the pending descriptors: the lookahead stays among them */
-	uint32_t pending = (tail - s->iq_head) & wrap;
-	if (!s->ram || s->iotlb.nbuckets < IQ_PREFETCH_MIN_BUCKETS)
-		pending = 0;
-	for (uint32_t k = 1; k < IQ_LOOKAHEAD && k < pending; k++)
+	/* the descriptors the lookahead may look at: the pending ones, or
+	 * none when it does not pay (see IQ_PREFETCH_MIN_BUCKETS) */
+	uint32_t ahead = s->ram && s->iotlb.nbuckets >= IQ_PREFETCH_MIN_BUCKETS
+				 ? (tail - s->iq_head) & wrap : 0;
+	for (uint32_t k = 1; k < IQ_LOOKAHEAD && k < ahead; k++)
 		iq_prefetch(s, (s->iq_head + k) & wrap, shift);
 	/* at most one lap of the queue per kick */
 	for (uint32_t n = 0; s->iq_head != tail && n < s->iq_size; n++) {
-		if (n + IQ_LOOKAHEAD < pending)
+		if (n + IQ_LOOKAHEAD < ahead)
 			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) & wrap, shift);
 		uint64_t d[4] = { 0 };
 		uint64_t addr = s->iq + ((uint64_t)s->iq_head << shift);
@@ -502,7 +508,7 @@ void vtd_inval_kick(struct vtd_iommu *s)
 		}
 		enum iqei e = run_desc(s, d);
 		if (e == IQEI_NONE) {
-			unsigned type = (unsigned)((d[0] & 0xf) | ((d[0] >> 5) & 0x70));
+			unsigned type = desc_type(d[0]);
 			if (type < 16) /* processed descriptors, by type (one writer: s->lock) */
 				__atomic_store_n(&s->inv_count[type], s->inv_count[type] + 1,
 						 __ATOMIC_RELAXED);

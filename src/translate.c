@@ -141,6 +141,20 @@ static inline bool iotlb_allows(const struct vtd_dma_request *rq, bool priv, uin
 	return true;
 }
 
+/* Can a cached translation (v0, v1, 2^(12+order) bytes) serve this
+ * request?  If so, the output address, page size and rights; if not
+ * (rights, a dirty flag to set, an output in the interrupt range, which
+ * is checked per address) the walk runs and finds what to do. */
+static inline bool iotlb_use(const struct vtd_dma_request *rq, bool priv, uint64_t v0, uint64_t v1,
+			     unsigned order, uint64_t *out, uint64_t *size, unsigned *perm)
+{
+	if (!iotlb_allows(rq, priv, v0, v1, perm))
+		return false;
+	*size = 1ull << (12 + order);
+	*out = (v0 & ~(*size - 1)) | (rq->addr & (*size - 1));
+	return !(*out >= INTR_LO && *out <= INTR_HI);
+}
+
 static void iotlb_put(struct xl *x, uint64_t k0, uint64_t in, uint64_t out,
 		      uint64_t psize, unsigned perm, unsigned flags)
 {
@@ -160,12 +174,9 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	 * execute requests, rare, always walk */
 	if (rq->perm & VTD_PERM_X)
 		return false;
-	if (!iotlb_get(x->s, k0, rq->addr, v, &order) || !iotlb_allows(rq, priv, v[0], v[1], &perm))
-		return false;
-	uint64_t size = 1ull << (12 + order);
-	uint64_t out = (v[0] & ~(size - 1)) | (rq->addr & (size - 1));
-	/* the interrupt range is checked per address: walk to fault on it */
-	if (out >= INTR_LO && out <= INTR_HI)
+	uint64_t out, size;
+	if (!iotlb_get(x->s, k0, rq->addr, v, &order) ||
+	    !iotlb_use(rq, priv, v[0], v[1], order, &out, &size, &perm))
 		return false;
 	x->res->addr = out;
 	x->res->page_size = size;
@@ -813,13 +824,10 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	struct vtd_iotlb_val v;
 	unsigned perm;
 	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
+	uint64_t out, size;
 	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false)
 			       : vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) ||
-	    !iotlb_allows(rq, false, v.v0, v.v1, &perm))
-		return translate(s, rq, res);
-	uint64_t size = 1ull << (12 + v.order);
-	uint64_t out = (v.v0 & ~(size - 1)) | (addr & (size - 1));
-	if (out >= INTR_LO && out <= INTR_HI)
+	    !iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
 		return translate(s, rq, res);
 	res->status = VTD_XLATE_OK;
 	res->addr = out;
@@ -829,13 +837,7 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	res->fault = 0;
 	res->fault_recorded = false;
 	res->fault_name = NULL;
-	/* vtd_count(), with its rare case as a tail call */
-	unsigned slot = vtd_tls_slot;
-	if (__builtin_expect(slot >= VTD_COUNTER_SLOTS, 0))
-		return vtd_count_slow_ok(&s->fast_hits);
-	uint64_t n = __atomic_load_n(&s->fast_hits.slot[slot].v, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->fast_hits.slot[slot].v, n + 1, __ATOMIC_RELAXED);
-	return 0;
+	return vtd_count_ok(&s->fast_hits);
 }
 
 __attribute__((noinline)) static int translate(struct vtd_iommu *s,
