@@ -1090,11 +1090,12 @@ static void test_fetch_outside_ram(void **st)
 /* A queue whose second page is outside RAM: the first page's descriptors
  * run, then the fetch fails with IQH on the first unreadable one.  With
  * fault events masked (reset), IQE sets FECTL.IP and clearing IQE clears
- * it again without an interrupt. */
-static void test_fetch_error_mid_queue(void **st)
+ * it again without an interrupt.  With an IOTLB large enough for the
+ * queue loop to look ahead, the lookahead reaches past the end of RAM
+ * before the fetch fails: the same outcome. */
+static void fetch_error_mid_queue(uint32_t iotlb_entries)
 {
-	(void)st;
-	legacy("", 0);
+	legacy("", iotlb_entries);
 	uint64_t base = RAM_SIZE - 0x1000;
 	mmio_w(VTD_REG_IQT, 8, 0);
 	mmio_w(VTD_REG_IQA, 8, base | 1);  /* QS 1: 8 KiB, 512 descriptors */
@@ -1118,6 +1119,18 @@ static void test_fetch_error_mid_queue(void **st)
 	mmio_w(VTD_REG_FECTL, 4, 0);
 	assert_int_equal(msis.n, 0);
 	assert_int_equal(iqh(), 0x1000);
+}
+
+static void test_fetch_error_mid_queue(void **st)
+{
+	(void)st;
+	fetch_error_mid_queue(0);
+}
+
+static void test_fetch_error_mid_queue_lookahead(void **st)
+{
+	(void)st;
+	fetch_error_mid_queue(32768);
 }
 
 /* After IQE nothing runs until FSTS.IQE is cleared; then from IQH. */
@@ -1517,6 +1530,7 @@ int main(void)
 		T(test_wraparound),
 		T(test_fetch_outside_ram),
 		T(test_fetch_error_mid_queue),
+		T(test_fetch_error_mid_queue_lookahead),
 		T(test_iqe_stops_queue),
 		T(test_qie_disable_resets_head),
 		T(test_stats_counters),
