@@ -683,7 +683,14 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 	uint64_t before = t->invalidated;
 	if (!t->dcount[did])
 		goto out;
-	if (!pasid_only && lo == 0 && hi == ~0ull) {
+	/* A request without a PASID covers every first-stage and nested entry
+	 * of the domain, whatever the address: VT-d spec 6.5.2.3 (IOTLB
+	 * Invalidate Descriptor, page-selective-within-domain), as QEMU 10.0
+	 * reads it in vtd_hash_remove_by_page().  Those entries are the
+	 * PASID-tagged ones; `tagged` counts them (an overestimate: dead ways
+	 * too), and when there may be any the domain goes at once, its
+	 * second-stage entries with it, which an invalidation may always do. */
+	if (!pasid_only && ((lo == 0 && hi == ~0ull) || t->tagged)) {
 		if (iotlb_bump(t, did))
 			iotlb_sweep(t);
 		goto out;

@@ -724,6 +724,40 @@ static void test_pasid_iotlb(void **st)
 	EXPECT_XP(d, 3, 0, 0xa00000, 2, "PASID 3 after its invalidation");
 }
 
+/* A page-selective IOTLB descriptor (type 2, no PASID) drops every
+ * first-stage entry of its domain, not only the named page (VT-d spec
+ * 6.5.2.3); another domain's entries stay.  Found by comparing with QEMU
+ * 10.0, whose intel-iommu does this (issue 21). */
+static void test_iotlb_psi_first_stage_domain(void **st)
+{
+	(void)st;
+	uint16_t d = sm_setup_dev();
+	uint64_t F1 = alloc_page(), F2 = alloc_page();
+	uint64_t p1[4], p2;
+	for (unsigned i = 0; i < 4; i++)
+		p1[i] = fs_map(F1, i * 0x1000ull, OLD4K(i), 1, FS_PRU);
+	p2 = fs_map(F2, 0, 0x300000, 1, FS_PRU);
+	sm_pasid(0, 1, F1);   /* requests without PASID: domain 1 */
+	sm_pasid(1, 1, F1);   /* PASID 1: domain 1 too */
+	sm_pasid(2, 2, F2);   /* PASID 2: domain 2 */
+	for (unsigned i = 0; i < 4; i++) {
+		EXPECT_XL(d, i * 0x1000ull, OLD4K(i), 1, "cache RID_PASID");
+		EXPECT_XP(d, 1, i * 0x1000ull, OLD4K(i), 1, "cache PASID 1");
+	}
+	EXPECT_XP(d, 2, 0, 0x300000, 2, "cache PASID 2");
+	for (unsigned i = 0; i < 4; i++)
+		fs_remap(p1[i], NEW4K(i));
+	fs_remap(p2, 0xa00000);
+	q_run(2 | 3 << 4 | 1ull << 16, 0x1000, "IOTLB PSI, domain 1, page 1");
+	for (unsigned i = 0; i < 4; i++) {
+		EXPECT_XL(d, i * 0x1000ull, NEW4K(i), 1, "RID_PASID after PSI of page 1");
+		EXPECT_XP(d, 1, i * 0x1000ull, NEW4K(i), 1, "PASID 1 after PSI of page 1");
+	}
+	EXPECT_XP(d, 2, 0, 0x300000, 2, "domain 2 untouched by domain 1's PSI");
+	q_run(2 | 3 << 4 | 2ull << 16, 0x5000, "IOTLB PSI, domain 2, a page it never mapped");
+	EXPECT_XP(d, 2, 0, 0xa00000, 2, "domain 2 after its own PSI of another page");
+}
+
 /* Page-selective PASID-based invalidation in a domain with many entries
  * (key probing), where another PASID of the same domain caches the same
  * page. */
@@ -1516,6 +1550,7 @@ int main(void)
 		T(test_reg_pending_with_qi),
 		T(test_pasid_cache),
 		T(test_rid_pasid_fast_path),
+		T(test_iotlb_psi_first_stage_domain),
 		T(test_pasid_iotlb),
 		T(test_pasid_iotlb_many),
 		T(test_desc_legacy),
