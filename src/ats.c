@@ -39,6 +39,12 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	if (!s || !rq || !c)
 		return -EINVAL;
 	memset(c, 0, sizeof(*c));
+	if (vtd_in_callback(s)) {
+		/* re-entered from one of our callbacks: the IOMMU cannot
+		 * answer now, as when it cannot read its tables */
+		c->status = VTD_ATS_CA;
+		return -EDEADLK;
+	}
 	/* no ATS without a device-TLB capability or with remapping off:
 	 * the request is not supported */
 	if (!vtd_ecap_dt(s->ecap) || !VTD_LOAD(s->dmar_enabled)) {
@@ -188,13 +194,15 @@ VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_re
 		return -EINVAL;
 	if (!vtd_ecap_prs(s->ecap))
 		return -EPERM;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	pthread_mutex_lock(&s->lock);
 	int answer;
 	int rc = vtd_prq_insert(s, rq, &answer);
 	/* the device is told what the IOMMU answered for the guest */
 	if (answer >= 0 && rq->last && s->events.page_response)
-		s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid, rq->pasid,
-					rq->prg_index, (uint8_t)answer);
+		VTD_CALLBACK(s, s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid,
+							 rq->pasid, rq->prg_index, (uint8_t)answer));
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

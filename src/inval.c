@@ -171,12 +171,59 @@ void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im
 {
 	if (global) {
 		vtd_cache_reset_iec(s);
+		vtd_iec_record(s, true, 0, 0);
 		return;
 	}
 	bump_gen(s);
 	uint32_t n = 1u << im, first = index & ~(n - 1);
 	for (uint32_t i = 0; i < n && first + i < 65536; i++)
 		vtd_ct_inval_key(&s->iec, 1ull << 63, first + i);
+	vtd_iec_record(s, false, first, n);
+}
+
+/* ---- interrupt-remapping invalidation events (irq_inval) ------------------ */
+
+#define IEC_ALL 65536u /* every index an interrupt can name (16-bit handle) */
+
+void vtd_iec_record(struct vtd_iommu *s, bool global, uint32_t index, uint32_t count)
+{
+	struct vtd_iec_event *e = &s->iec_ev;
+	if (!s->irq_inval)
+		return;
+	uint32_t lo = index, hi = index + count > IEC_ALL ? IEC_ALL : index + count;
+	if (global || (lo == 0 && hi == IEC_ALL)) {
+		e->global = true;
+	} else if (!e->pending) {
+		e->global = false;
+		e->lo = lo;
+		e->hi = hi;
+	} else if (!e->global) {
+		/* the hull of both: covers each, and more at worst */
+		if (lo < e->lo)
+			e->lo = lo;
+		if (hi > e->hi)
+			e->hi = hi;
+		e->global = e->lo == 0 && e->hi == IEC_ALL;
+	}
+	e->pending = true;
+}
+
+bool vtd_iec_take(struct vtd_iommu *s, struct vtd_iec_event *ev)
+{
+	*ev = s->iec_ev;
+	s->iec_ev.pending = false;
+	return ev->pending;
+}
+
+void vtd_iec_deliver(struct vtd_iommu *s, const struct vtd_iec_event *ev)
+{
+	if (!ev->pending || !s->irq_inval)
+		return;
+	/* not marked as a callback: the VMM calls back on purpose */
+	if (ev->global)
+		s->irq_inval(s->event_opaque, true, 0, IEC_ALL);
+	else
+		s->irq_inval(s->event_opaque, false, ev->lo, ev->hi - ev->lo);
 }
 
 /* ---- IOTLB ------------------------------------------------------------------- */
@@ -320,7 +367,7 @@ static void devtlb(struct vtd_iommu *s, uint16_t sid, bool pv, uint32_t pasid, b
 			inv.addr = inv.size == ~0ull ? 0 : addr & ~(inv.size - 1);
 		}
 	}
-	s->events.devtlb_inval(s->event_opaque, &inv);
+	VTD_CALLBACK(s, s->events.devtlb_inval(s->event_opaque, &inv));
 }
 
 /* A descriptor's type: bits 3:0, and 11:9 as bits 6:4. */
@@ -435,7 +482,8 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 		uint8_t code = (uint8_t)((d[0] >> 12) & 0xf);
 		/* a group a host device's fault queue reported goes back there */
 		if (!vtd_nest_page_response(s, sid, pv, pasid, prgi, code) && s->events.page_response)
-			s->events.page_response(s->event_opaque, sid, pv, pasid, prgi, code);
+			VTD_CALLBACK(s, s->events.page_response(s->event_opaque, sid, pv, pasid,
+								 prgi, code));
 		return IQEI_NONE;
 	}
 	default:

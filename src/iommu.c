@@ -67,6 +67,8 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 	s->event_opaque = o.event_opaque;
 	s->ram = o.ram;
 	s->ram_size = o.ram_size;
+	s->irq_inval = o.irq_inval;
+	s->ram_dirty = o.ram_dirty;
 	if (pthread_mutex_init(&s->lock, NULL)) {
 		free(s);
 		return -ENOMEM;
@@ -133,7 +135,8 @@ VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st
 
 VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
 {
-	if (!s)
+	/* from inside one of its callbacks: refused (iommu.h, threading) */
+	if (!s || vtd_in_callback(s))
 		return;
 	pthread_mutex_lock(&s->lock);
 	VTD_STORE(s->root, 0);
@@ -154,6 +157,8 @@ VTD_API void vtd_iommu_reset(struct vtd_iommu *s)
 	vtd_regs_reset(s);
 	vtd_cache_reset(s);
 	vtd_cache_reset_iec(s);
+	/* the VMM resets its routes with the device: nothing to tell */
+	s->iec_ev.pending = false;
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -157,6 +157,12 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 	if (!s || !o)
 		return -EINVAL;
 	memset(o, 0, sizeof(*o));
+	/* from one of our locked callbacks (not irq_inval, which is unlocked
+	 * and unmarked): a fault could not be recorded without deadlock */
+	if (vtd_in_callback(s)) {
+		o->blocked = true;
+		return -EDEADLK;
+	}
 	if (!vtd_ecap_ir(s->ecap) || !VTD_LOAD(s->intr_enabled)) {
 		decode_plain(o, addr, data);
 		return 0;

@@ -11,6 +11,18 @@
 #include <errno.h>
 #include <string.h>
 
+/* The thread's callback frames (viommu.h); initial-exec like the counter
+ * slot in cache.c: one load, no call, on the callback paths. */
+_Thread_local struct vtd_cb_frame *vtd_cb_top __attribute__((tls_model("initial-exec")));
+
+/* The library wrote [gpa, gpa + len) of the flat RAM: the VMM's dirty
+ * tracking cannot see such a store, so it is told (opts->ram_dirty). */
+static void dirty(struct vtd_iommu *s, uint64_t gpa, uint64_t len)
+{
+	if (s->ram_dirty)
+		VTD_CALLBACK(s, s->ram_dirty(s->event_opaque, gpa, len));
+}
+
 static inline bool in_ram(const struct vtd_iommu *s, uint64_t gpa, size_t len)
 {
 	return s->ram && gpa < s->ram_size && len <= s->ram_size - gpa;
@@ -24,18 +36,23 @@ int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len)
 	}
 	if (!s->mem.read)
 		return -EFAULT;
-	return s->mem.read(s->mem_opaque, gpa, buf, len) ? -EFAULT : 0;
+	int r;
+	VTD_CALLBACK(s, r = s->mem.read(s->mem_opaque, gpa, buf, len));
+	return r ? -EFAULT : 0;
 }
 
 int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len)
 {
 	if (in_ram(s, gpa, len)) {
 		memcpy(s->ram + gpa, buf, len);
+		dirty(s, gpa, len);
 		return 0;
 	}
 	if (!s->mem.write)
 		return -EFAULT;
-	return s->mem.write(s->mem_opaque, gpa, buf, len) ? -EFAULT : 0;
+	int r;
+	VTD_CALLBACK(s, r = s->mem.write(s->mem_opaque, gpa, buf, len));
+	return r ? -EFAULT : 0;
 }
 
 int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
@@ -59,14 +76,19 @@ int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired)
 {
 	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+		uint64_t old = *expected;
 		if (__atomic_compare_exchange_n((uint64_t *)(void *)(s->ram + gpa), expected,
 						desired, false, __ATOMIC_SEQ_CST,
-						__ATOMIC_SEQ_CST))
+						__ATOMIC_SEQ_CST)) {
+			if (old != desired) /* an exchange that changed nothing dirties nothing */
+				dirty(s, gpa, 8);
 			return 0;
+		}
 		return -EAGAIN;
 	}
 	if (s->mem.cmpxchg64) {
-		int r = s->mem.cmpxchg64(s->mem_opaque, gpa, expected, desired);
+		int r;
+		VTD_CALLBACK(s, r = s->mem.cmpxchg64(s->mem_opaque, gpa, expected, desired));
 		return !r ? 0 : r == -EAGAIN ? -EAGAIN : -EFAULT;
 	}
 	/* No atomic path: compare, then write.  A guest store between the two
@@ -84,7 +106,10 @@ int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_
 int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits)
 {
 	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
-		__atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits, __ATOMIC_SEQ_CST);
+		uint64_t old = __atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits,
+						  __ATOMIC_SEQ_CST);
+		if ((old | bits) != old)
+			dirty(s, gpa, 8);
 		return 0;
 	}
 	/* A compare-exchange fails only when the word changed since we read

@@ -373,6 +373,10 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 	vtd_error_clear(err);
 	if (!s || !hostdev || !be || !be->ops)
 		return -EINVAL;
+	if (vtd_in_callback(s)) { /* iommu.h, Threading */
+		vtd_error_add(err, VTD_ERR_CONFLICT, "called from one of the vIOMMU's own callbacks");
+		return -EDEADLK;
+	}
 	if (opts && opts->sz < sizeof(size_t)) {
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_host_attach_opts.sz is %zu", opts->sz);
 		return -EINVAL;
@@ -487,6 +491,8 @@ VTD_API int vtd_iommu_detach_host(struct vtd_iommu *s, uint16_t sid)
 {
 	if (!s)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	pthread_mutex_lock(&s->lock);
 	for (struct vtd_nest_dev **pp = &s->nest; *pp; pp = &(*pp)->next) {
 		struct vtd_nest_dev *d = *pp;
@@ -520,6 +526,8 @@ VTD_API int vtd_iommu_host_map(struct vtd_iommu *s, uint64_t gpa, uint64_t size,
 {
 	if (!s || !hva || !size)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	for (struct vtd_nest_dev *d = s->nest; d; d = d->next) {
@@ -542,6 +550,8 @@ VTD_API int vtd_iommu_host_fault(struct vtd_iommu *s, const struct vtd_host_faul
 {
 	if (!s || !f)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	struct vtd_fault_rec rec = {
 		.sid = f->sid, .reason = f->reason, .is_write = f->write, .addr = f->addr,
 		.pasid_valid = f->pasid_valid, .pasid = f->pasid,
@@ -644,6 +654,8 @@ VTD_API int vtd_iommu_host_poll(struct vtd_iommu *s, uint16_t sid, unsigned max)
 {
 	if (!s)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	if (!max)
 		max = VTD_HOST_IOPF_POLL_DEFAULT;
 	if (max > VTD_HOST_IOPF_POLL_MAX)
@@ -718,6 +730,8 @@ VTD_API int vtd_iommu_host_fault_fd(struct vtd_iommu *s, uint16_t sid)
 {
 	if (!s)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	pthread_mutex_lock(&s->lock);
 	struct vtd_nest_dev *d = find_dev(s, sid);
 	int rc = -ENOENT;
@@ -734,6 +748,8 @@ VTD_API int vtd_iommu_host_iopf_stats(struct vtd_iommu *s, uint16_t sid,
 {
 	if (!s || !st || st->sz < sizeof(size_t))
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	size_t sz = st->sz < sizeof(*st) ? st->sz : sizeof(*st);
 	pthread_mutex_lock(&s->lock);
 	struct vtd_nest_dev *d = find_dev(s, sid);

@@ -173,8 +173,10 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 	}
 	if (w.err || w.truncated) {
 		if (n->ops.error)
-			n->ops.error(n->opaque, w.err ? "out of memory while shadowing"
-						: "guest tables too large to shadow (visit limit)");
+			VTD_CALLBACK(s, n->ops.error(n->opaque,
+						     w.err ? "out of memory while shadowing"
+							   : "guest tables too large to shadow "
+							     "(visit limit)"));
 		if (w.err) {
 			free(now.v);
 			return;
@@ -194,7 +196,7 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 		bool have_old = i < nold && old[i].iova <= hi;
 		if (have_old && (j >= now.n || old[i].iova < now.v[j].iova)) {
 			if (n->ops.unmap)
-				n->ops.unmap(n->opaque, old[i].iova, old[i].size);
+				VTD_CALLBACK(s, n->ops.unmap(n->opaque, old[i].iova, old[i].size));
 			i++;
 		} else if (!have_old || now.v[j].iova < old[i].iova) {
 			err |= push(&tomap, &now.v[j]);
@@ -205,7 +207,8 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 				err |= push(&keep, &old[i]);
 			} else {
 				if (n->ops.unmap)
-					n->ops.unmap(n->opaque, old[i].iova, old[i].size);
+					VTD_CALLBACK(s, n->ops.unmap(n->opaque, old[i].iova,
+								     old[i].size));
 				err |= push(&tomap, &now.v[j]);
 				err |= push(&keep, &now.v[j]);
 			}
@@ -216,11 +219,11 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 	for (; i < nold; i++)
 		err |= push(&keep, &old[i]);
 	for (size_t k = 0; k < tomap.n && n->ops.map; k++)
-		n->ops.map(n->opaque, tomap.v[k].iova, tomap.v[k].size, tomap.v[k].addr,
-			   tomap.v[k].perm);
+		VTD_CALLBACK(s, n->ops.map(n->opaque, tomap.v[k].iova, tomap.v[k].size,
+					   tomap.v[k].addr, tomap.v[k].perm));
 	free(tomap.v);
 	if (err && n->ops.error)
-		n->ops.error(n->opaque, "out of memory while shadowing");
+		VTD_CALLBACK(s, n->ops.error(n->opaque, "out of memory while shadowing"));
 	free(n->shadow.v);
 	n->shadow = keep;
 	free(now.v);
@@ -243,6 +246,8 @@ VTD_API int vtd_iommu_notifier_add(struct vtd_iommu *s, uint16_t sid,
 {
 	if (!s || !ops || !out)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	struct vtd_notifier *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -259,7 +264,10 @@ VTD_API int vtd_iommu_notifier_add(struct vtd_iommu *s, uint16_t sid,
 
 VTD_API void vtd_iommu_notifier_del(struct vtd_iommu *s, struct vtd_notifier *n)
 {
-	if (!s || !n)
+	/* from one of our callbacks (a notifier's own, say): refused, and
+	 * the notifier stays (freeing it under its running callback would
+	 * be worse) */
+	if (!s || !n || vtd_in_callback(s))
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (struct vtd_notifier **pp = &s->notifiers; *pp; pp = &(*pp)->next)
@@ -276,11 +284,14 @@ VTD_API int vtd_iommu_notifier_replay(struct vtd_iommu *s, struct vtd_notifier *
 {
 	if (!s || !n)
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	pthread_mutex_lock(&s->lock);
 	/* forget what was reported, then report everything there is */
 	for (size_t i = 0; i < n->shadow.n; i++)
 		if (n->ops.unmap)
-			n->ops.unmap(n->opaque, n->shadow.v[i].iova, n->shadow.v[i].size);
+			VTD_CALLBACK(s, n->ops.unmap(n->opaque, n->shadow.v[i].iova,
+						     n->shadow.v[i].size));
 	n->shadow.n = 0;
 	sync_range(s, n, 0, ~0ull);
 	pthread_mutex_unlock(&s->lock);

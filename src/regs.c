@@ -187,7 +187,7 @@ void vtd_regs_send_msi(struct vtd_iommu *s, unsigned data_off, unsigned addr_off
 	uint64_t addr = vtd_get_l(s, addr_off) | ((uint64_t)vtd_get_l(s, uaddr_off) << 32);
 	uint32_t data = vtd_get_l(s, data_off);
 	if (s->events.msi)
-		s->events.msi(s->event_opaque, addr, data);
+		VTD_CALLBACK(s, s->events.msi(s->event_opaque, addr, data));
 }
 
 /* ---- command side effects ---------------------------------------------- */
@@ -238,6 +238,8 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 			bool en = cmd & VTD_GCMD_IRE;
 			VTD_STORE(s->intr_enabled, en);
 			sts = en ? (sts | VTD_GSTS_IRES) : (sts & ~VTD_GSTS_IRES);
+			/* every interrupt now remaps (or passes) differently */
+			vtd_iec_record(s, true, 0, 0);
 		}
 		if (cmd & VTD_GCMD_SIRTP) {
 			uint64_t irta = vtd_get_q(s, VTD_REG_IRTA);
@@ -245,11 +247,14 @@ static void gcmd_write(struct vtd_iommu *s, uint32_t cmd)
 			VTD_STORE(s->intr_size, 1u << ((irta & VTD_IRTA_S_MASK) + 1));
 			VTD_STORE(s->intr_eime, vtd_ecap_eim(s->ecap) && (irta & VTD_IRTA_EIME));
 			vtd_cache_reset_iec(s);
+			vtd_iec_record(s, true, 0, 0);
 			sts |= VTD_GSTS_IRTPS;
 		}
 		if ((cmd ^ sts) & VTD_GCMD_CFI) {
 			sts ^= VTD_GSTS_CFIS;
 			VTD_STORE(s->cfi_enabled, (sts & VTD_GSTS_CFIS) != 0);
+			/* compatibility-format interrupts pass or fault now */
+			vtd_iec_record(s, true, 0, 0);
 		}
 	}
 	/* SFL, EAFL (no advanced fault logging) and WBF (CAP.RWBF=0) are
@@ -383,6 +388,9 @@ VTD_API int vtd_iommu_mmio_read(struct vtd_iommu *s, uint64_t offset, unsigned s
 		return -EINVAL;
 	if (!access_ok(offset, size))
 		return -EINVAL;
+	/* from one of our callbacks, perhaps with the lock held: refuse */
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	if (offset + size > VTD_REG_END)
 		return 0; /* no register there: reads as zero */
 	unsigned off = (unsigned)offset;
@@ -398,6 +406,8 @@ VTD_API int vtd_iommu_mmio_write(struct vtd_iommu *s, uint64_t offset, unsigned 
 {
 	if (!s || !access_ok(offset, size))
 		return -EINVAL;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	if (offset + size > VTD_REG_END)
 		return 0; /* reserved: writes are dropped */
 	unsigned off = (unsigned)offset;
@@ -410,7 +420,12 @@ VTD_API int vtd_iommu_mmio_write(struct vtd_iommu *s, uint64_t offset, unsigned 
 	uint64_t nv = ((old & ~wm) | (value & wm)) & ~(w1c & value);
 	write_bytes(s->csr, off, size, nv);
 	side_effects(s, off, size);
+	struct vtd_iec_event ev;
+	bool iec = vtd_iec_take(s, &ev);
 	pthread_mutex_unlock(&s->lock);
+	/* unlocked: the VMM rebuilds its routes through vtd_iommu_remap_msi() */
+	if (iec)
+		vtd_iec_deliver(s, &ev);
 	return 0;
 }
 

@@ -67,6 +67,8 @@ VTD_API long vtd_iommu_save(struct vtd_iommu *s, void *buf, size_t len)
 	int cl = vtd_config_format(&s->cfg, cfg, sizeof(cfg));
 	if (cl < 0 || (size_t)cl >= sizeof(cfg))
 		return -EOVERFLOW;
+	if (vtd_in_callback(s))
+		return -EDEADLK;
 	struct wbuf w = { buf, len, 0 };
 	pthread_mutex_lock(&s->lock);
 	put(&w, STATE_MAGIC, 4);
@@ -133,6 +135,11 @@ VTD_API int vtd_iommu_load(struct vtd_iommu *s, const void *buf, size_t len, str
 	vtd_error_clear(err);
 	if (!s || !buf)
 		return -EINVAL;
+	if (vtd_in_callback(s)) {
+		vtd_error_add(err, VTD_ERR_CONFLICT,
+			      "vtd_iommu_load called from one of the object's own callbacks");
+		return -EDEADLK;
+	}
 	struct rbuf r = { buf, len, 0, false };
 	char magic[4];
 	get(&r, magic, 4);

@@ -849,6 +849,14 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 	res->trace = t;
 	if (t)
 		t->n = 0;
+	/* Re-entered from one of our callbacks (a table read the VMM sent
+	 * back into this IOMMU): walking would call it again, recording a
+	 * fault would take a lock the thread may hold.  Checked here, off the
+	 * fast path, which takes no lock and calls nothing. */
+	if (VTD_UNLIKELY(vtd_in_callback(s))) {
+		res->status = VTD_XLATE_FAULT;
+		return -EDEADLK;
+	}
 	struct xl x = { .s = s, .req = rq, .res = res, .t = t,
 			.gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) };
 

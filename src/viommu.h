@@ -46,6 +46,9 @@ struct vtd_iommu {
 	void *event_opaque;
 	uint8_t *ram;
 	uint64_t ram_size;
+	/* vtd_iommu_opts hooks, both with event_opaque (iommu.h) */
+	void (*irq_inval)(void *opaque, bool global, uint32_t index, uint32_t count);
+	void (*ram_dirty)(void *opaque, uint64_t gpa, uint64_t len);
 
 	/* Serialises MMIO, invalidation and fault recording. */
 	pthread_mutex_t lock;
@@ -89,7 +92,72 @@ struct vtd_iommu {
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 	struct vtd_notifier *notifiers;   /* under lock */
 	struct vtd_nest_dev *nest;        /* attached host devices, under lock */
+	/* Interrupt-remapping invalidations not yet told to irq_inval (under
+	 * lock): recorded while the queue runs, handed over by whoever holds
+	 * the lock last (vtd_iec_take) and delivered after it is released, so
+	 * the VMM may call vtd_iommu_remap_msi() from the callback.  Ranges
+	 * merge into the smallest range covering both: wider than asked is
+	 * still correct, a lost one would not be. */
+	struct vtd_iec_event {
+		bool pending, global;
+		uint32_t lo, hi;          /* [lo, hi) when !global */
+	} iec_ev;
 };
+
+/* ---- callbacks: no re-entry -------------------------------------------
+ *
+ * While the library runs one of the VMM's callbacks for an object (memory,
+ * events, notifiers, ram_dirty), the calling thread is marked as being
+ * inside that object: a frame on the thread's stack of such marks.  Its
+ * public entry points refuse such a thread with -EDEADLK instead of
+ * taking a lock the thread may already hold (or walking tables whose read
+ * would call the same callback again).  irq_inval is called with no lock
+ * held and is not marked: it may call back on purpose.
+ */
+struct vtd_cb_frame {
+	const struct vtd_iommu *s;
+	struct vtd_cb_frame *prev;
+};
+extern _Thread_local struct vtd_cb_frame *vtd_cb_top __attribute__((tls_model("initial-exec")));
+
+static inline void vtd_cb_enter(const struct vtd_iommu *s, struct vtd_cb_frame *f)
+{
+	f->s = s;
+	f->prev = vtd_cb_top;
+	vtd_cb_top = f;
+}
+
+static inline void vtd_cb_leave(struct vtd_cb_frame *f)
+{
+	vtd_cb_top = f->prev;
+}
+
+/* Whether this thread is inside a callback of s (the chain is as long as
+ * the objects nested in each other's callbacks, each at most once). */
+static inline bool vtd_in_callback(const struct vtd_iommu *s)
+{
+	for (const struct vtd_cb_frame *f = vtd_cb_top; f; f = f->prev)
+		if (f->s == s)
+			return true;
+	return false;
+}
+
+/* Run a callback statement with the thread marked inside s. */
+#define VTD_CALLBACK(s, stmt)                                                  \
+	do {                                                                   \
+		struct vtd_cb_frame vtd_cb_f_;                                 \
+		vtd_cb_enter((s), &vtd_cb_f_);                                 \
+		stmt;                                                          \
+		vtd_cb_leave(&vtd_cb_f_);                                      \
+	} while (0)
+
+/* Interrupt-remapping invalidation events (inval.c), lock held: record
+ * one (global, or entries [index, index + count)); take what is pending
+ * (returns false when nothing is).  vtd_iec_deliver, without the lock,
+ * tells irq_inval. */
+void vtd_iec_record(struct vtd_iommu *s, bool global, uint32_t index, uint32_t count);
+bool vtd_iec_take(struct vtd_iommu *s, struct vtd_iec_event *ev);
+void vtd_iec_deliver(struct vtd_iommu *s, const struct vtd_iec_event *ev);
 
 /* Latched state is written under the lock and read by translations
  * without it: single-word atomic accesses keep that race-free. */

@@ -4,8 +4,24 @@
  * which it reaches guest memory and raises interrupts.
  *
  * Threading: MMIO accesses and invalidations are serialised inside the
- * object (one internal mutex); they may come from any thread.  Callbacks are
- * invoked with that mutex held and must not call back into the same object.
+ * object (one internal mutex); they may come from any thread.  Callbacks
+ * (struct vtd_mem_ops, struct vtd_event_ops, notifiers, ram_dirty) may be
+ * invoked with that mutex held and must not call back into the same
+ * object.  A callback that does so anyway (a guest whose tables or queue
+ * point at MMIO, and the VMM dispatches the read into this object's own
+ * window, or into a device whose DMA translates through it) is refused
+ * rather than deadlocked: while the library runs a callback of an object,
+ * that object's entry points called on the same thread return -EDEADLK and
+ * change nothing (vtd_iommu_mmio_read() then yields 0; functions returning
+ * void do nothing).  The callback should then fail, and the walk or queue
+ * that called it reports what the architecture says for memory it cannot
+ * read (a translation fault, IQE...).  Covered: vtd_iommu_mmio_read/write,
+ * vtd_iommu_translate (except that a request the IOTLB answers on its
+ * lock-free fast path is still answered), vtd_iommu_ats_translate,
+ * vtd_iommu_page_request, vtd_iommu_remap_msi, the notifier and host
+ * (nested translation) calls, save, load and reset.  Other objects may be
+ * called, and other threads are simply serialised.  irq_inval is the
+ * exception: it runs with no lock held and may call back on purpose.
  */
 #ifndef VTD_IOMMU_H
 #define VTD_IOMMU_H
@@ -78,6 +94,32 @@ struct vtd_iommu_opts {
 	 * and an entry competes only with the 5 others of its pair. */
 	uint32_t iotlb_entries;
 	uint32_t pasid_cache_entries;
+	/* Optional (added with LIBVTD_0.3): the guest invalidated
+	 * interrupt-remapping entries; called with event_opaque so the VMM
+	 * can rebuild what it derived from them (KVM MSI routes, I/O APIC
+	 * routes).  index and count name the IRTE indexes [index, index +
+	 * count) that may have changed: for an index-selective interrupt
+	 * entry cache descriptor, the index aligned down to 2^IM and count
+	 * 2^IM.  global (index 0, count 65536) for a global descriptor,
+	 * SIRTP (a table latched from IRTA) and a change of GCMD.IRE or
+	 * GCMD.CFI.  Several invalidations of one register write may come
+	 * as one call covering them all (possibly global); none is lost.
+	 * Reset and vtd_iommu_load() do not call it.  Called from
+	 * vtd_iommu_mmio_write() after the object's lock is released and
+	 * before it returns, on its thread, so it may call into the object,
+	 * vtd_iommu_remap_msi() above all. */
+	void (*irq_inval)(void *opaque, bool global, uint32_t index, uint32_t count);
+	/* Optional (added with LIBVTD_0.3): the library wrote [gpa, gpa +
+	 * len) of the flat ram (paging-entry accessed/dirty flags,
+	 * posted-interrupt descriptors, invalidation wait status, page
+	 * requests), which the VMM's dirty tracking cannot see; called with
+	 * event_opaque after each write that changed memory (an atomic
+	 * update that found the bits already set is not one).  Writes
+	 * through mem->write are not reported: the VMM sees those.  May run
+	 * on any thread, with the object's lock held or during a
+	 * translation: it must not call back into the object (refused with
+	 * -EDEADLK, see Threading). */
+	void (*ram_dirty)(void *opaque, uint64_t gpa, uint64_t len);
 };
 
 /*
@@ -97,7 +139,8 @@ VTD_API const struct vtd_config *vtd_iommu_config(const struct vtd_iommu *iommu)
  * bytes).  size is 4 or 8 and offset a multiple of size, as the spec
  * requires of software; anything else returns -EINVAL (a read then yields
  * 0) and changes nothing.  Offsets with no register read 0 and ignore
- * writes, as reserved registers do.
+ * writes, as reserved registers do.  -EDEADLK from inside one of the
+ * object's callbacks (see Threading; a read then yields 0).
  */
 #define VTD_MMIO_WINDOW 0x1000
 VTD_API int vtd_iommu_mmio_read(struct vtd_iommu *iommu, uint64_t offset, unsigned size,
@@ -166,8 +209,10 @@ struct vtd_translation {
  * guest's tables through the memory callbacks.  Returns 0 when the request
  * may proceed (result->status OK or INTERRUPT), -EACCES when it is blocked
  * (result->status FAULT, the fault recorded and signalled as the spec
- * says), -EINVAL for bad arguments.  Thread-safe: many translations may run
- * at once, alongside MMIO.
+ * says), -EINVAL for bad arguments, -EDEADLK from inside one of the
+ * object's callbacks when the request would walk the tables (see
+ * Threading; result->status is then FAULT with fault 0).  Thread-safe:
+ * many translations may run at once, alongside MMIO.
  */
 VTD_API int vtd_iommu_translate(struct vtd_iommu *iommu, const struct vtd_dma_request *req,
 				struct vtd_translation *result);
@@ -207,7 +252,8 @@ struct vtd_ats_completion {
  * Answer an ATS Translation Request as the hardware would: a completion
  * with the translated address and size, R/W and U, or UR/CA.  No fault is
  * recorded for translation requests (the device learns from the
- * completion).  Returns 0, or -EINVAL on bad arguments.
+ * completion).  Returns 0, -EINVAL on bad arguments, or -EDEADLK from
+ * inside one of the object's callbacks (cpl->status CA).
  */
 VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *iommu, const struct vtd_ats_request *req,
 				    struct vtd_ats_completion *cpl);
@@ -228,7 +274,8 @@ struct vtd_page_request {
  * -ENOSPC when the queue was full (PRS.PRO set; a last-in-group request
  * is answered with Success on the guest's behalf through page_response),
  * -EPERM when the device may not make page requests (legacy mode: RTA.3;
- * PRE=0: SCT.8 recorded; ECAP.PRS=0), -EINVAL on bad arguments.
+ * PRE=0: SCT.8 recorded; ECAP.PRS=0), -EINVAL on bad arguments, -EDEADLK
+ * from inside one of the object's callbacks.
  */
 VTD_API int vtd_iommu_page_request(struct vtd_iommu *iommu, const struct vtd_page_request *req);
 
@@ -262,8 +309,18 @@ struct vtd_irq {
  * (or a compatibility-format interrupt is allowed by GCMD.CFI), otherwise
  * look up, validate and apply the IRTE.  Returns 0 (deliver out->addr /
  * out->data), -EACCES when blocked (out->fault; recorded as the spec says),
- * -EINVAL on bad arguments.  Thread-safe; IRTEs are cached and invalidated
- * by interrupt-entry-cache descriptors.
+ * -EINVAL on bad arguments, -EDEADLK from inside one of the object's
+ * callbacks (out->blocked; irq_inval is not one: it may call this).
+ * Thread-safe; IRTEs are cached and invalidated by interrupt-entry-cache
+ * descriptors (irq_inval tells the VMM).
+ *
+ * sid is the requester id of the interrupt's source.  Interrupts that carry
+ * none, from the I/O APIC (and an HPET, which q35 does not report), are
+ * remapped with the requester id the DMAR table gives their source's device
+ * scope: the I/O APIC's is VTD_Q35_IOAPIC_SID (ff:00.0), what QEMU's q35
+ * reports and vtd_acpi_dmar() writes unless told otherwise (<vtd/acpi.h>).
+ * The guest programs source-id verification (IRTE SVT/SQ/SID) from that
+ * table, so the two must agree.
  *
  * Posted interrupts (x-pi=on: CAP.PI=1; without it, as in QEMU, a posted
  * IRTE is reserved, 24h): for a posted-format IRTE the library sets the
@@ -296,7 +353,7 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *iommu, uint16_t sid, uint64_t 
  * VTD_NOTIFY_MAX_VISIT table entries; beyond that the notifier's error
  * callback is told and the shadow stays as far as it got.
  * Callbacks run with the object's lock held: they must not call back into
- * the same vIOMMU.
+ * the same vIOMMU (refused with -EDEADLK; notifier_del then does nothing).
  */
 #define VTD_NOTIFY_MAX_VISIT (1u << 22)
 struct vtd_notifier;
@@ -318,14 +375,16 @@ VTD_API int vtd_iommu_notifier_replay(struct vtd_iommu *iommu, struct vtd_notifi
 /*
  * Serialise the guest-visible state (registers, latched pointers, queue and
  * fault positions) into buf, a versioned little-endian format with a CRC.
- * Returns the size needed (call with len 0 to ask), or a negative errno; the
- * buffer is complete only when the return value is <= len.
+ * Returns the size needed (call with len 0 to ask), or a negative errno
+ * (-EDEADLK from inside one of the object's callbacks); the buffer is
+ * complete only when the return value is <= len.
  */
 VTD_API long vtd_iommu_save(struct vtd_iommu *iommu, void *buf, size_t len);
 /*
  * Restore a saved state into an instance with the same configuration.  A
  * truncated, corrupted, inconsistent or newer-version state is refused with
- * a message in *err and leaves the instance unchanged.
+ * a message in *err and leaves the instance unchanged (-EDEADLK from inside
+ * one of the object's callbacks).
  */
 VTD_API int vtd_iommu_load(struct vtd_iommu *iommu, const void *buf, size_t len,
 			   struct vtd_error *err);

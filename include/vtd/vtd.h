@@ -8,5 +8,6 @@
 #include <vtd/caps.h>
 #include <vtd/iommu.h>
 #include <vtd/host.h>
+#include <vtd/acpi.h>
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vtd acpi: the ACPI DMAR table a firmware would give the guest for this
- * vIOMMU, laid out as QEMU's q35 machine builds it (VT-d spec chapter 8,
- * "DMA Remapping Reporting"):
+ * vIOMMU, as the library lays it out (vtd_acpi_dmar(), <vtd/acpi.h>) after
+ * QEMU's q35 machine (VT-d spec chapter 8, "DMA Remapping Reporting"):
  *
  *   header ("DMAR", revision 1, OEM "BOCHS "/"BXPC    ", creator "BXPC" 1)
  *   host address width = aw-bits - 1; flags INTR_REMAP when interrupt
@@ -24,67 +24,13 @@
 #define MAX_RMRR 16
 #define MAX_SATC 64
 
-/* DMAR structure types and flags */
-#define DRHD_TYPE 0
-#define RMRR_TYPE 1
-#define ATSR_TYPE 2
-#define SATC_TYPE 5
-#define DMAR_INTR_REMAP 0x1
-#define DRHD_INCLUDE_PCI_ALL 0x1
-#define ATSR_ALL_PORTS 0x1
-/* device scope types */
-#define SCOPE_ENDPOINT 1
-#define SCOPE_IOAPIC 3
-
-/* QEMU's q35 facts */
-#define IOAPIC_ENUM_ID 0x00
-#define IOAPIC_BUS 0xff
-#define IOAPIC_DEVFN 0x00
-
 struct buf {
 	uint8_t b[DMAR_MAX];
 	size_t n;
 };
 
-static void put(struct buf *b, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		b->b[b->n++] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
-}
-
-static void put_str(struct buf *b, const char *s, unsigned bytes)
-{
-	size_t l = strlen(s);
-	for (unsigned i = 0; i < bytes; i++)
-		b->b[b->n++] = (uint8_t)(i < l ? s[i] : ' ');
-}
-
-static void set16(struct buf *b, size_t at, unsigned v)
-{
-	b->b[at] = (uint8_t)v;
-	b->b[at + 1] = (uint8_t)(v >> 8);
-}
-
-/* A one-level device scope: type, length 8, enumeration id, bus, dev, fn. */
-static void put_scope(struct buf *b, unsigned type, unsigned enum_id, uint16_t bdf)
-{
-	put(b, type, 1);
-	put(b, 8, 1);
-	put(b, 0, 2);
-	put(b, enum_id, 1);
-	put(b, bdf >> 8, 1);
-	put(b, (bdf >> 3) & 0x1f, 1);
-	put(b, bdf & 7, 1);
-}
-
-struct rmrr {
-	uint64_t base, limit;
-	bool has_dev;
-	uint16_t bdf;
-};
-
 /* "BASE-LIMIT[@BDF]", hex, LIMIT inclusive; 0 or EXIT_USAGE */
-static int parse_rmrr(const char *s, struct rmrr *r)
+static int parse_rmrr(const char *s, struct vtd_dmar_rmrr *r)
 {
 	char tmp[128];
 	if (strlen(s) >= sizeof(tmp))
@@ -126,9 +72,9 @@ static int run_acpi(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *output = NULL;
-	uint64_t base = 0xfed90000ull;
+	uint64_t base = VTD_Q35_IOMMU_BASE;
 	unsigned segment = 0;
-	struct rmrr rmrr[MAX_RMRR];
+	struct vtd_dmar_rmrr rmrr[MAX_RMRR];
 	uint16_t satc[MAX_SATC];
 	unsigned nrmrr = 0, nsatc = 0;
 	bool json = false;
@@ -146,6 +92,9 @@ static int run_acpi(int argc, char **argv)
 			if (base & 0xfff)
 				return usage_error("acpi", "--base: 0x%llx is not 4 KiB aligned",
 						   (unsigned long long)base);
+			/* (0 is the library's "q35 default": never a window) */
+			if (!base)
+				return usage_error("acpi", "--base: 0 is not a register window");
 			break;
 		case O_SEGMENT: {
 			char *end;
@@ -180,70 +129,20 @@ static int run_acpi(int argc, char **argv)
 	struct vtd_config cfg;
 	if (parse_config_arg("acpi", config, &cfg))
 		return EXIT_USAGE;
-	uint64_t ecap = vtd_caps_ecap(&cfg);
-
+	/* the library lays the table out (vtd_acpi_dmar(3)); the options
+	 * were checked above, so only a bug makes it fail */
+	struct vtd_dmar_opts dopts = {
+		.sz = sizeof(dopts), .base = base, .segment = (uint16_t)segment,
+		.rmrr = rmrr, .nrmrr = nrmrr, .satc = satc, .nsatc = nsatc,
+	};
 	static struct buf b;
-	b.n = 0;
-	/* ACPI table header, as QEMU fills it */
-	put_str(&b, "DMAR", 4);
-	put(&b, 0, 4);                   /* length, below */
-	put(&b, 1, 1);                   /* revision */
-	put(&b, 0, 1);                   /* checksum, below */
-	put_str(&b, "BOCHS", 6);
-	put_str(&b, "BXPC", 8);
-	put(&b, 1, 4);                   /* OEM revision */
-	put_str(&b, "BXPC", 4);          /* creator id */
-	put(&b, 1, 4);                   /* creator revision */
-	put(&b, cfg.aw_bits - 1u, 1);    /* host address width - 1 */
-	put(&b, vtd_ecap_ir(ecap) ? DMAR_INTR_REMAP : 0, 1);
-	put(&b, 0, 10);
-
-	size_t at = b.n;                 /* DRHD */
-	put(&b, DRHD_TYPE, 2);
-	put(&b, 0, 2);
-	put(&b, DRHD_INCLUDE_PCI_ALL, 1);
-	put(&b, 0, 1);
-	put(&b, segment, 2);
-	put(&b, base, 8);
-	put_scope(&b, SCOPE_IOAPIC, IOAPIC_ENUM_ID, IOAPIC_BUS << 8 | IOAPIC_DEVFN);
-	set16(&b, at + 2, (unsigned)(b.n - at));
-
-	for (unsigned i = 0; i < nrmrr; i++) {
-		at = b.n;
-		put(&b, RMRR_TYPE, 2);
-		put(&b, 0, 2);
-		put(&b, 0, 2);
-		put(&b, segment, 2);
-		put(&b, rmrr[i].base, 8);
-		put(&b, rmrr[i].limit, 8);
-		if (rmrr[i].has_dev)
-			put_scope(&b, SCOPE_ENDPOINT, 0, rmrr[i].bdf);
-		set16(&b, at + 2, (unsigned)(b.n - at));
+	long n = vtd_acpi_dmar(&cfg, &dopts, b.b, sizeof(b.b));
+	if (n < 0 || (size_t)n > sizeof(b.b)) {
+		fprintf(stderr, "vtd acpi: cannot build the table: %s\n",
+			n < 0 ? strerror((int)-n) : "too large");
+		return EXIT_USAGE;
 	}
-	if (vtd_ecap_dt(ecap)) {         /* device-iotlb=on: ATS on every root port */
-		put(&b, ATSR_TYPE, 2);
-		put(&b, 8, 2);
-		put(&b, ATSR_ALL_PORTS, 1);
-		put(&b, 0, 1);
-		put(&b, segment, 2);
-	}
-	if (nsatc) {
-		at = b.n;
-		put(&b, SATC_TYPE, 2);
-		put(&b, 0, 2);
-		put(&b, 0, 1);               /* flags: ATC not required */
-		put(&b, 0, 1);
-		put(&b, segment, 2);
-		for (unsigned i = 0; i < nsatc; i++)
-			put_scope(&b, SCOPE_ENDPOINT, 0, satc[i]);
-		set16(&b, at + 2, (unsigned)(b.n - at));
-	}
-	for (unsigned i = 0; i < 4; i++)
-		b.b[4 + i] = (uint8_t)(b.n >> (8 * i));
-	uint8_t sum = 0;
-	for (size_t i = 0; i < b.n; i++)
-		sum = (uint8_t)(sum + b.b[i]);
-	b.b[9] = (uint8_t)(0x100 - sum);
+	b.n = (size_t)n;
 
 	if (output && json)
 		return usage_error("acpi", "-o and --json do not go together");
