@@ -42,6 +42,24 @@ xz:xz-utils
 cpio:cpio
 file:file
 "
+# QEMU 10.0 with -device libvtd-iommu (`make qemu`, `make qemu-test`, and
+# `make test`: `bootstrap.sh --qemu`): what QEMU's configure and build need
+# (glib, pixman, zlib, flex/bison, python3-venv for its pyvenv; meson >= 1.5
+# and the source come from integrations/qemu/build.sh's private apt lists),
+# and the firmware the guests boot with (SeaBIOS, linuxboot_dma.bin from
+# qemu-system-data).
+QEMU_NEEDS="
+/usr/include/glib-2.0/glib.h:libglib2.0-dev
+/usr/include/pixman-1/pixman.h:libpixman-1-dev
+/usr/include/zlib.h:zlib1g-dev
+flex:flex
+bison:bison
+/usr/lib/python3.11/venv/__init__.py:python3-venv
+/usr/share/seabios/bios-256k.bin:seabios
+/usr/share/qemu/linuxboot_dma.bin:qemu-system-data
+dpkg-deb:dpkg
+xz:xz-utils
+"
 # AFL++ for `make fuzz-afl` (`bootstrap.sh --afl`): afl-fuzz, afl-clang-fast
 # and the libFuzzer-compatible driver libAFLDriver.a.  Not installed otherwise.
 AFL_NEEDS="
@@ -65,6 +83,9 @@ want "$NEEDS"
 if [ "${1:-}" = --afl ]; then
     want "$AFL_NEEDS"
 fi
+for opt in "$@"; do
+    [ "$opt" = --qemu ] && want "$QEMU_NEEDS"
+done
 if [ "${1:-}" = --vm ]; then
     want "$VM_NEEDS"
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||

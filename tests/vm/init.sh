@@ -107,6 +107,27 @@ grep -i dmar /tmp/dmesg-after | note
 check "guest kernel logged a DMAR fault for the blocked DMA" \
 	grep -qiE 'DMAR: .*(fault addr|fault reason)' /tmp/dmesg-after
 
+# ---- the host check in a VMM: QEMU 10.0 with libvtd-iommu ----------------------
+# (integrations/qemu; carried in the initramfs when make test built it).
+# vfio-pci hands the edu device's host IOMMU (this guest's, QEMU's VT-d) to
+# the device's set_iommu_device hook, which runs vtd_compat_check on the
+# CAP/ECAP that IOMMU_GET_HW_INFO gives: it must refuse x-flts=on with the
+# findings vtd check reported above, and start with x-flts=off.
+if [ -x /bin/qemu-system-x86_64 ]; then
+	echo "@@data vmm_present 1"
+	for flts in on off; do
+		echo quit | qemu-system-x86_64 -L /share/qemu -M q35 -m 64M -nodefaults \
+			-display none -S -monitor stdio -object iommufd,id=fd0 \
+			-device libvtd-iommu,x-scalable-mode=on,caching-mode=on,x-flts=$flts \
+			-device vfio-pci,host=$edu,iommufd=fd0 >/tmp/vmm 2>&1
+		rc=$?
+		grep -v '^(qemu)\|^QEMU .* monitor' /tmp/vmm | note
+		echo "@@data vmm_flts_${flts}_rc $rc"
+		echo "@@data vmm_flts_${flts}_summary $(grep -c 'host IOMMU is incompatible with guest stage-1 translation' /tmp/vmm)"
+		echo "@@data vmm_flts_${flts}_errors $(grep -E '^  [a-z0-9_-]+: ' /tmp/vmm | awk '{print $1}' | tr -d : | sort | tr '\n' ' ')"
+	done
+fi
+
 echo "@@end"
 echo "@@dmesg-begin"
 cat /tmp/dmesg-before /tmp/dmesg-after

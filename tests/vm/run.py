@@ -73,7 +73,8 @@ class Tap:
     """TAP on stdout, and the same lines in a file (when given) that
     scripts/test-summary.py adds into make test's closing summary."""
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, name="vm-test"):
+        self.name = name
         self.n = 0
         self.failed = 0
         self.file = None
@@ -105,7 +106,7 @@ class Tap:
             self.line(f"Bail out! {bail}")
         else:
             self.line(f"1..{self.n}")
-            self.line(f"# vm-test: {self.n - self.failed} passed, {self.failed} failed")
+            self.line(f"# {self.name}: {self.n - self.failed} passed, {self.failed} failed")
         if self.file:
             self.file.close()
             os.replace(self.path + ".tmp", self.path)
@@ -251,6 +252,19 @@ def run_mode(mode, args, accel, tap):
                    f"{'x-scalable-mode=on,x-flts=on,caching-mode=on' + (',fs1gp=off' if 'fs1gp' in tag else '')}"
                    f": incompatible, errors exactly [{want}] (got [{got}], rc {data.get(tag + '_rc')})")
 
+    # the host check in a VMM (libvtd-iommu in QEMU 10.0, when carried)
+    if args.vmm:
+        want = data.get("check_errors", "?").strip()
+        got = data.get("vmm_flts_on_errors", "?").strip()
+        tap.result(data.get("vmm_present") == "1", f"{mode}: QEMU 10.0 with libvtd-iommu in the guest")
+        tap.result(data.get("vmm_flts_on_rc") == "1" and data.get("vmm_flts_on_summary") == "1" and
+                   got == want,
+                   f"{mode}: QEMU -device vfio-pci (iommufd) + libvtd-iommu,x-flts=on refuses to start "
+                   f"with the findings vtd check reports for this host: [{got}] (vtd check: [{want}], "
+                   f"exit {data.get('vmm_flts_on_rc')})")
+        tap.result(data.get("vmm_flts_off_rc") == "0",
+                   f"{mode}: the same with x-flts=off starts (exit {data.get('vmm_flts_off_rc')})")
+
     if tap.failed != failed_before:
         print_console(tap, mode, log, text)
 
@@ -266,6 +280,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("VM_TIMEOUT", "300")))
     ap.add_argument("--loglevel", default=os.environ.get("VM_LOGLEVEL", "1"))
     ap.add_argument("--tap-file", help="also write the TAP here (for scripts/test-summary.py)")
+    ap.add_argument("--vmm", action="store_true",
+                    help="the initramfs carries QEMU with libvtd-iommu: check the host check")
     args = ap.parse_args()
     # KVM is opt-in (VM_ACCEL=kvm): on nested hosts a KVM guest may hang
     # silently before the first console byte.

@@ -28,27 +28,22 @@ kernel=$(sh tests/vm/build-kernel.sh) || fail "building the guest kernel (tests/
 t1=$(date +%s)
 log "kernel: $kernel ($((t1 - t0)) s)"
 
-# libvtd and vtd, statically linked, from the tree as it is
+# vtd (static) and iommufd-e2e, from the tree as it is
+sh tests/vm/guest-tools.sh "$OUT" "$kernel" || fail "building vtd and iommufd-e2e (tests/vm/guest-tools.sh)"
 static="$OUT/vtd-static"
-if [ ! -f "$static/build.ninja" ]; then
-    rm -rf "$static"
-    meson setup "$static" -Ddefault_library=static -Dc_link_args=-static -Dtests=false \
-        -Dbuildtype=release >"$OUT/vtd-static-setup.log" 2>&1 ||
-        { cat "$OUT/vtd-static-setup.log" >&2; fail "meson setup of the static vtd"; }
+
+# QEMU 10.0 with libvtd-iommu (make qemu) for the host check inside the
+# guest: required when VMM_QEMU names it (make test), else used if built
+if [ -n "${VMM_QEMU:-}" ]; then
+    [ -x "$VMM_QEMU" ] || fail "QEMU with libvtd-iommu missing ($VMM_QEMU: make qemu failed?)"
+elif [ -x build-qemu/qemu-system-x86_64 ]; then
+    VMM_QEMU=build-qemu/qemu-system-x86_64
 fi
-ninja -C "$static" tools/vtd/vtd src/libvtd.a >"$OUT/vtd-static-build.log" 2>&1 ||
-    { cat "$OUT/vtd-static-build.log" >&2; fail "building the static vtd"; }
-
-# iommufd-e2e against the guest kernel's own uAPI headers (iommufd.h, vfio.h)
-uapi="$OUT/uapi-${kernel##*/bzImage-}"
-${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -D__user= -static -I"$uapi" -Iinclude \
-    tests/vm/iommufd-e2e.c "$static/src/libvtd.a" -o "$OUT/iommufd-e2e" ||
-    fail "building tests/vm/iommufd-e2e.c"
-
+export VMM_QEMU
 sh tests/vm/mk-initramfs.sh "$OUT/initramfs.cpio" "$static/tools/vtd/vtd" "$OUT/iommufd-e2e" ||
     fail "packing the initramfs (tests/vm/mk-initramfs.sh)"
 log "initramfs: $OUT/initramfs.cpio ($(($(date +%s) - t1)) s for vtd, e2e and initramfs)"
 
 exec python3 tests/vm/run.py --kernel "$kernel" --initrd "$OUT/initramfs.cpio" \
     --vtd "$static/tools/vtd/vtd" --mode "${VM_MODES:-legacy,scalable}" --logdir "$OUT" \
-    --tap-file "$TAPFILE"
+    --tap-file "$TAPFILE" ${VMM_QEMU:+--vmm}

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""qemu-test runner: the Linux 6.12 test kernel on QEMU 10.0 with
+-device libvtd-iommu, once per mode; the guest's "@@" lines (init.sh) and
+host-side checks (CAP/ECAP against `vtd caps`, the library's counters over
+QMP, migration into a fresh QEMU, a clean power-off) become TAP.
+
+usage: run.py --qemu QEMU --kernel BZIMAGE --initrd CPIO --vtd VTD
+              [--mode legacy,scalable,flts,x2apic] [--logdir DIR] [--tap-file F]
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "vm"))
+from run import Tap, Stop, on_signal, die_with_parent, kvm_usable, vtd_caps  # noqa: E402
+
+# mode -> (libvtd-iommu properties, guest command line, extra QEMU args)
+MODES = {
+    "legacy": ("intremap=on,eim=off", "intel_iommu=on", []),
+    "scalable": ("x-scalable-mode=on", "intel_iommu=on,sm_on", []),
+    "flts": ("x-scalable-mode=on,x-flts=on", "intel_iommu=on,sm_on", []),
+    "x2apic": ("intremap=on,eim=on", "intel_iommu=on", []),
+    # nesting offered to the guest: its iommufd nests over libvtd's walk
+    "nested": ("x-scalable-mode=on,x-nest=on,caching-mode=on", "intel_iommu=on,sm_on", []),
+}
+# The fault edu's write to the unmapped IOVA gets, as libvtd records it and
+# the guest's DMAR driver prints it (VT-d spec 7.1.3): legacy 05h (LGN.3, no
+# write permission in a second-stage entry), scalable with second-stage
+# tables 79h (SSL.2, entry not present), first stage 71h (SFL.2)
+FAULT = {"legacy": "0x05", "x2apic": "0x05", "scalable": "0x79", "flts": "0x71",
+         "nested": "0x71"}
+# the mode whose guest is migrated half-way
+MIGRATE_MODE = "scalable"
+FIRMWARE = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
+
+
+class Qmp:
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX)
+                self.s.connect(path)
+                break
+            except OSError:
+                self.s.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.s.settimeout(60)
+        self.f = self.s.makefile("rw")
+        json.loads(self.f.readline())  # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "event" in r:
+                continue
+            if "error" in r:
+                raise RuntimeError(f"QMP {name}: {r['error'].get('desc')}")
+            return r.get("return")
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def qemu_cmd(args, mode, accel, log, qmp, disk, incoming=None):
+    props, cmdline, extra = MODES[mode]
+    cmd = [
+        args.qemu, "-nodefaults", "-display", "none", "-no-reboot", *FIRMWARE,
+        "-machine", f"q35,kernel-irqchip=split,accel={accel}",
+        "-cpu", "host,-arch-capabilities" if accel == "kvm" else "max",
+        "-smp", "1", "-m", "1G",
+        "-device", f"libvtd-iommu,id=viommu,{props}",
+        "-drive", f"file={disk},if=none,id=d0,format=raw",
+        "-device", "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on",
+        "-device", "edu,dma_mask=0xFFFFFFFF",
+        "-kernel", args.kernel, "-initrd", args.initrd,
+        "-append", f"console=ttyS0 loglevel={args.loglevel} panic=-1 {cmdline} "
+                   f"qtest.mode={mode} qtest.migrate={1 if mode == MIGRATE_MODE else 0}",
+        "-serial", f"file:{log}", "-monitor", "none",
+        "-qmp", f"unix:{qmp},server=on,wait=off", *extra,
+    ]
+    if incoming:
+        cmd += ["-incoming", incoming]
+    return cmd
+
+
+def start(cmd):
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r", "")
+    except OSError:
+        return ""
+
+
+def stop_proc(p):
+    if p and p.poll() is None:
+        p.kill()
+        p.wait()
+
+
+def run_guest(args, mode, accel, tap):
+    """Boot, answer @@stats and @@migrate, wait for power-off.  Returns the
+    console text (both halves when migrated) and facts for the checks."""
+    facts = {"stats": None, "migrated": False, "rc": None, "timed_out": False,
+             "cmd": None, "qemu_out": ""}
+    logdir = args.logdir
+    disk = os.path.join(logdir, f"disk-{mode}.img")
+    with open(disk, "wb") as f:
+        f.truncate(80 << 20)
+    log1 = os.path.join(logdir, f"qemu-console-{mode}.log")
+    log2 = os.path.join(logdir, f"qemu-console-{mode}-migrated.log")
+    state = os.path.join(logdir, f"migration-{mode}.bin")
+    for p in (log1, log2, state):
+        if os.path.exists(p):
+            os.remove(p)
+    open(log1, "w").close()
+    qmp_path = os.path.join(logdir, f"qmp-{mode}.sock")
+    if os.path.exists(qmp_path):
+        os.remove(qmp_path)
+    cmd = qemu_cmd(args, mode, accel, log1, qmp_path, disk)
+    facts["cmd"] = cmd
+    p = start(cmd)
+    qmp = None
+    log = log1
+    deadline = time.monotonic() + args.timeout
+    t0 = time.monotonic()
+    try:
+        qmp = Qmp(qmp_path)
+        while p.poll() is None:
+            if time.monotonic() > deadline:
+                facts["timed_out"] = True
+                break
+            new = read(log)
+            if "@@stats" in new and facts["stats"] is None:
+                facts["stats"] = json.loads(qmp.cmd("qom-get", path="/machine/peripheral/viommu",
+                                                    property="x-stats"))
+            if "@@migrate" in new and not facts["migrated"]:
+                # freeze the guest, save it, and bring it back in a fresh QEMU
+                qmp.cmd("stop")
+                qmp.cmd("migrate", uri=f"exec:cat > {state}")
+                while True:
+                    st = qmp.cmd("query-migrate").get("status")
+                    if st in ("completed", "failed", "cancelled"):
+                        break
+                    time.sleep(0.1)
+                if st != "completed":
+                    raise RuntimeError(f"migration {st}")
+                qmp.cmd("quit")
+                qmp.close()
+                p.wait(timeout=30)
+                facts["qemu_out"] += p.stdout.read().decode("utf-8", "replace")
+                open(log2, "w").close()
+                if os.path.exists(qmp_path):
+                    os.remove(qmp_path)
+                p = start(qemu_cmd(args, mode, accel, log2, qmp_path, disk,
+                                   incoming=f"exec:cat {state}"))
+                qmp = Qmp(qmp_path)
+                while qmp.cmd("query-status").get("status") == "inmigrate":
+                    time.sleep(0.1)
+                qmp.cmd("cont")
+                facts["migrated"] = True
+                log = log2
+                continue
+            time.sleep(0.1)
+        if not facts["timed_out"]:
+            out, _ = p.communicate(timeout=30)
+            facts["qemu_out"] += out.decode("utf-8", "replace")
+            facts["rc"] = p.returncode
+    finally:
+        if qmp:
+            qmp.close()
+        stop_proc(p)
+    facts["secs"] = time.monotonic() - t0
+    text = read(log1) + ("\n@@# ---- migrated ----\n" + read(log2) if facts["migrated"] else "")
+    for f in (state, disk):
+        if os.path.exists(f):
+            os.remove(f)
+    return text, facts
+
+
+def run_mode(mode, args, accel, tap):
+    text, facts = run_guest(args, mode, accel, tap)
+    log = os.path.join(args.logdir, f"qemu-console-{mode}.log")
+    tap.diag(f"{mode}: {' '.join(facts['cmd'])}")
+    tap.diag(f"{mode}: guest ran {facts['secs']:.1f} s ({accel}); console in {log}")
+    failed_before = tap.failed
+
+    lines = [l[l.index("@@"):] for l in text.splitlines() if "@@" in l]
+    data = {}
+    tap.result(any(l.startswith("@@begin") for l in lines), f"{mode}: guest booted and ran /init")
+    in_dmesg = False
+    for l in lines:
+        if l == "@@dmesg-begin":
+            in_dmesg = True
+        elif l == "@@dmesg-end":
+            in_dmesg = False
+        if in_dmesg:
+            continue
+        if l.startswith("@@ok "):
+            tap.result(True, f"{mode}: {l[5:]}")
+        elif l.startswith("@@not ok "):
+            tap.result(False, f"{mode}: {l[9:]}")
+        elif l.startswith("@@# "):
+            tap.diag(f"{mode}: {l[4:]}")
+        elif l.startswith("@@data "):
+            parts = l[7:].split(" ", 1)
+            data[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    ended = "@@end" in lines
+    tap.result(ended and not facts["timed_out"],
+               f"{mode}: guest finished" + (f" (timed out after {args.timeout} s)"
+                                            if facts["timed_out"] else ""))
+    tap.result(facts["rc"] == 0,
+               f"{mode}: clean power-off (QEMU exit status {facts['rc']})")
+    if facts["qemu_out"].strip():
+        tap.diag(f"{mode}: QEMU said: {facts['qemu_out'].strip()}")
+
+    # the CAP/ECAP the guest read equal `vtd caps --config` of the same properties
+    props = MODES[mode][0]
+    exp, err = vtd_caps(args.vtd, props + ",kernel-irqchip=off")
+    try:
+        cap = int(data.get("sysfs_cap", ""), 16)
+        ecap = int(data.get("sysfs_ecap", ""), 16)
+    except ValueError:
+        cap = ecap = None
+    if exp is None:
+        tap.result(False, f"{mode}: vtd caps --config {props}: {err.strip()}")
+    else:
+        tap.result(cap == exp[0] and ecap == exp[1],
+                   f"{mode}: CAP/ECAP the guest read (0x{cap or 0:x}/0x{ecap or 0:x}) equal "
+                   f"`vtd caps --config {props}` (0x{exp[0]:x}/0x{exp[1]:x})")
+
+    # invalidations went through the queue (the library's counters)
+    st = facts["stats"]
+    if st is None:
+        tap.result(False, f"{mode}: libvtd counters read over QMP (x-stats)")
+    else:
+        qi = st["qi_descriptors"]
+        tap.diag(f"{mode}: libvtd counters: {json.dumps(st)}")
+        tap.result(sum(qi) > 0 and qi[5] > 0,
+                   f"{mode}: invalidations through the queue: {sum(qi)} descriptors "
+                   f"(context {qi[1]}, IOTLB {qi[2]}, device-TLB {qi[3]}, IEC {qi[4]}, "
+                   f"wait {qi[5]}, PASID-IOTLB {qi[6]}, PASID-cache {qi[7]})")
+        tap.result(st["iotlb_misses"] > 0,
+                   f"{mode}: DMA translated by libvtd ({st['iotlb_hits']} IOTLB hits, "
+                   f"{st['iotlb_misses']} misses)")
+    want = FAULT.get(mode)
+    got = data.get("e2e_fault_reason")
+    tap.result(want is None or got == want,
+               f"{mode}: the blocked DMA's fault reason, as libvtd recorded it and the guest "
+               f"printed it: {got} (expected {want or 'any'})")
+    if mode == MIGRATE_MODE:
+        tap.result(facts["migrated"], f"{mode}: migrated into a fresh QEMU (vtd_iommu_save/load)")
+        after = text.split("---- migrated ----", 1)[1] if facts["migrated"] else ""
+        tap.result("@@ok after migration" in after,
+                   f"{mode}: the guest's check after migration ran in the restored QEMU")
+    if tap.failed != failed_before:
+        tap.line(f"# ---- {mode}: guest console ----")
+        for l in text.splitlines():
+            tap.line(f"#   {l}")
+        tap.line(f"# ---- end of {mode} console ----")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--vtd", required=True)
+    ap.add_argument("--mode", default=",".join(MODES))
+    ap.add_argument("--logdir", default="build-qemu")
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("QEMU_TEST_TIMEOUT", "600")))
+    ap.add_argument("--loglevel", default=os.environ.get("VM_LOGLEVEL", "1"))
+    ap.add_argument("--tap-file")
+    args = ap.parse_args()
+    accel = os.environ.get("QEMU_TEST_ACCEL") or "tcg"
+    if accel == "kvm" and not kvm_usable():
+        accel = "tcg"
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    tap = Tap(args.tap_file, name="qemu-test")
+    tap.line("TAP version 13")
+    tap.diag(f"accelerator: {accel}")
+    for mode in args.mode.split(","):
+        if mode not in MODES:
+            tap.result(False, f"{mode}: unknown mode (known: {', '.join(MODES)})")
+            continue
+        try:
+            run_mode(mode, args, accel, tap)
+        except Stop as e:
+            tap.finish(bail=f"{e} during the {mode} run; QEMU killed")
+            return 1
+        except Exception as e:  # a bug here must not hide the guest's output
+            tap.result(False, f"{mode}: runner error: {type(e).__name__}: {e}")
+            for suffix in ("", "-migrated"):
+                t = read(os.path.join(args.logdir, f"qemu-console-{mode}{suffix}.log"))
+                for l in t.splitlines():
+                    tap.line(f"#   {l}")
+    tap.finish()
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
