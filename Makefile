@@ -71,7 +71,7 @@ RUN_VM_VMM = { OUT=$(QEMU_BUILD) sh integrations/qemu/build.sh >/dev/null 2>&1 |
 	VMM_QEMU=$(QEMU_BUILD)/qemu-system-x86_64 OUT=$(VM_BUILD) sh tests/vm/vm-test.sh </dev/null || rc=1;
 # The QEMU-device test (integrations/qemu/README.md): Linux guests on QEMU
 # 10.0 with -device libvtd-iommu; its TAP lands in $(QEMU_BUILD)/qemu-test.tap.
-RUN_QEMU = OUT=$(QEMU_BUILD) VM_OUT=$(VM_BUILD) sh integrations/qemu/test/qemu-test.sh </dev/null || rc=1;
+RUN_QEMU = OUT=$(QEMU_BUILD) VM_OUT=$(VM_BUILD) VTD_NATIVE=$(VTD) sh integrations/qemu/test/qemu-test.sh </dev/null || rc=1;
 
 CHECK_DEPS = bootstrap $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja
 
@@ -101,9 +101,9 @@ qemu: bootstrap
 
 # Linux guests driving libvtd-iommu (legacy, scalable, first stage,
 # x2APIC with interrupt remapping); TAP on stdout.
-qemu-test: bootstrap
+qemu-test: build
 	@sh scripts/bootstrap.sh --vm --qemu
-	@OUT=$(QEMU_BUILD) VM_OUT=$(VM_BUILD) sh integrations/qemu/test/qemu-test.sh </dev/null
+	@OUT=$(QEMU_BUILD) VM_OUT=$(VM_BUILD) VTD_NATIVE=$(VTD) sh integrations/qemu/test/qemu-test.sh </dev/null
 
 # Coverage-guided fuzzing with clang's libFuzzer (doc/robustness.md): each
 # target for FUZZ_SECONDS on its corpus; new inputs are kept in

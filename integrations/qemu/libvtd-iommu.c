@@ -44,6 +44,7 @@
 #include "system/iommufd.h"
 #include "system/host_iommu_device.h"
 #include "qom/object.h"
+#include "trace.h"
 
 #include <vtd/vtd.h>
 #include <vtd/acpi.h>
@@ -190,6 +191,7 @@ static void libvtd_deliver_msi(uint64_t addr, uint32_t data)
 /* The IOMMU's fault, invalidation-completion and page-request events. */
 static void libvtd_event_msi(void *opaque, uint64_t addr, uint32_t data)
 {
+    trace_vtd_irq_generate(addr, data);
     libvtd_deliver_msi(addr, data);
 }
 
@@ -248,6 +250,9 @@ static int libvtd_remap(LibvtdIOMMUState *s, uint16_t sid, uint64_t addr, uint32
     struct vtd_irq irq;
     int r = vtd_iommu_remap_msi(s->vtd, sid, addr, data, &irq);
     if (r) {
+        if (irq.blocked && irq.fault_recorded) {
+            trace_vtd_dmar_fault(sid, irq.fault, addr, true);
+        }
         return r;
     }
     if (irq.posted && !irq.notify) {
@@ -271,7 +276,9 @@ static MemTxResult libvtd_ir_write(void *opaque, hwaddr addr, uint64_t value, un
     } else {
         sid = attrs.requester_id;
     }
+    trace_vtd_ir_remap_msi_req(LIBVTD_MSI_BASE + addr, value);
     if (libvtd_remap(vas->s, sid, LIBVTD_MSI_BASE + addr, (uint32_t)value, &msg) == 0) {
+        trace_vtd_ir_remap_msi(LIBVTD_MSI_BASE + addr, value, msg.address, msg.data);
         libvtd_deliver_msi(msg.address, msg.data);
     }
     /* a blocked interrupt was recorded as a fault by libvtd and is dropped */
@@ -328,7 +335,15 @@ static IOMMUTLBEntry libvtd_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
     struct vtd_translation t = { 0 };
 
     if (vtd_iommu_translate(vas->s->vtd, &req, &t) < 0 || t.status == VTD_XLATE_FAULT) {
-        return e;                               /* blocked; libvtd recorded the fault */
+        /* blocked; libvtd recorded the fault (or FPD, or a full fault log,
+         * kept it from being recorded).  intel-iommu's trace events, so
+         * tests/qemu's harness reads this device as it reads intel-iommu */
+        if (t.status == VTD_XLATE_FAULT && t.fault_recorded) {
+            trace_vtd_dmar_fault(req.sid, t.fault, addr, (flag & IOMMU_WO) != 0);
+        } else if (t.status == VTD_XLATE_FAULT) {
+            trace_vtd_fault_disabled();
+        }
+        return e;
     }
     if (t.status == VTD_XLATE_INTERRUPT) {
         /* the IR region above covers this; reaching here means a read of
@@ -340,6 +355,8 @@ static IOMMUTLBEntry libvtd_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
     e.translated_addr = t.addr & ~mask;
     e.addr_mask = mask;
     e.perm = (t.perm & VTD_PERM_R ? IOMMU_RO : 0) | (t.perm & VTD_PERM_W ? IOMMU_WO : 0);
+    trace_vtd_dmar_translate(req.sid >> 8, PCI_SLOT(req.sid & 0xff), PCI_FUNC(req.sid & 0xff),
+                             e.iova, e.translated_addr, e.addr_mask);
     return e;
 }
 

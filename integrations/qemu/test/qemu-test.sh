@@ -6,8 +6,11 @@
 # /init, and runs test/run.py once per mode.  TAP on stdout and in
 # $OUT/qemu-test.tap (added into make test's summary); exit 0 when all pass.
 # Environment: OUT (default build-qemu), VM_OUT (default build-vm),
-# QEMU_TEST_MODES (default legacy,scalable,flts,x2apic), QEMU_TEST_ACCEL
-# (tcg|kvm, default tcg), QEMU_TEST_TIMEOUT (s per boot, default 600).
+# QEMU_TEST_MODES (default legacy,scalable,flts,x2apic,nested), QEMU_TEST_ACCEL
+# (tcg|kvm, default tcg), QEMU_TEST_TIMEOUT (s per boot, default 600),
+# VTD_NATIVE (vtd of the normal build: also run tests/qemu's random scripts
+# on libvtd-iommu, QEMU_TEST_DIFF_N of them, default 3000),
+# QEMU_TEST_KVM=0 (skip the KVM checks).
 set -eu
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-build-qemu}
@@ -35,4 +38,5 @@ log "kernel $kernel, initramfs $OUT/initramfs.cpio ($(($(date +%s) - t1)) s)"
 
 exec python3 integrations/qemu/test/run.py --qemu "$OUT/qemu-system-x86_64" --kernel "$kernel" \
     --initrd "$OUT/initramfs.cpio" --vtd "$OUT/vtd-static/tools/vtd/vtd" \
-    --mode "${QEMU_TEST_MODES:-legacy,scalable,flts,x2apic}" --logdir "$OUT" --tap-file "$TAPFILE"
+    --mode "${QEMU_TEST_MODES:-legacy,scalable,flts,x2apic,nested}" --logdir "$OUT" --tap-file "$TAPFILE" \
+    ${VTD_NATIVE:+--vtd-native "$VTD_NATIVE"}
