@@ -9,6 +9,7 @@
 #   $CACHE/tree-KEY/  the extracted, patched source and QEMU's build tree;
 #                     KEY hashes the QEMU version, patch-qemu.py and the
 #                     configure line below
+#   $CACHE/debian-qemu-VERSION/  Debian's QEMU 10.0 binary (debian-qemu10.sh)
 # libvtd itself is built static from this clone in $OUT/libvtd and found by
 # QEMU through its uninstalled pkg-config file (PKG_CONFIG_PATH only).  An
 # edit of the glue or of libvtd is an incremental ninja build: the glue is
@@ -42,28 +43,18 @@ if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
 fi
 
 # ---- downloads, through a private apt configuration -------------------------
+. "$GLUE/papt.sh"
 dl="$CACHE/dl"
 mkdir -p "$dl"
 if [ ! -f "$dl/$QEMU_TARBALL" ] || ! ls "$dl"/meson_*.deb "$dl"/python3-pycotap_*.deb >/dev/null 2>&1; then
-    apt="$CACHE/apt"
-    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-    key=/usr/share/keyrings/debian-archive-keyring.gpg
-    cat >"$apt/sources.list" <<EOF
-deb [signed-by=$key] http://deb.debian.org/debian bookworm-backports main
-deb-src [signed-by=$key] http://deb.debian.org/debian bookworm-backports main
-EOF
-    O="-o Dir::Etc::SourceList=$apt/sources.list -o Dir::Etc::SourceParts=/dev/null \
--o Dir::State::Lists=$apt/lists -o Dir::Cache=$apt/cache -o APT::Sandbox::User=root"
-    log "downloading QEMU $QEMU_DEB_VERSION source and meson (private apt lists in $apt)"
-    # shellcheck disable=SC2086
-    apt-get $O -qq update >"$apt/update.log" 2>&1 || { cat "$apt/update.log" >&2; exit 1; }
+    papt_update "$CACHE" || exit 1
+    log "downloading QEMU $QEMU_DEB_VERSION source and meson (private apt lists in $CACHE/apt)"
     # the orig tarball is all we need: the .dsc and Debian's patches are not used
-    # shellcheck disable=SC2086
-    (cd "$dl" && apt-get $O -qq source --download-only "qemu=$QEMU_DEB_VERSION" >"$apt/source.log" 2>&1) || true
-    [ -f "$dl/$QEMU_TARBALL" ] || { cat "$apt/source.log" >&2; log "no $QEMU_TARBALL"; exit 1; }
+    (cd "$dl" && papt_get "$CACHE" source --download-only "qemu=$QEMU_DEB_VERSION" >"$CACHE/apt/source.log" 2>&1) || true
+    [ -f "$dl/$QEMU_TARBALL" ] || { cat "$CACHE/apt/source.log" >&2; log "no $QEMU_TARBALL"; exit 1; }
     rm -f "$dl"/*.dsc "$dl"/*.debian.tar.xz
     # shellcheck disable=SC2086
-    (cd "$dl" && apt-get $O -qq download $PY_DEBS) || { log "cannot download $PY_DEBS"; exit 1; }
+    (cd "$dl" && papt_get "$CACHE" download $PY_DEBS) || { log "cannot download $PY_DEBS"; exit 1; }
 fi
 
 # meson 1.7 and pycotap, unpacked (never installed over the system's meson)
@@ -75,8 +66,8 @@ fi
 export PYTHONPATH="$py/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}"
 
 # ---- the source tree and QEMU's configuration ---------------------------------
-key=$( { echo "$QEMU_DEB_VERSION $CONFIGURE"; cat "$GLUE/patch-qemu.py" "$GLUE/build.sh"; } |
-       sha256sum | cut -c1-16)
+# (not this script as a whole: an edit elsewhere in it need not rebuild QEMU)
+key=$( { echo "$QEMU_DEB_VERSION $CONFIGURE"; cat "$GLUE/patch-qemu.py"; } | sha256sum | cut -c1-16)
 tree="$CACHE/tree-$key"
 for old in "$CACHE"/tree-*; do
     [ -d "$old" ] && [ "$old" != "$tree" ] && rm -rf "$old"

@@ -92,6 +92,14 @@ struct LibvtdIOMMUState {
     QemuMutex hiod_lock;
     GHashTable *hiods;            /* (bus, devfn) -> HostIOMMUDevice */
 
+    /* x-shadow: a QEMU IOMMU notifier on one device, as vfio registers
+     * one (the test of the notifier path; see libvtd_shadow_*) */
+    char *shadow_dev;
+    IOMMUNotifier shadow;
+    LibvtdAS *shadow_as;
+    GTree *shadow_map;            /* iova -> LibvtdShadowEntry */
+    uint64_t shadow_maps, shadow_unmaps;
+
     /* migration: the whole guest-visible state as one libvtd blob */
     uint32_t blob_len;
     uint8_t *blob;
@@ -542,9 +550,122 @@ static LibvtdAS *libvtd_get_as(LibvtdIOMMUState *s, PCIBus *bus, int devfn, bool
     return vas;
 }
 
+
+/* ---- x-shadow: QEMU's IOMMU notifier API, exercised as vfio uses it -------- */
+
+typedef struct LibvtdShadowEntry {
+    hwaddr iova, mask, out;
+    IOMMUAccessFlags perm;
+} LibvtdShadowEntry;
+
+static gint libvtd_u64_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    hwaddr lo, hi;
+    GPtrArray *hits;
+} LibvtdShadowRange;
+
+static gboolean libvtd_shadow_overlaps(gpointer key, gpointer value, gpointer data)
+{
+    LibvtdShadowEntry *e = value;
+    LibvtdShadowRange *r = data;
+    if (e->iova <= r->hi && e->iova + e->mask >= r->lo) {
+        g_ptr_array_add(r->hits, key);
+    }
+    return false;
+}
+
+/* What a shadowing VMM does with the events: keep the current mappings. */
+static void libvtd_shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
+{
+    LibvtdIOMMUState *s = container_of(n, LibvtdIOMMUState, shadow);
+    LibvtdShadowRange r = { e->iova, e->iova + e->addr_mask, g_ptr_array_new() };
+
+    /* a map replaces, an unmap removes, whatever overlaps */
+    g_tree_foreach(s->shadow_map, libvtd_shadow_overlaps, &r);
+    for (guint i = 0; i < r.hits->len; i++) {
+        g_tree_remove(s->shadow_map, g_ptr_array_index(r.hits, i));
+    }
+    g_ptr_array_free(r.hits, true);
+    if (e->perm != IOMMU_NONE) {
+        LibvtdShadowEntry *m = g_new(LibvtdShadowEntry, 1);
+        m->iova = e->iova;
+        m->mask = e->addr_mask;
+        m->out = e->translated_addr;
+        m->perm = e->perm;
+        g_tree_insert(s->shadow_map, &m->iova, m);
+        s->shadow_maps++;
+    } else {
+        s->shadow_unmaps++;
+    }
+}
+
+/* Register the shadow when the device's address space is made. */
+static void libvtd_shadow_attach(LibvtdIOMMUState *s, LibvtdAS *vas)
+{
+    unsigned slot, fn;
+    Error *err = NULL;
+
+    if (!s->shadow_dev || s->shadow_as || !pci_bus_is_root(vas->bus) ||
+        sscanf(s->shadow_dev, "%x.%x", &slot, &fn) != 2 || PCI_DEVFN(slot, fn) != vas->devfn) {
+        return;
+    }
+    s->shadow_map = g_tree_new_full(libvtd_u64_cmp, NULL, NULL, g_free);
+    iommu_notifier_init(&s->shadow, libvtd_shadow_notify, IOMMU_NOTIFIER_IOTLB_EVENTS, 0,
+                        HWADDR_MAX, 0);
+    if (memory_region_register_iommu_notifier(MEMORY_REGION(&vas->iommu), &s->shadow, &err)) {
+        error_report_err(err);
+        return;
+    }
+    s->shadow_as = vas;
+    memory_region_iommu_replay(&vas->iommu, &s->shadow);
+}
+
+typedef struct {
+    LibvtdIOMMUState *s;
+    uint64_t checked, mismatch;
+} LibvtdShadowCheck;
+
+/* Every shadowed page must translate as the shadow says (call it while no
+ * invalidation is pending: the guest idle). */
+static gboolean libvtd_shadow_check_one(gpointer key, gpointer value, gpointer data)
+{
+    LibvtdShadowEntry *e = value;
+    LibvtdShadowCheck *c = data;
+    IOMMUTLBEntry t = libvtd_translate(&c->s->shadow_as->iommu, e->iova, IOMMU_RO, 0);
+
+    c->checked++;
+    if (t.perm != e->perm || (t.translated_addr & ~e->mask) != (e->out & ~e->mask)) {
+        c->mismatch++;
+    }
+    return false;
+}
+
+static char *libvtd_get_shadow(Object *obj, Error **errp)
+{
+    LibvtdIOMMUState *s = LIBVTD_IOMMU(obj);
+    LibvtdShadowCheck c = { s, 0, 0 };
+
+    if (!s->shadow_as) {
+        return g_strdup("{}");
+    }
+    g_tree_foreach(s->shadow_map, libvtd_shadow_check_one, &c);
+    return g_strdup_printf("{\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64 ",\"live\":%d,"
+                           "\"checked\":%" PRIu64 ",\"mismatch\":%" PRIu64 "}",
+                           s->shadow_maps, s->shadow_unmaps, g_tree_nnodes(s->shadow_map),
+                           c.checked, c.mismatch);
+}
+
 static AddressSpace *libvtd_pci_as(PCIBus *bus, void *opaque, int devfn)
 {
-    return &libvtd_get_as(opaque, bus, devfn, false)->as;
+    LibvtdAS *vas = libvtd_get_as(opaque, bus, devfn, false);
+
+    libvtd_shadow_attach(opaque, vas);
+    return &vas->as;
 }
 
 /* ---- host IOMMU of an assigned device --------------------------------------- */
@@ -915,13 +1036,14 @@ static char *libvtd_get_stats(Object *obj, Error **errp)
 static void libvtd_instance_init(Object *obj)
 {
     object_property_add_str(obj, "x-stats", libvtd_get_stats, NULL);
+    object_property_add_str(obj, "x-shadow-stats", libvtd_get_shadow, NULL);
 }
 
 static void libvtd_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     X86IOMMUClass *x86c = X86_IOMMU_DEVICE_CLASS(klass);
-    Property *props = g_new0(Property, LIBVTD_MAX_PROPS);
+    Property *props = g_new0(Property, LIBVTD_MAX_PROPS + 1);
     size_t n = 0;
 
     libvtd_nprops = vtd_config_props(&libvtd_props);
@@ -935,6 +1057,12 @@ static void libvtd_class_init(ObjectClass *klass, void *data)
         props[n].offset = offsetof(LibvtdIOMMUState, prop) + i * sizeof(char *);
         n++;
     }
+    /* test hook: shadow device 00:SS.F of the root bus through a QEMU
+     * IOMMU notifier, as vfio does with caching-mode=on */
+    props[n].name = "x-shadow";
+    props[n].info = &qdev_prop_string;
+    props[n].offset = offsetof(LibvtdIOMMUState, shadow_dev);
+    n++;
     device_class_set_props_n(dc, props, n);
     for (size_t i = 0; i < libvtd_nprops; i++) {
         if (!libvtd_is_inherited(libvtd_props[i].name)) {

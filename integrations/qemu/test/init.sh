@@ -142,6 +142,8 @@ if [ "$migrate" = 1 ]; then
 	echo 3 >/proc/sys/vm/drop_caches
 	got=$(dd if=/dev/vda bs=1M count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
 	check "after migration: the pattern reads back through the IOMMU ($got)" test "$got" = "$want"
+	echo "@@stats-after"
+	sleep 2
 	dmesg | grep -iE 'DMAR: \[|fault reason' | note
 fi
 
