@@ -100,6 +100,10 @@ struct LibvtdIOMMUState {
     GTree *shadow_map;            /* iova -> LibvtdShadowEntry */
     uint64_t shadow_maps, shadow_unmaps;
 
+    /* the flat-RAM fast path: guest RAM below 4 GiB as libvtd reads it */
+    bool flat_ram;
+    MemoryRegion *ram_mr;
+
     /* migration: the whole guest-visible state as one libvtd blob */
     uint32_t blob_len;
     uint8_t *blob;
@@ -179,6 +183,18 @@ static int libvtd_mem_cmpxchg64(void *opaque, uint64_t gpa, uint64_t *expected,
     }
     *expected = le64_to_cpu(want);
     return -EAGAIN;
+}
+
+/*
+ * libvtd wrote into the flat RAM (A/D flags, wait status, posted-interrupt
+ * descriptors, page requests): migration's dirty log must see it, or the
+ * destination gets the page as it was before.
+ */
+static void libvtd_ram_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    LibvtdIOMMUState *s = opaque;
+
+    memory_region_set_dirty(s->ram_mr, gpa, len);
 }
 
 static const struct vtd_mem_ops libvtd_mem_ops = {
@@ -895,7 +911,21 @@ static void libvtd_realize(DeviceState *dev, Error **errp)
         },
         .event_opaque = s,
         .irq_inval = libvtd_irq_inval,
+        .ram_dirty = libvtd_ram_dirty,
     };
+    /*
+     * q35 maps the RAM block from guest physical 0 up to below_4g_mem_size:
+     * libvtd walks tables there without a callback.  Below 1 MiB the VGA
+     * window and the option-ROM/PAM ranges overlay it; libvtd reads the
+     * RAM beneath them (guests keep no remapping structures there).  Above
+     * that size (and with x-flat-ram=off everywhere) the callbacks serve.
+     */
+    MachineState *ms = MACHINE(pcms);
+    if (s->flat_ram && ms->ram && x86ms->below_4g_mem_size) {
+        s->ram_mr = ms->ram;
+        o.ram = memory_region_get_ram_ptr(ms->ram);
+        o.ram_size = MIN(x86ms->below_4g_mem_size, memory_region_size(ms->ram));
+    }
     if (vtd_iommu_new(&s->cfg, &o, &s->vtd, &err)) {
         error_setg(errp, "libvtd-iommu: %s", err.msg);
         return;
@@ -1043,7 +1073,7 @@ static void libvtd_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     X86IOMMUClass *x86c = X86_IOMMU_DEVICE_CLASS(klass);
-    Property *props = g_new0(Property, LIBVTD_MAX_PROPS + 1);
+    Property *props = g_new0(Property, LIBVTD_MAX_PROPS + 2);
     size_t n = 0;
 
     libvtd_nprops = vtd_config_props(&libvtd_props);
@@ -1059,6 +1089,12 @@ static void libvtd_class_init(ObjectClass *klass, void *data)
     }
     /* test hook: shadow device 00:SS.F of the root bus through a QEMU
      * IOMMU notifier, as vfio does with caching-mode=on */
+    props[n].name = "x-flat-ram";
+    props[n].info = &qdev_prop_bool;
+    props[n].offset = offsetof(LibvtdIOMMUState, flat_ram);
+    props[n].set_default = true;
+    props[n].defval.u = true;
+    n++;
     props[n].name = "x-shadow";
     props[n].info = &qdev_prop_string;
     props[n].offset = offsetof(LibvtdIOMMUState, shadow_dev);

@@ -169,8 +169,9 @@ def run_guest(args, mode, accel, tap):
                 facts["shadow"] = json.loads(qmp.cmd("qom-get", path="/machine/peripheral/viommu",
                                                      property="x-shadow-stats"))
             if "@@migrate" in new and not facts["migrated"]:
-                # freeze the guest, save it, and bring it back in a fresh QEMU
-                qmp.cmd("stop")
+                # live migration while the guest streams its disk, into a
+                # file, then a fresh QEMU restores it
+                qmp.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
                 qmp.cmd("migrate", uri=f"exec:cat > {state}")
                 while True:
                     st = qmp.cmd("query-migrate").get("status")
@@ -191,7 +192,8 @@ def run_guest(args, mode, accel, tap):
                 qmp = Qmp(qmp_path)
                 while qmp.cmd("query-status").get("status") == "inmigrate":
                     time.sleep(0.1)
-                qmp.cmd("cont")
+                if qmp.cmd("query-status").get("status") != "running":
+                    qmp.cmd("cont")
                 facts["migrated"] = True
                 log = log2
                 continue
