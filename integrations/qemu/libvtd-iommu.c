@@ -254,10 +254,15 @@ static void libvtd_irq_inval(void *opaque, bool global, uint32_t index, uint32_t
     LibvtdIOMMUState *s = opaque;
     uint32_t mask = 0;
 
+    /* QEMU's notifiers take an aligned power-of-two block: a range that
+     * is not one (libvtd may merge several) becomes a global event */
     while (mask < 16 && (1u << mask) < count) {
         mask++;
     }
-    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, mask);
+    if (mask >= 16 || (index & ((1u << mask) - 1))) {
+        global = true;
+    }
+    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, global ? 0 : index, global ? 0 : mask);
 }
 
 static uint16_t libvtd_as_sid(LibvtdAS *vas)
