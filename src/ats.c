@@ -18,14 +18,17 @@ static enum vtd_ats_status fault_status(uint8_t fr)
 {
 	switch (fr) {
 	/* the IOMMU could not read its own structures: completer abort */
-	case 0x07: case 0x08: case 0x09: case 0x38: case 0x40: case 0x50: case 0x58:
-	case 0x70: case 0x73: case 0x78: case 0x7b: case 0x91:
+	case VTD_FR_LSL_1: case VTD_FR_LRT_1: case VTD_FR_LCT_1: case VTD_FR_SRT_1:
+	case VTD_FR_SCT_1: case VTD_FR_SPD_1: case VTD_FR_SPT_1: case VTD_FR_SFL_1:
+	case VTD_FR_SFL_4: case VTD_FR_SSL_1: case VTD_FR_SSL_4: case VTD_FR_SFL_10:
 		return VTD_ATS_CA;
 	/* root/context/PASID programming does not allow it: unsupported */
-	case 0x01: case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x0d: case 0x30:
-	case 0x31: case 0x39: case 0x3a: case 0x41: case 0x42: case 0x43: case 0x44:
-	case 0x45: case 0x46: case 0x48: case 0x51: case 0x52: case 0x59: case 0x5a: case 0x5b:
-	case 0x5c: case 0x5d:
+	case VTD_FR_LRT_2: case VTD_FR_LCT_2: case VTD_FR_LCT_4: case VTD_FR_LRT_3:
+	case VTD_FR_LCT_3: case VTD_FR_LCT_5: case VTD_FR_RTA_1: case VTD_FR_RTA_2:
+	case VTD_FR_SRT_2: case VTD_FR_SRT_3: case VTD_FR_SCT_2: case VTD_FR_SCT_3:
+	case VTD_FR_SCT_4: case VTD_FR_SCT_5: case VTD_FR_SCT_6: case VTD_FR_SCT_7:
+	case VTD_FR_SCT_9: case VTD_FR_SPD_2: case VTD_FR_SPD_3: case VTD_FR_SPT_2:
+	case VTD_FR_SPT_3: case VTD_FR_SPT_4: case VTD_FR_SPT_5: case VTD_FR_SPT_6:
 		return VTD_ATS_UR;
 	/* the page is not there or not allowed: success with R=W=0 */
 	default:
@@ -59,7 +62,7 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	struct vtd_translation t = { 0 };
 	vtd_iommu_translate(s, &d, &t);
 	bool exe = rq->exec;
-	if (exe && t.status == VTD_XLATE_FAULT && t.fault == 0x82) {
+	if (exe && t.status == VTD_XLATE_FAULT && t.fault == VTD_FR_SGN_3) {
 		/* readable, not executable (XD): answer with Exe=0 */
 		exe = false;
 		d.perm = VTD_PERM_R;
@@ -73,7 +76,7 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 			c->addr = rq->addr & ~0xfffull;
 			c->size = 4096;
 			/* the interrupt range is reached untranslated only */
-			c->u = t.fault == 0x0e || t.fault == 0x87;
+			c->u = t.fault == VTD_FR_LGN_4 || t.fault == VTD_FR_SGN_8;
 		}
 		return 0;
 	}
@@ -117,8 +120,8 @@ static void pr_event(struct vtd_iommu *s, uint32_t prs_before)
 
 /* The request cannot be queued: record the fault; a group it ends is
  * answered Invalid Request. */
-static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq, uint8_t reason,
-		    int *answer)
+static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq,
+		    enum vtd_fault_reason reason, int *answer)
 {
 	struct vtd_fault_rec f = {
 		.sid = rq->sid, .reason = reason, .is_write = rq->write, .addr = rq->addr,
@@ -142,21 +145,21 @@ int vtd_prq_insert(struct vtd_iommu *s, const struct vtd_page_request *rq, int *
 {
 	*answer = -1;
 	if (!s->dmar_enabled || !s->root_scalable) /* page requests need scalable mode: RTA.3 */
-		return pr_fault(s, rq, 0x32, answer);
+		return pr_fault(s, rq, VTD_FR_RTA_3, answer);
 	/* the device's context entry must allow page requests (PRE) */
 	uint64_t re[2], ce[4];
 	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
 	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
-		return pr_fault(s, rq, 0x38, answer);
+		return pr_fault(s, rq, VTD_FR_SRT_1, answer);
 	uint64_t half = devfn < 128 ? re[0] : re[1];
 	if (!(half & 1))
-		return pr_fault(s, rq, 0x39, answer);
+		return pr_fault(s, rq, VTD_FR_SRT_2, answer);
 	if (vtd_mem_read(s, (half & s->haw_mask & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32))
-		return pr_fault(s, rq, 0x40, answer);
+		return pr_fault(s, rq, VTD_FR_SCT_1, answer);
 	if (!(ce[0] & 1))
-		return pr_fault(s, rq, 0x41, answer);
+		return pr_fault(s, rq, VTD_FR_SCT_2, answer);
 	if (!(ce[0] & 16))
-		return pr_fault(s, rq, 0x47, answer);
+		return pr_fault(s, rq, VTD_FR_SCT_8, answer);
 	uint64_t pqa = vtd_get_q(s, VTD_REG_PQA);
 	uint32_t entries = 128u << (pqa & 7);
 	uint32_t head = (uint32_t)((vtd_get_q(s, VTD_REG_PQH) >> 5) & 0x3fff) % entries;

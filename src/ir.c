@@ -25,8 +25,8 @@ _Static_assert(offsetof(struct vtd_irq, posted) == 45 && offsetof(struct vtd_irq
 	       "vtd_irq: the new members live in the old tail padding");
 #endif
 
-static int ir_fail(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, uint8_t reason,
-		   uint16_t index, bool fpd)
+static int ir_fail(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid,
+		   enum vtd_fault_reason reason, uint16_t index, bool fpd)
 {
 	o->blocked = true;
 	o->fault = reason;
@@ -97,16 +97,16 @@ static int post(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, const uint
 	uint64_t q[4];
 	for (unsigned i = 0; i < 4; i++)
 		if (vtd_mem_read64(s, pda + PID_CTRL + 8 * i, &q[i]))
-			return ir_fail(s, o, sid, 0x27, o->index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_7, o->index, fpd);
 	if ((q[0] & rsvd) || q[1] || q[2] || q[3])
-		return ir_fail(s, o, sid, 0x28, o->index, fpd);
+		return ir_fail(s, o, sid, VTD_FR_IR_8, o->index, fpd);
 	uint64_t word = pda + (vv / 64) * 8;
 	int r = vtd_mem_or64(s, word, 0, 1ull << (vv % 64));
 	/* -EBUSY (the VMM's compare-exchange lost VTD_MEM_CAS_TRIES times in
 	 * a row: a guest rewriting the PIR word without pause) is reported as
 	 * the descriptor access it is, rather than dropping the vector. */
 	if (r)
-		return ir_fail(s, o, sid, 0x27, o->index, fpd);
+		return ir_fail(s, o, sid, VTD_FR_IR_7, o->index, fpd);
 
 	/* Set ON if it is clear and notification is wanted, deciding on the
 	 * value the exchange replaces.  The control word is read again after
@@ -120,11 +120,11 @@ static int post(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, const uint
 	 * it only delays its own interrupt until its next notification. */
 	uint64_t c;
 	if (vtd_mem_load64_sc(s, pda + PID_CTRL, &c))
-		return ir_fail(s, o, sid, 0x27, o->index, fpd);
+		return ir_fail(s, o, sid, VTD_FR_IR_7, o->index, fpd);
 	bool notify = false;
 	for (int i = 0; i < VTD_MEM_CAS_TRIES; i++) {
 		if (c & rsvd) /* rewritten with reserved bits while we posted */
-			return ir_fail(s, o, sid, 0x28, o->index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_8, o->index, fpd);
 		if ((c & PID_ON) || ((c & PID_SN) && !urg))
 			break;
 		r = vtd_mem_cas64(s, pda + PID_CTRL, &c, c | PID_ON);
@@ -133,7 +133,7 @@ static int post(struct vtd_iommu *s, struct vtd_irq *o, uint16_t sid, const uint
 			break;
 		}
 		if (r != -EAGAIN)
-			return ir_fail(s, o, sid, 0x27, o->index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_7, o->index, fpd);
 	}
 	uint32_t ndst = (uint32_t)(c >> 32);
 	o->remapped = true;
@@ -170,7 +170,7 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 	if (!((addr >> 4) & 1)) {
 		/* compatibility format: allowed only with CFI in xAPIC mode */
 		if (VTD_LOAD(s->intr_eime) || !VTD_LOAD(s->cfi_enabled))
-			return ir_fail(s, o, sid, 0x25, 0, false);
+			return ir_fail(s, o, sid, VTD_FR_IR_5, 0, false);
 		decode_plain(o, addr, data);
 		return 0;
 	}
@@ -179,14 +179,14 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 	uint32_t index = handle;
 	if (shv) {
 		if (data >> 16)
-			return ir_fail(s, o, sid, 0x20, (uint16_t)handle, false);
+			return ir_fail(s, o, sid, VTD_FR_IR_0, (uint16_t)handle, false);
 		index = handle + (data & 0xffff);
 	}
 	/* the upper address dword of a remappable request must be zero */
 	if (addr >> 32)
-		return ir_fail(s, o, sid, 0x20, (uint16_t)handle, false);
+		return ir_fail(s, o, sid, VTD_FR_IR_0, (uint16_t)handle, false);
 	if (index >= VTD_LOAD(s->intr_size))
-		return ir_fail(s, o, sid, 0x21, (uint16_t)index, false);
+		return ir_fail(s, o, sid, VTD_FR_IR_1, (uint16_t)index, false);
 	o->index = (uint16_t)index;
 
 	/* Both IRTE formats go through the cache; a posted IRTE's descriptor
@@ -195,13 +195,13 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 	if (!vtd_ct_lookup(&s->iec, 1ull << 63, index, e, NULL)) {
 		uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
 		if (vtd_mem_read(s, VTD_LOAD(s->intr_root) + (uint64_t)index * 16, e, 16))
-			return ir_fail(s, o, sid, 0x23, (uint16_t)index, false);
+			return ir_fail(s, o, sid, VTD_FR_IR_3, (uint16_t)index, false);
 		if (e[0] & 1)
 			vtd_ct_insert(&s->iec, 1ull << 63, index, 0, 0, false, e, &s->inval_gen, gen0);
 	}
 	bool fpd = (e[0] >> 1) & 1;
 	if (!(e[0] & 1))
-		return ir_fail(s, o, sid, 0x22, (uint16_t)index, fpd);
+		return ir_fail(s, o, sid, VTD_FR_IR_2, (uint16_t)index, fpd);
 	bool eime = VTD_LOAD(s->intr_eime);
 	bool posted = ((e[0] >> 15) & 1) && vtd_cap_pi(s->cap);
 	uint64_t rsvd0, rsvd1;
@@ -212,7 +212,7 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 		rsvd0 = 0xfcull | 0x3000ull | 0x3fff000000ull;
 		rsvd1 = 0xfff00000ull;
 		if (pda & ~s->haw_mask)
-			return ir_fail(s, o, sid, 0x24, (uint16_t)index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_4, (uint16_t)index, fpd);
 	} else {
 		/* 14:12, IM (posted: only with CAP.PI), 31:24; in xAPIC mode the
 		 * destination is 47:40 only; qword 1 above SVT */
@@ -222,17 +222,17 @@ VTD_API int vtd_iommu_remap_msi(struct vtd_iommu *s, uint16_t sid, uint64_t addr
 	}
 	unsigned svt = (e[1] >> 18) & 3, sq = (e[1] >> 16) & 3;
 	if ((e[0] & rsvd0) || (e[1] & rsvd1) || svt == 3)
-		return ir_fail(s, o, sid, 0x24, (uint16_t)index, fpd);
+		return ir_fail(s, o, sid, VTD_FR_IR_4, (uint16_t)index, fpd);
 	uint16_t esid = (uint16_t)e[1];
 	if (svt == 1) {
 		static const uint16_t ignore[4] = { 0, 4, 6, 7 };
 		uint16_t m = (uint16_t)~ignore[sq];
 		if ((sid & m) != (esid & m))
-			return ir_fail(s, o, sid, 0x26, (uint16_t)index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_6, (uint16_t)index, fpd);
 	} else if (svt == 2) {
 		unsigned bus = sid >> 8, first = esid >> 8, last = esid & 0xff;
 		if (bus < first || bus > last)
-			return ir_fail(s, o, sid, 0x26, (uint16_t)index, fpd);
+			return ir_fail(s, o, sid, VTD_FR_IR_6, (uint16_t)index, fpd);
 	}
 	if (posted)
 		return post(s, o, sid, e, fpd);

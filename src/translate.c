@@ -84,7 +84,7 @@ static void trace_step(struct xl *x, const char *what, uint64_t addr, const uint
 	} while (0)
 
 /* A fault: remember the reason; recording happens once, at the end. */
-static int fail(struct xl *x, uint8_t reason)
+static int fail(struct xl *x, enum vtd_fault_reason reason)
 {
 	x->res->status = VTD_XLATE_FAULT;
 	x->res->fault = reason;
@@ -242,9 +242,9 @@ static int ss_set_ad(struct xl *x, const uint64_t *ptes, const uint64_t *eas, un
 		if ((ptes[i] & bits) == bits)
 			continue;
 		if (x->nosnoop)
-			return fail(x, 0x7c);
+			return fail(x, VTD_FR_SSL_5);
 		if (vtd_mem_set_bits64(x->s, eas[i], ptes[i], bits))
-			return fail(x, 0x7d);
+			return fail(x, VTD_FR_SSL_6);
 	}
 	x->ss_dirty = (ptes[n - 1] & SS_D) || (want & VTD_PERM_W);
 	return 0;
@@ -366,7 +366,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 	if (top != 0 && top != (~0ull >> (width - 1))) {
 		trace(x, "FS input", in, NULL, 0, "address 0x%llx is not canonical for %u-level paging",
 		      (unsigned long long)in, f->levels);
-		return fail(x, 0x80);
+		return fail(x, VTD_FR_SGN_1);
 	}
 	uint64_t table = f->fsptptr;
 	bool rw = true, us = true, xd = false;
@@ -385,7 +385,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		if (vtd_mem_read64(x->s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			/* the root table through FSPTPTR is SFL.4, deeper ones SFL.1 */
-			return fail(x, level == f->levels ? 0x73 : 0x70);
+			return fail(x, level == f->levels ? VTD_FR_SFL_4 : VTD_FR_SFL_1);
 		}
 		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
 		bool leaf = level == 1 || ps;
@@ -394,14 +394,14 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		      (unsigned)((pte >> 5) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
 		      (unsigned long long)(pte & haw(x) & ~0xfffull));
 		if (!(pte & FS_P))
-			return fail(x, 0x71);
+			return fail(x, VTD_FR_SFL_2);
 		uint64_t rsvd = fs_rsvd_mask(x, level, leaf);
 		/* A 1 GiB first-stage page exists only where CAP.FS1GP says so
 		 * (QEMU accepts it regardless). */
 		if (level == 3 && ps && !vtd_cap_fs1gp(x->s->cap))
 			rsvd |= FS_PS;
 		if (pte & rsvd)
-			return fail(x, 0x72);
+			return fail(x, VTD_FR_SFL_3);
 		rw &= (pte & FS_RW) != 0;
 		us &= (pte & FS_US) != 0;
 		/* XD counts only for execute requests (ignored otherwise: Linux
@@ -414,11 +414,11 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			uint64_t size = 1ull << shift;
 			/* access rights, then accessed/dirty flags */
 			if (!priv && !us)
-				return fail(x, 0x81);
+				return fail(x, VTD_FR_SGN_2);
 			if (f->exec && xd)
-				return fail(x, 0x82);
+				return fail(x, VTD_FR_SGN_3);
 			if ((want & VTD_PERM_W) && !rw && (!priv || f->wpe))
-				return fail(x, 0x85);
+				return fail(x, VTD_FR_SGN_6);
 			uint64_t abit = FS_A | (f->eafe ? FS_EA : 0);
 			for (unsigned i = 0; i < nlev; i++) {
 				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? FS_D : 0);
@@ -426,12 +426,12 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 					continue;
 				/* non-snooped walks cannot update A/D: SFS.9 */
 				if (x->nosnoop)
-					return fail(x, 0x90);
+					return fail(x, VTD_FR_SFL_9);
 				uint64_t hea;
 				if (fs_table_addr(x, f, eas[i], true, false, &hea))
 					return -EACCES;
 				if (vtd_mem_set_bits64(x->s, hea, ptes[i], bits))
-					return fail(x, 0x91);
+					return fail(x, VTD_FR_SFL_10);
 			}
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
@@ -442,7 +442,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		}
 		table = pte & haw(x) & ~0xfffull;
 	}
-	return fail(x, 0x72);
+	return fail(x, VTD_FR_SFL_3);
 }
 
 /* ---- legacy mode ----------------------------------------------------------- */
@@ -469,26 +469,26 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	if (rq->pasid_valid) {
 		/* legacy mode has no PASIDs: such a request is malformed */
 		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
-		return fail(x, 0x31);
+		return fail(x, VTD_FR_RTA_2);
 	}
 	if (vtd_cc_lookup(s, rq->sid, ce)) {
 		trace(x, "context cache", 0, ce, 2, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
 	} else {
 		if (vtd_mem_read(s, rea, re, 16)) {
 			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-			return fail(x, 0x08);
+			return fail(x, VTD_FR_LRT_1);
 		}
 		trace(x, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
 		      (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull));
 		if (!(re[0] & 1))
-			return fail(x, 0x01);
+			return fail(x, VTD_FR_LRT_2);
 		if ((re[0] & (0xffeull | ~haw(x))) || re[1])
-			return fail(x, 0x0a);
+			return fail(x, VTD_FR_LRT_3);
 		uint64_t cea = (re[0] & ~0xfffull) + devfn * 16;
 		if (vtd_mem_read(s, cea, ce, 16)) {
 			trace(x, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read",
 			      devfn >> 3, devfn & 7);
-			return fail(x, 0x09);
+			return fail(x, VTD_FR_LCT_1);
 		}
 		x->fpd = ce[0] & 2;
 		trace(x, "context entry", cea, ce, 2,
@@ -497,9 +497,9 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		      (unsigned)((ce[0] >> 2) & 3), (unsigned)(ce[1] & 7), (unsigned)(ce[1] & 7) + 2,
 		      (unsigned)(uint16_t)(ce[1] >> 8), (unsigned long long)(ce[0] & ~0xfffull));
 		if (!(ce[0] & 1))
-			return fail(x, 0x02);
+			return fail(x, VTD_FR_LCT_2);
 		if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
-			return fail(x, 0x0b);
+			return fail(x, VTD_FR_LCT_3);
 		vtd_cc_insert(s, rq->sid, ce, x->gen0, legacy_fast(s, ce));
 	}
 	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
@@ -509,18 +509,18 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	 * address width must be supported whatever the type (QEMU checks it
 	 * before the type too) */
 	if (tt == 3 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || (tt == 2 && !vtd_ecap_pt(s->ecap)))
-		return fail(x, 0x03);
+		return fail(x, VTD_FR_LCT_4);
 	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
-		return fail(x, 0x03);
+		return fail(x, VTD_FR_LCT_4);
 	if ((rq->at == VTD_AT_TRANSLATION_REQ && tt != 1) ||
 	    (rq->at == VTD_AT_TRANSLATED && tt != 1))
-		return fail(x, 0x0d);
+		return fail(x, VTD_FR_LCT_5);
 	x->res->did = x->did;
 	if (rq->at == VTD_AT_TRANSLATED || tt == 2) {
 		if (rq->addr & ~haw(x))
-			return fail(x, 0x04);
+			return fail(x, VTD_FR_LGN_1);
 		if (tt == 2 && rq->addr >= INTR_LO && rq->addr <= INTR_HI)
-			return fail(x, 0x0e);
+			return fail(x, VTD_FR_LGN_4);
 		x->res->addr = rq->addr;
 		x->res->page_size = 4096;
 		x->res->perm = VTD_PERM_R | VTD_PERM_W;
@@ -537,7 +537,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		    rq->perm & (VTD_PERM_R | VTD_PERM_W), &out, &psize, &perm))
 		return -EACCES;
 	if (out >= INTR_LO && out <= INTR_HI)
-		return fail(x, 0x0e);
+		return fail(x, VTD_FR_LGN_4);
 	iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
 	x->res->addr = out;
 	x->res->page_size = psize;
@@ -560,20 +560,20 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	} else {
 		if (vtd_mem_read(s, rea, re, 16)) {
 			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-			return fail(x, 0x38);
+			return fail(x, VTD_FR_SRT_1);
 		}
 		uint64_t half = devfn < 128 ? re[0] : re[1];
 		trace(x, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx",
 		      bus, devfn < 128 ? "lower" : "upper", (unsigned)(half & 1),
 		      (unsigned long long)(half & ~0xfffull));
 		if (!(half & 1))
-			return fail(x, 0x39);
+			return fail(x, VTD_FR_SRT_2);
 		if (half & (0xffeull | ~haw(x)))
-			return fail(x, 0x3a);
+			return fail(x, VTD_FR_SRT_3);
 		uint64_t cea = (half & ~0xfffull) + (devfn & 0x7f) * 32;
 		if (vtd_mem_read(s, cea, ce, 32)) {
 			trace(x, "context entry", cea, NULL, 0, "cannot be read");
-			return fail(x, 0x40);
+			return fail(x, VTD_FR_SCT_1);
 		}
 		x->fpd = ce[0] & 2;
 		trace(x, "context entry", cea, ce, 4,
@@ -583,10 +583,10 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		      (unsigned)((ce[0] >> 9) & 7), 1u << (((ce[0] >> 9) & 7) + 7),
 		      (unsigned)(ce[1] & 0xfffff), (unsigned long long)(ce[0] & ~0xfffull));
 		if (!(ce[0] & 1))
-			return fail(x, 0x41);
+			return fail(x, VTD_FR_SCT_2);
 		if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] ||
 		    ce[3])
-			return fail(x, 0x42);
+			return fail(x, VTD_FR_SCT_3);
 		vtd_cc_insert(s, rq->sid, ce, x->gen0, 0);
 	}
 	x->fpd = ce[0] & 2;
@@ -597,14 +597,14 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	bool pre = ce[0] & 16;
 	if ((dte && !vtd_ecap_dt(s->ecap)) || (pre && !vtd_ecap_prs(s->ecap)) ||
 	    (paside && !vtd_ecap_pasid(s->ecap)))
-		return fail(x, 0x43);
+		return fail(x, VTD_FR_SCT_4);
 	if (rq->at != VTD_AT_UNTRANSLATED && !dte)
-		return fail(x, 0x44);
+		return fail(x, VTD_FR_SCT_5);
 	if (rq->at == VTD_AT_TRANSLATED) {
 		/* already translated by the device's ATC: the address is used
 		 * as is, as in legacy mode with TT=1 */
 		if (rq->addr & ~haw(x))
-			return fail(x, 0x83);
+			return fail(x, VTD_FR_SGN_4);
 		x->res->addr = rq->addr;
 		x->res->page_size = 4096;
 		x->res->perm = VTD_PERM_R | VTD_PERM_W;
@@ -614,13 +614,13 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	uint32_t pasid = rid_pasid;
 	if (rq->pasid_valid) {
 		if (!paside)
-			return fail(x, 0x45);
+			return fail(x, VTD_FR_SCT_6);
 		pasid = rq->pasid & 0xfffff;
 	}
 	/* beyond the PASID directory: the request's PASID is SCT.7; the
 	 * context entry's own RID_PASID is an error in that field, SCT.9 */
 	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return fail(x, rq->pasid_valid ? 0x46 : 0x48);
+		return fail(x, rq->pasid_valid ? VTD_FR_SCT_7 : VTD_FR_SCT_9);
 
 	uint64_t pck0 = (1ull << 63) | rq->sid, pcv[4];
 	if (vtd_ct_lookup(&s->pasidc, pck0, pasid, pcv, NULL)) {
@@ -635,20 +635,20 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		uint64_t pdea = (ce[0] & haw(x) & ~0xfffull) + (uint64_t)(pasid >> 6) * 8;
 		if (vtd_mem_read64(s, pdea, &pde)) {
 			trace(x, "PASID dir entry", pdea, NULL, 0, "PASID %u: cannot be read", pasid);
-			return fail(x, 0x50);
+			return fail(x, VTD_FR_SPD_1);
 		}
 		x->fpd |= (pde & 2) != 0;
 		trace(x, "PASID dir entry", pdea, &pde, 1, "PASID %u: P=%u FPD=%u table 0x%llx",
 		      pasid, (unsigned)(pde & 1), (unsigned)((pde >> 1) & 1),
 		      (unsigned long long)(pde & ~0xfffull));
 		if (!(pde & 1))
-			return fail(x, 0x51);
+			return fail(x, VTD_FR_SPD_2);
 		if (pde & (0xffcull | ~haw(x)))
-			return fail(x, 0x52);
+			return fail(x, VTD_FR_SPD_3);
 		uint64_t pea = (pde & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64;
 		if (vtd_mem_read(s, pea, pe, 64)) {
 			trace(x, "PASID entry", pea, NULL, 0, "cannot be read");
-			return fail(x, 0x58);
+			return fail(x, VTD_FR_SPT_1);
 		}
 		x->fpd |= (pe[0] & 2) != 0;
 		trace(x, "PASID entry", pea, pe, 4,
@@ -660,12 +660,12 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		      (unsigned)((pe[2] >> 7) & 1), (unsigned)((pe[2] >> 2) & 3),
 		      (unsigned long long)(pe[2] & ~0xfffull));
 		if (!(pe[0] & 1))
-			return fail(x, 0x59);
+			return fail(x, VTD_FR_SPT_2);
 		/* reserved: fields beyond the address width; qword 2 bits 11:8;
 		 * qwords 3-7 entirely */
 		if ((pe[0] & ~haw(x) & ~0xfffull) || (pe[2] & ~haw(x) & ~0xfffull) ||
 		    (pe[2] & 0xf00ull) || pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
-			return fail(x, 0x5a);
+			return fail(x, VTD_FR_SPT_3);
 		uint64_t v[4] = { pde, pe[0], pe[1], pe[2] };
 		vtd_ct_insert(&s->pasidc, pck0, pasid, (uint16_t)pe[1], 0, false, v, &s->inval_gen,
 			      x->gen0);
@@ -679,7 +679,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	bool ssade = (pe[0] >> 9) & 1, pwsnp = (pe[1] >> 23) & 1;
 	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)) ||
 	    (ere && !vtd_ecap_ers(s->ecap)) || (ssade && !vtd_ecap_ssads(s->ecap)))
-		return fail(x, 0x5a);
+		return fail(x, VTD_FR_SPT_3);
 	x->ssad = ssade;
 	/* Without ECAP.SMPWC this unit walks coherently whatever PWSNP says,
 	 * as QEMU does (the letter of SMPWC=0 is non-coherent walks, which
@@ -690,18 +690,18 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
 		       (pgtt == 3 && vtd_ecap_nest(s->ecap)) || (pgtt == 4 && vtd_ecap_pt(s->ecap));
 	if (!pgtt_ok)
-		return fail(x, 0x5b);
+		return fail(x, VTD_FR_SPT_4);
 	if ((pgtt == 2 || pgtt == 3) && !((vtd_cap_sagaw(s->cap) >> ssaw) & 1))
-		return fail(x, 0x5b);
+		return fail(x, VTD_FR_SPT_4);
 	if ((pgtt == 1 || pgtt == 3) && (fspm > 1 || (fspm == 1 && !vtd_cap_fs5lp(s->cap))))
-		return fail(x, 0x5b);
+		return fail(x, VTD_FR_SPT_4);
 	/* A request without PASID takes its privilege from RID_PRIV, which
 	 * this unit does not offer (ECAP.RPRIVS=0): it is a user request. */
 	bool priv = rq->pasid_valid && rq->priv;
 	if ((rq->perm & VTD_PERM_X) && !ere)
-		return fail(x, 0x5c);
+		return fail(x, VTD_FR_SPT_5);
 	if (priv && (pgtt == 1 || pgtt == 3) && !sre)
-		return fail(x, 0x5d);
+		return fail(x, VTD_FR_SPT_6);
 
 	/* Requests without PASID of this device may take the fast path
 	 * from now on (first stage and nested for PASID 0 only: its key) */
@@ -721,7 +721,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	switch (pgtt) {
 	case 4: /* pass-through */
 		if (rq->addr & ~haw(x))
-			return fail(x, 0x83);
+			return fail(x, VTD_FR_SGN_4);
 		out = rq->addr;
 		psize = 4096;
 		perm = VTD_PERM_R | VTD_PERM_W;
@@ -735,7 +735,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			    &psize, &perm))
 			return -EACCES;
 		if (out >= INTR_LO && out <= INTR_HI)
-			return fail(x, 0x87);
+			return fail(x, VTD_FR_SGN_8);
 		iotlb_put(x, k0, rq->addr, out, psize, perm,
 			  x->ssad ? F_SSAD | (x->ss_dirty ? F_DIRTY : 0) : 0);
 		break;
@@ -773,13 +773,13 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 				psize = spsize;
 		}
 		if (out >= INTR_LO && out <= INTR_HI)
-			return fail(x, 0x87);
+			return fail(x, VTD_FR_SGN_8);
 		iotlb_put(x, k0, rq->addr, out, psize, ssperm, flags);
 		break;
 	}
 	}
 	if (out >= INTR_LO && out <= INTR_HI)
-		return fail(x, 0x87);
+		return fail(x, VTD_FR_SGN_8);
 	x->res->addr = out;
 	x->res->page_size = psize;
 	x->res->perm = perm;
@@ -889,7 +889,7 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 	/* TTM 01b without scalable mode, 10b (reserved) and 11b (abort-DMA
 	 * mode, ECAP.ADMS=0) are invalid programming: RTA.1 */
 	if (ttm >= 2 || (ttm == 1 && !sm))
-		r = fail(&x, 0x30);
+		r = fail(&x, VTD_FR_RTA_1);
 	else
 		r = sm ? xlate_scalable(&x, root) : xlate_legacy(&x, root);
 	if (!r)

@@ -198,7 +198,7 @@ struct vtd_translation {
 	uint64_t page_size;    /* size of the page that mapped it */
 	unsigned perm;         /* VTD_PERM_* the mapping grants */
 	uint16_t did;          /* domain id of the mapping */
-	uint8_t fault;         /* fault reason (VT-d spec) when blocked */
+	uint8_t fault;         /* fault reason (enum vtd_fault_reason) when blocked */
 	bool fault_recorded;   /* false when suppressed (FPD) or overflowed */
 	const char *fault_name;/* spec condition, e.g. "LRT.2", "SFS.2" */
 	struct vtd_trace *trace; /* set by the caller to get a trace, else NULL */
@@ -284,7 +284,7 @@ VTD_API int vtd_iommu_page_request(struct vtd_iommu *iommu, const struct vtd_pag
 /* What an MSI becomes. */
 struct vtd_irq {
 	bool blocked;          /* true: not delivered; fault reason below */
-	uint8_t fault;         /* interrupt-remapping fault reason (20h-29h) */
+	uint8_t fault;         /* interrupt-remapping fault reason (enum vtd_fault_reason, 20h-29h) */
 	bool fault_recorded;
 	const char *fault_name;
 	bool remapped;         /* false: passed through unchanged */
@@ -398,6 +398,86 @@ struct vtd_iommu_stats {
 	uint64_t qi_descriptors[16];   /* processed, by descriptor type */
 };
 VTD_API void vtd_iommu_get_stats(struct vtd_iommu *iommu, struct vtd_iommu_stats *stats);
+
+/*
+ * Fault reasons (VT-d spec 7.1.3, "Fault Reason Encodings"), named by the
+ * spec's fault conditions (LRT.2: legacy root-table condition 2...), as
+ * vtd_translation.fault, vtd_irq.fault and the FRCD registers carry them.
+ */
+enum vtd_fault_reason {
+	VTD_FR_LRT_2   = 0x01, /* root entry not present */
+	VTD_FR_LCT_2   = 0x02, /* context entry not present */
+	VTD_FR_LCT_4   = 0x03, /* invalid context entry (translation type or address width) */
+	VTD_FR_LGN_1   = 0x04, /* input address beyond the address width */
+	VTD_FR_LGN_2   = 0x05, /* write to a page without write permission */
+	VTD_FR_LGN_3   = 0x06, /* read from a page without read permission */
+	VTD_FR_LSL_1   = 0x07, /* error reading a second-stage paging entry */
+	VTD_FR_LRT_1   = 0x08, /* error reading the root entry */
+	VTD_FR_LCT_1   = 0x09, /* error reading the context entry */
+	VTD_FR_LRT_3   = 0x0a, /* reserved field set in the root entry */
+	VTD_FR_LCT_3   = 0x0b, /* reserved field set in the context entry */
+	VTD_FR_LSL_2   = 0x0c, /* reserved field set in a second-stage paging entry */
+	VTD_FR_LCT_5   = 0x0d, /* translation or translated request blocked by the translation type */
+	VTD_FR_LGN_4   = 0x0e, /* output address in the interrupt range */
+	VTD_FR_IR_0    = 0x20, /* reserved field set in a remappable interrupt request */
+	VTD_FR_IR_1    = 0x21, /* interrupt index beyond the interrupt remapping table size */
+	VTD_FR_IR_2    = 0x22, /* interrupt remapping table entry not present */
+	VTD_FR_IR_3    = 0x23, /* error reading the interrupt remapping table */
+	VTD_FR_IR_4    = 0x24, /* reserved field set in a present IRTE (a posted one without CAP.PI) */
+	VTD_FR_IR_5    = 0x25, /* compatibility-format interrupt blocked */
+	VTD_FR_IR_6    = 0x26, /* source-id check failed (IRTE SVT/SQ/SID) */
+	VTD_FR_IR_7    = 0x27, /* error reading the posted-interrupt descriptor */
+	VTD_FR_IR_8    = 0x28, /* reserved field set in the posted-interrupt descriptor */
+	VTD_FR_IR_9    = 0x29, /* interrupt request with PASID */
+	VTD_FR_RTA_1   = 0x30, /* invalid root table address or translation table mode */
+	VTD_FR_RTA_2   = 0x31, /* request with PASID in legacy mode */
+	VTD_FR_RTA_3   = 0x32, /* page request in legacy mode */
+	VTD_FR_SRT_1   = 0x38, /* error reading the scalable-mode root entry */
+	VTD_FR_SRT_2   = 0x39, /* scalable-mode root entry not present */
+	VTD_FR_SRT_3   = 0x3a, /* reserved field set in the scalable-mode root entry */
+	VTD_FR_SCT_1   = 0x40, /* error reading the scalable-mode context entry */
+	VTD_FR_SCT_2   = 0x41, /* scalable-mode context entry not present */
+	VTD_FR_SCT_3   = 0x42, /* reserved field set in the scalable-mode context entry */
+	VTD_FR_SCT_4   = 0x43, /* invalid scalable-mode context entry */
+	VTD_FR_SCT_5   = 0x44, /* translation or translated request with device-TLB disabled (DTE=0) */
+	VTD_FR_SCT_6   = 0x45, /* request with PASID while PASIDs are disabled (PASIDE=0) */
+	VTD_FR_SCT_7   = 0x46, /* PASID beyond the PASID directory size (PDTS) */
+	VTD_FR_SCT_8   = 0x47, /* page request with page requests disabled (PRE=0) */
+	VTD_FR_SCT_9   = 0x48, /* RID_PASID beyond the PASID directory size (PDTS) */
+	VTD_FR_SPD_1   = 0x50, /* error reading the PASID directory entry */
+	VTD_FR_SPD_2   = 0x51, /* PASID directory entry not present */
+	VTD_FR_SPD_3   = 0x52, /* reserved field set in the PASID directory entry */
+	VTD_FR_SPT_1   = 0x58, /* error reading the PASID table entry */
+	VTD_FR_SPT_2   = 0x59, /* PASID table entry not present */
+	VTD_FR_SPT_3   = 0x5a, /* reserved field set in the PASID table entry */
+	VTD_FR_SPT_4   = 0x5b, /* invalid PASID table entry (PGTT, address width or paging mode) */
+	VTD_FR_SPT_5   = 0x5c, /* execute request with execute requests disabled (ERE=0) */
+	VTD_FR_SPT_6   = 0x5d, /* supervisor request with supervisor requests disabled (SRE=0) */
+	VTD_FR_SFL_1   = 0x70, /* error reading a first-stage paging entry */
+	VTD_FR_SFL_2   = 0x71, /* first-stage paging entry not present */
+	VTD_FR_SFL_3   = 0x72, /* reserved field set in a first-stage paging entry */
+	VTD_FR_SFL_4   = 0x73, /* invalid first-stage table pointer (FSPTPTR) */
+	VTD_FR_SFL_5   = 0x74, /* nested: first-stage table address beyond the second stage's width */
+	VTD_FR_SFL_6   = 0x75, /* nested: no read permission on the first-stage root table */
+	VTD_FR_SFL_7   = 0x76, /* nested: no read permission on a first-stage paging entry */
+	VTD_FR_SFL_8   = 0x77, /* nested: no write permission to update a first-stage A/D flag */
+	VTD_FR_SSL_1   = 0x78, /* error reading a second-stage paging entry */
+	VTD_FR_SSL_2   = 0x79, /* second-stage paging entry not present (R=W=0) */
+	VTD_FR_SSL_3   = 0x7a, /* reserved field set in a second-stage paging entry */
+	VTD_FR_SSL_4   = 0x7b, /* invalid second-stage table pointer (SSPTPTR) */
+	VTD_FR_SSL_5   = 0x7c, /* second-stage accessed/dirty update needed on a non-snooped walk */
+	VTD_FR_SSL_6   = 0x7d, /* second-stage accessed/dirty flag update failed */
+	VTD_FR_SGN_1   = 0x80, /* input address not canonical */
+	VTD_FR_SGN_2   = 0x81, /* user request to a supervisor page */
+	VTD_FR_SGN_3   = 0x82, /* execute request to a page without execute permission */
+	VTD_FR_SGN_4   = 0x83, /* input address beyond the address width */
+	VTD_FR_SGN_5   = 0x84, /* input address beyond the second stage's width */
+	VTD_FR_SGN_6   = 0x85, /* write to a page without write permission */
+	VTD_FR_SGN_7   = 0x86, /* read from a page without read permission */
+	VTD_FR_SGN_8   = 0x87, /* output address in the interrupt range */
+	VTD_FR_SFL_9   = 0x90, /* first-stage accessed/dirty update needed on a non-snooped walk */
+	VTD_FR_SFL_10  = 0x91, /* first-stage accessed/dirty flag update failed */
+};
 
 /* Spec condition name and a short meaning of a DMA fault reason code. */
 VTD_API const char *vtd_fault_name(uint8_t reason);

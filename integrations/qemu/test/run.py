@@ -31,7 +31,7 @@ MODES = {
     "nested": ("x-scalable-mode=on,x-nest=on,caching-mode=on", "intel_iommu=on,sm_on", []),
 }
 # The fault edu's write to the unmapped IOVA gets, as libvtd records it and
-# the guest's DMAR driver prints it (VT-d spec 7.1.3): legacy 05h (LGN.3, no
+# the guest's DMAR driver prints it (VT-d spec 7.1.3): legacy 05h (LGN.2, no
 # write permission in a second-stage entry), scalable with second-stage
 # tables 79h (SSL.2, entry not present), first stage 71h (SFL.2)
 FAULT = {"legacy": "0x05", "x2apic": "0x05", "scalable": "0x79", "flts": "0x71",
