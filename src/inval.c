@@ -370,125 +370,178 @@ static void devtlb(struct vtd_iommu *s, uint16_t sid, bool pv, uint32_t pasid, b
 	VTD_CALLBACK(s, s->events.devtlb_inval(s->event_opaque, &inv));
 }
 
+/* Invalidation queue descriptor types (VT-d spec 6.5.2). */
+enum vtd_desc_type {
+	VTD_DESC_CC = 1,          /* 6.5.2.1 context-cache invalidate */
+	VTD_DESC_IOTLB = 2,       /* 6.5.2.3 IOTLB invalidate */
+	VTD_DESC_DEVTLB = 3,      /* 6.5.2.5 device-TLB invalidate */
+	VTD_DESC_IEC = 4,         /* 6.5.2.7 interrupt entry cache invalidate */
+	VTD_DESC_WAIT = 5,        /* 6.5.2.8 invalidation wait */
+	VTD_DESC_PIOTLB = 6,      /* 6.5.2.4 PASID-based-IOTLB invalidate */
+	VTD_DESC_PC = 7,          /* 6.5.2.2 PASID-cache invalidate */
+	VTD_DESC_PDEVTLB = 8,     /* 6.5.2.6 PASID-based-device-TLB invalidate */
+	VTD_DESC_PGRP_RESP = 9,   /* page group response (chapter 7) */
+};
+
+/* Reserved bits of each descriptor's first and second quadword (the
+ * upper half of a 256-bit descriptor is reserved except where noted). */
+#define CC_RSVD0      0xfffc00000000f1c0ull
+#define IOTLB_RSVD0   0xffffffff0000f100ull
+#define IOTLB_RSVD1   0x0000000000000f80ull
+#define DEVTLB_RSVD0  0x000f0000ffe001f0ull
+#define DEVTLB_RSVD1  0x0000000000000ffeull
+#define IEC_RSVD0     0xffff000007fff1e0ull
+#define WAIT_RSVD0    0x00000000fffff100ull   /* and PD (bit 7) without ECAP.PDS */
+#define WAIT_RSVD1    0x0000000000000003ull
+#define PIOTLB_RSVD0  0xfff000000000f1c0ull
+#define PIOTLB_RSVD1  0x0000000000000f80ull
+#define PC_RSVD0      0xfff000000000f1c0ull
+#define PDEVTLB_RSVD1 0x00000000000007feull
+#define PGRP_RSVD0    0xfff00000000001c0ull
+#define PGRP_RSVD1    0xfffffffffffff003ull
+
+/* Fields several descriptors share. */
+static inline unsigned desc_g(const uint64_t *d) { return (d[0] >> 4) & 3; }
+static inline uint16_t desc_did(const uint64_t *d) { return (uint16_t)(d[0] >> 16); }
+static inline uint32_t desc_pasid(const uint64_t *d) { return (uint32_t)(d[0] >> 32) & 0xfffff; }
+static inline unsigned desc_am(const uint64_t *d) { return (unsigned)(d[1] & 0x3f); }
+
 /* A descriptor's type: bits 3:0, and 11:9 as bits 6:4. */
 static inline unsigned desc_type(uint64_t d0)
 {
 	return (unsigned)((d0 & 0xf) | ((d0 >> 5) & 0x70));
 }
 
+static enum iqei desc_cc(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	if ((d[0] & CC_RSVD0) || d[1] || !hi_zero || !desc_g(d))
+		return IQEI_RSVD;
+	vtd_inval_context(s, desc_g(d), desc_did(d), (uint16_t)(d[0] >> 32), (d[0] >> 48) & 3);
+	return IQEI_NONE;
+}
+
+static enum iqei desc_iotlb(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	if ((d[0] & IOTLB_RSVD0) || (d[1] & IOTLB_RSVD1) || !hi_zero)
+		return IQEI_RSVD;
+	/* IH (bit 6 of the address quadword) is passed on */
+	if (!vtd_inval_iotlb(s, desc_g(d), desc_did(d), d[1] & ~0xfffull, desc_am(d), d[1] & 0x40))
+		return IQEI_RSVD;
+	return IQEI_NONE;
+}
+
+/* the device's ATC, through the callback */
+static enum iqei desc_devtlb(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	if (!vtd_ecap_dt(s->ecap))
+		return IQEI_TYPE;
+	if ((d[0] & DEVTLB_RSVD0) || (d[1] & DEVTLB_RSVD1) || !hi_zero)
+		return IQEI_RSVD;
+	devtlb(s, (uint16_t)(d[0] >> 32), false, 0, false, d[1] & ~0xfffull, d[1] & 1);
+	return IQEI_NONE;
+}
+
+static enum iqei desc_iec(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	if (!vtd_ecap_ir(s->ecap))
+		return IQEI_TYPE;
+	if ((d[0] & IEC_RSVD0) || d[1] || !hi_zero)
+		return IQEI_RSVD;
+	/* IM beyond ECAP.MHMV is an invalid request */
+	unsigned im = (unsigned)((d[0] >> 27) & 0x1f);
+	if (im > vtd_ecap_mhmv(s->ecap))
+		return IQEI_RSVD;
+	vtd_inval_iec(s, !((d[0] >> 4) & 1), (uint16_t)(d[0] >> 32), im);
+	return IQEI_NONE;
+}
+
+static enum iqei desc_wait(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	uint64_t rsvd = WAIT_RSVD0 | (vtd_ecap_pds(s->ecap) ? 0 : 0x80ull);
+	if ((d[0] & rsvd) || (d[1] & WAIT_RSVD1) || !hi_zero)
+		return IQEI_RSVD;
+	bool iflag = d[0] & 0x10, sw = d[0] & 0x20, fn = d[0] & 0x40;
+	if (!iflag && !sw && !fn)
+		return IQEI_RSVD;
+	if (sw) {
+		uint32_t data = (uint32_t)(d[0] >> 32);
+		uint64_t addr = d[1] & ~3ull;
+		/* a status write the guest aimed outside memory is its own
+		 * loss; nothing else is affected */
+		(void)vtd_mem_write(s, addr, &data, 4);
+	}
+	if (iflag)
+		completion_event(s);
+	return IQEI_NONE;
+}
+
+static enum iqei desc_piotlb(struct vtd_iommu *s, const uint64_t d[4])
+{
+	if (!s->iq_dw)
+		return IQEI_TYPE;
+	if ((d[0] & PIOTLB_RSVD0) || (d[1] & PIOTLB_RSVD1) || d[2] || d[3])
+		return IQEI_RSVD;
+	unsigned g = desc_g(d), am = desc_am(d);
+	if (g < 2 || (g == 3 && am > vtd_cap_mamv(s->cap)))
+		return IQEI_RSVD;
+	vtd_inval_piotlb(s, g, desc_did(d), desc_pasid(d), d[1] & ~0xfffull, am, (d[1] >> 6) & 1);
+	return IQEI_NONE;
+}
+
+static enum iqei desc_pc(struct vtd_iommu *s, const uint64_t d[4])
+{
+	if (!s->iq_dw)
+		return IQEI_TYPE;
+	if ((d[0] & PC_RSVD0) || d[1] || d[2] || d[3] || desc_g(d) == 2)
+		return IQEI_RSVD;
+	vtd_inval_pasid_cache(s, desc_g(d), desc_did(d), desc_pasid(d));
+	return IQEI_NONE;
+}
+
+static enum iqei desc_pdevtlb(struct vtd_iommu *s, const uint64_t d[4])
+{
+	if (!s->iq_dw || !vtd_ecap_dt(s->ecap))
+		return IQEI_TYPE;
+	if ((d[1] & PDEVTLB_RSVD1) || d[2] || d[3])
+		return IQEI_RSVD;
+	devtlb(s, desc_did(d), true, desc_pasid(d), d[1] & 1, d[1] & ~0xfffull, (d[1] >> 11) & 1);
+	return IQEI_NONE;
+}
+
+/* to the device, or to the host device's fault queue it came from */
+static enum iqei desc_pgrp_resp(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero)
+{
+	if (!vtd_ecap_prs(s->ecap))
+		return IQEI_TYPE;
+	if ((d[0] & PGRP_RSVD0) || (d[1] & PGRP_RSVD1) || !hi_zero)
+		return IQEI_RSVD;
+	uint16_t sid = desc_did(d), prgi = (uint16_t)((d[1] >> 3) & 0x1ff);
+	uint32_t pasid = desc_pasid(d);
+	bool pv = (d[0] >> 4) & 1;
+	uint8_t code = (uint8_t)((d[0] >> 12) & 0xf);
+	if (!vtd_nest_page_response(s, sid, pv, pasid, prgi, code) && s->events.page_response)
+		VTD_CALLBACK(s, s->events.page_response(s->event_opaque, sid, pv, pasid, prgi, code));
+	return IQEI_NONE;
+}
+
 /* One descriptor; returns IQEI_NONE or the error. */
 static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 {
-	unsigned type = desc_type(d[0]);
-	bool dw = s->iq_dw;
-	/* the upper half of a 256-bit descriptor is reserved for these types */
-	bool hi_zero = !dw || (!d[2] && !d[3]);
-	switch (type) {
-	case 1: { /* context cache */
-		if ((d[0] & 0xfffc00000000f1c0ull) || d[1] || !hi_zero)
-			return IQEI_RSVD;
-		unsigned g = (d[0] >> 4) & 3;
-		if (!g)
-			return IQEI_RSVD;
-		vtd_inval_context(s, g, (uint16_t)(d[0] >> 16), (uint16_t)(d[0] >> 32),
-				  (d[0] >> 48) & 3);
-		return IQEI_NONE;
+	/* the upper half of a 256-bit descriptor is reserved for the types
+	 * that have no use for it */
+	bool hi_zero = !s->iq_dw || (!d[2] && !d[3]);
+	switch ((enum vtd_desc_type)desc_type(d[0])) {
+	case VTD_DESC_CC: return desc_cc(s, d, hi_zero);
+	case VTD_DESC_IOTLB: return desc_iotlb(s, d, hi_zero);
+	case VTD_DESC_DEVTLB: return desc_devtlb(s, d, hi_zero);
+	case VTD_DESC_IEC: return desc_iec(s, d, hi_zero);
+	case VTD_DESC_WAIT: return desc_wait(s, d, hi_zero);
+	case VTD_DESC_PIOTLB: return desc_piotlb(s, d);
+	case VTD_DESC_PC: return desc_pc(s, d);
+	case VTD_DESC_PDEVTLB: return desc_pdevtlb(s, d);
+	case VTD_DESC_PGRP_RESP: return desc_pgrp_resp(s, d, hi_zero);
 	}
-	case 2: { /* IOTLB */
-		if ((d[0] & 0xffffffff0000f100ull) || (d[1] & 0xf80) || !hi_zero)
-			return IQEI_RSVD;
-		unsigned g = (d[0] >> 4) & 3;
-		if (!vtd_inval_iotlb(s, g, (uint16_t)(d[0] >> 16), d[1] & ~0xfffull,
-				     (unsigned)(d[1] & 0x3f), d[1] & 0x40))
-			return IQEI_RSVD;
-		return IQEI_NONE;
-	}
-	case 3: /* device-TLB: the device's ATC, through the callback */
-		if (!vtd_ecap_dt(s->ecap))
-			return IQEI_TYPE;
-		if ((d[0] & 0x000f0000ffe001f0ull) || (d[1] & 0xffe) || !hi_zero)
-			return IQEI_RSVD;
-		devtlb(s, (uint16_t)(d[0] >> 32), false, 0, false, d[1] & ~0xfffull, d[1] & 1);
-		return IQEI_NONE;
-	case 4: /* interrupt entry cache */
-		if (!vtd_ecap_ir(s->ecap))
-			return IQEI_TYPE;
-		if ((d[0] & 0xffff000007fff1e0ull) || d[1] || !hi_zero)
-			return IQEI_RSVD;
-		/* IM beyond ECAP.MHMV is an invalid request */
-		if (((d[0] >> 27) & 0x1f) > vtd_ecap_mhmv(s->ecap))
-			return IQEI_RSVD;
-		vtd_inval_iec(s, !((d[0] >> 4) & 1), (uint16_t)(d[0] >> 32),
-			      (unsigned)((d[0] >> 27) & 0x1f));
-		return IQEI_NONE;
-	case 5: { /* invalidation wait */
-		uint64_t rsvd = 0xfffff100ull | (vtd_ecap_pds(s->ecap) ? 0 : 0x80ull);
-		if ((d[0] & rsvd) || (d[1] & 3) || !hi_zero)
-			return IQEI_RSVD;
-		bool iflag = d[0] & 0x10, sw = d[0] & 0x20, fn = d[0] & 0x40;
-		if (!iflag && !sw && !fn)
-			return IQEI_RSVD;
-		if (sw) {
-			uint32_t data = (uint32_t)(d[0] >> 32);
-			uint64_t addr = d[1] & ~3ull;
-			/* a status write the guest aimed outside memory is its
-			 * own loss; nothing else is affected */
-			(void)vtd_mem_write(s, addr, &data, 4);
-		}
-		if (iflag)
-			completion_event(s);
-		return IQEI_NONE;
-	}
-	case 6: { /* PASID-based IOTLB */
-		if (!dw)
-			return IQEI_TYPE;
-		if ((d[0] & 0xfff000000000f1c0ull) || (d[1] & 0xf80) || d[2] || d[3])
-			return IQEI_RSVD;
-		unsigned g = (d[0] >> 4) & 3;
-		unsigned am = (unsigned)(d[1] & 0x3f);
-		if (g < 2 || (g == 3 && am > vtd_cap_mamv(s->cap)))
-			return IQEI_RSVD;
-		vtd_inval_piotlb(s, g, (uint16_t)(d[0] >> 16), (uint32_t)(d[0] >> 32) & 0xfffff,
-				 d[1] & ~0xfffull, am, (d[1] >> 6) & 1);
-		return IQEI_NONE;
-	}
-	case 7: { /* PASID cache */
-		if (!dw)
-			return IQEI_TYPE;
-		if ((d[0] & 0xfff000000000f1c0ull) || d[1] || d[2] || d[3])
-			return IQEI_RSVD;
-		unsigned g = (d[0] >> 4) & 3;
-		if (g == 2)
-			return IQEI_RSVD;
-		vtd_inval_pasid_cache(s, g, (uint16_t)(d[0] >> 16), (uint32_t)(d[0] >> 32) & 0xfffff);
-		return IQEI_NONE;
-	}
-	case 8: /* PASID-based device-TLB */
-		if (!dw || !vtd_ecap_dt(s->ecap))
-			return IQEI_TYPE;
-		if ((d[1] & 0x7fe) || d[2] || d[3])
-			return IQEI_RSVD;
-		devtlb(s, (uint16_t)(d[0] >> 16), true, (uint32_t)(d[0] >> 32) & 0xfffff, d[1] & 1,
-		       d[1] & ~0xfffull, (d[1] >> 11) & 1);
-		return IQEI_NONE;
-	case 9: { /* page group response, to the device */
-		if (!vtd_ecap_prs(s->ecap))
-			return IQEI_TYPE;
-		if ((d[0] & 0xfff00000000001c0ull) || (d[1] & 0xfffffffffffff003ull) || !hi_zero)
-			return IQEI_RSVD;
-		uint16_t sid = (uint16_t)(d[0] >> 16), prgi = (uint16_t)((d[1] >> 3) & 0x1ff);
-		uint32_t pasid = (uint32_t)(d[0] >> 32) & 0xfffff;
-		bool pv = (d[0] >> 4) & 1;
-		uint8_t code = (uint8_t)((d[0] >> 12) & 0xf);
-		/* a group a host device's fault queue reported goes back there */
-		if (!vtd_nest_page_response(s, sid, pv, pasid, prgi, code) && s->events.page_response)
-			VTD_CALLBACK(s, s->events.page_response(s->event_opaque, sid, pv, pasid,
-								 prgi, code));
-		return IQEI_NONE;
-	}
-	default:
-		return IQEI_TYPE;
-	}
+	return IQEI_TYPE;
 }
 
 /* Descriptors looked at ahead of the one that runs (see iq_prefetch):
@@ -511,13 +564,12 @@ static void iq_prefetch(struct vtd_iommu *s, uint32_t idx, unsigned shift)
 		return;
 	memcpy(d, s->ram + gpa, sizeof(d));
 	unsigned type = desc_type(d[0]);
-	if (((d[0] >> 4) & 3) != 3)
+	if (desc_g(d) != 3)
 		return;
-	if (type == 2)
-		vtd_iotlb_prefetch(&s->iotlb, (uint16_t)(d[0] >> 16), false, 0, d[1] & ~0xfffull);
-	else if (type == 6 && s->iq_dw)
-		vtd_iotlb_prefetch(&s->iotlb, (uint16_t)(d[0] >> 16), true,
-				   (uint32_t)(d[0] >> 32) & 0xfffff, d[1] & ~0xfffull);
+	if (type == VTD_DESC_IOTLB)
+		vtd_iotlb_prefetch(&s->iotlb, desc_did(d), false, 0, d[1] & ~0xfffull);
+	else if (type == VTD_DESC_PIOTLB && s->iq_dw)
+		vtd_iotlb_prefetch(&s->iotlb, desc_did(d), true, desc_pasid(d), d[1] & ~0xfffull);
 }
 
 void vtd_inval_kick(struct vtd_iommu *s)
