@@ -9,9 +9,9 @@
  *
  * Tables are built by hand in a flat guest RAM buffer.  Sources of the
  * expectations:
- *   [T4] research/vtd-tables.md section 4 (descriptor layouts, reserved
- *        fields, IQ registers, IQEI codes)
- *   [T1] research/vtd-tables.md section 1 (root, context, PASID entries)
+ *   [T4] VT-d spec 6.5.2 (invalidation descriptors: layouts, reserved
+ *        fields) and chapter 10 (IQA/IQH/IQT, ICS, IQERCD and its IQEI codes)
+ *   [T1] VT-d spec chapter 9 (root, context, PASID entries)
  *   [H]  include/vtd/iommu.h (stats, vtd_iommu_opts.iotlb_entries)
  *   [S]  VT-d spec register semantics as summarised in src/regs.c's header
  *        (CCMD/IOTLB CAIG/IAIG, ICS.IWC, IECTL.IP/IM, FSTS.IQE W1C)

@@ -7,8 +7,8 @@
  * and the whole lifecycle through vtd_iommu_attach_host() as a guest drives
  * it (same flow as tests/replay/nested-sim-host.vtd).
  *
- * The mock answers like drivers/iommu/iommufd (see research/iommufd-uapi.md
- * sections 1.3, 1.4, 2, 3): it keeps objects (IOAS, nest parent, nested
+ * The mock answers like Linux's drivers/iommu/iommufd (6.12: main.c,
+ * ioas.c, hw_pagetable.c; the contract is include/uapi/linux/iommufd.h): it keeps objects (IOAS, nest parent, nested
  * HWPT) with references (DESTROY of a used object is EBUSY), IOAS mappings
  * (a FIXED_IOVA map over a used range is EEXIST), the device's attachment,
  * and checks sizes and reserved fields as the kernel does.
@@ -915,7 +915,8 @@ static void close_backend(struct vtd_iommufd *f)
 static void test_request_numbers(void **state)
 {
 	(void)state;
-	/* research/iommufd-uapi.md 1.1 and 2: _IO(';', nr), no size/direction */
+	/* include/uapi/linux/iommufd.h: _IO(IOMMUFD_TYPE (';'), IOMMUFD_CMD_BASE
+	 * (0x80) + n), no size or direction */
 	assert_int_equal(VTD_IOMMU_DESTROY, 0x3b80);
 	assert_int_equal(VTD_IOMMU_IOAS_ALLOC, 0x3b81);
 	assert_int_equal(VTD_IOMMU_IOAS_MAP, 0x3b85);

@@ -5,10 +5,10 @@
  * invalidation, fault recording and fault events, reset, object creation and
  * register names.
  *
- * Expectations come from QEMU's vtd_init()/vtd_handle_*_write()
- * (../../research/qemu-intel-iommu.md section 4) and the VT-d spec
- * (../../research/vtd-spec-regs.md), except where src/regs.c documents a
- * deliberate difference from QEMU (then libvtd's documented behaviour).
+ * Expectations come from QEMU's vtd_init() and vtd_handle_*_write()
+ * (hw/i386/intel_iommu.c in QEMU 10.0.2) and the VT-d spec chapter 10
+ * (register descriptions), except where src/regs.c documents a deliberate
+ * difference from QEMU (then libvtd's documented behaviour).
  */
 #include "guest.h"
 

@@ -4,9 +4,9 @@
  * reproducible comparison of vtd_iommu_translate() against it on thousands
  * of random table sets.
  *
- * The reference is written from the spec facts collected in
- * ../../research/vtd-tables.md, qemu-intel-iommu.md (section 5) and
- * vtd-spec-regs.md (fault codes), in a deliberately plain style: one
+ * The reference is written from the VT-d spec (chapter 9: structure
+ * formats; 3.6-3.8: the walks; 7.1.3: fault reasons) and QEMU's reserved
+ * masks (hw/i386/intel_iommu_internal.h), in a deliberately plain style: one
  * function per structure, recursion for the second stage, byte-wise
  * little-endian reads from its own copy of guest RAM.  It follows libvtd's
  * documented design decisions where the spec leaves a choice (legacy
