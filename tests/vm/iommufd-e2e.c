@@ -136,16 +136,13 @@ static void library_part(const char *cdev)
 	vtd_iommufd_close(f);
 }
 
-/* BAR0 through the VFIO region, edu DMA both ways through the IOMMU,
- * unmap (by the caller's interface), and the same DMA blocked. */
-static void dma_part(int devfd, uint8_t *buf, uint64_t iova, size_t len, uint32_t cnt,
-		     void (*unmap)(void *ctx, uint64_t iova, size_t len), void *ctx)
+/* Memory decoding and bus mastering through the config region, BAR0
+ * mapped through the VFIO region into bar0: 0, or -1 (reported). */
+static int bar0_open(int devfd, size_t *size, const char *tag)
 {
-	int r;
-	/* memory decoding and bus mastering through the config region */
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	struct vfio_region_info b0 = { .argsz = sizeof(b0), .index = VFIO_PCI_BAR0_REGION_INDEX };
-	r = ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg);
+	int r = ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg);
 	r |= ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &b0);
 	uint16_t cmd = 0;
 	if (!r && pread(devfd, &cmd, 2, (off_t)cfg.offset + 4) == 2) {
@@ -157,11 +154,39 @@ static void dma_part(int devfd, uint8_t *buf, uint64_t iova, size_t len, uint32_
 	}
 	void *m = r ? MAP_FAILED :
 		      mmap(NULL, b0.size, PROT_READ | PROT_WRITE, MAP_SHARED, devfd, (off_t)b0.offset);
-	tap(m != MAP_FAILED, "edu BAR0 (%llu bytes) mapped through the VFIO region, bus master on",
-	    (unsigned long long)b0.size);
+	tap(m != MAP_FAILED, "%sedu BAR0 (%llu bytes) mapped through the VFIO region, bus master on",
+	    tag, (unsigned long long)b0.size);
 	if (m == MAP_FAILED)
-		return;
+		return -1;
 	bar0 = m;
+	*size = b0.size;
+	return 0;
+}
+
+/* edu writes cnt bytes at dst, which the IOMMU must block: the buffer
+ * behind it (zeroed first) stays untouched.  The marker tells the log
+ * readers a DMAR fault follows on purpose. */
+static void blocked_write(uint8_t *behind, uint64_t dst, uint32_t cnt, const char *what)
+{
+	memset(behind, 0, cnt);
+	printf("VMTEST-FAULT-EXPECTED-BEGIN\n");
+	fflush(stdout);
+	int r = edu_dma(EDU_BUF, dst, cnt, 1);
+	int untouched = 1;
+	for (uint32_t i = 0; i < cnt; i++)
+		untouched &= behind[i] == 0;
+	tap(!r && untouched, "%s%s", what, r ? " (timeout)" : "");
+}
+
+/* BAR0 through the VFIO region, edu DMA both ways through the IOMMU,
+ * unmap (by the caller's interface), and the same DMA blocked. */
+static void dma_part(int devfd, uint8_t *buf, uint64_t iova, size_t len, uint32_t cnt,
+		     void (*unmap)(void *ctx, uint64_t iova, size_t len), void *ctx)
+{
+	int r;
+	size_t bar_size;
+	if (bar0_open(devfd, &bar_size, ""))
+		return;
 	uint32_t id = rd32(EDU_ID);
 	wr32(EDU_ALIVE, 0x12345678);
 	uint32_t alive = rd32(EDU_ALIVE);
@@ -178,16 +203,8 @@ static void dma_part(int devfd, uint8_t *buf, uint64_t iova, size_t len, uint32_
 
 	unmap(ctx, iova, len);
 
-	memset(buf + 4096, 0, cnt);
-	printf("VMTEST-FAULT-EXPECTED-BEGIN\n");
-	fflush(stdout);
-	r = edu_dma(EDU_BUF, iova + 4096, cnt, 1);
-	int untouched = 1;
-	for (uint32_t i = 0; i < cnt; i++)
-		untouched &= buf[4096 + i] == 0;
-	tap(!r && untouched, "after unmap the same DMA is blocked: buffer untouched%s",
-	    r ? " (timeout)" : "");
-	munmap(m, b0.size);
+	blocked_write(buf + 4096, iova + 4096, cnt, "after unmap the same DMA is blocked: buffer untouched");
+	munmap((void *)bar0, bar_size);
 }
 
 struct ioas_ctx {
@@ -352,24 +369,9 @@ static int nested_main(const char *cdev, uint32_t cnt)
 	if (r)
 		goto out;
 
-	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	struct vfio_region_info b0 = { .argsz = sizeof(b0), .index = VFIO_PCI_BAR0_REGION_INDEX };
-	r = ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg);
-	r |= ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &b0);
-	uint16_t cmd = 0;
-	if (!r && pread(devfd, &cmd, 2, (off_t)cfg.offset + 4) == 2) {
-		cmd |= 0x6;
-		if (pwrite(devfd, &cmd, 2, (off_t)cfg.offset + 4) != 2)
-			r = -1;
-	} else {
-		r = -1;
-	}
-	void *m = r ? MAP_FAILED :
-		      mmap(NULL, b0.size, PROT_READ | PROT_WRITE, MAP_SHARED, devfd, (off_t)b0.offset);
-	tap(m != MAP_FAILED, "nested: edu BAR0 mapped, bus master on");
-	if (m == MAP_FAILED)
+	size_t bar_size;
+	if (bar0_open(devfd, &bar_size, "nested: "))
 		goto out;
-	bar0 = m;
 	r = edu_dma(GVA, EDU_BUF, cnt, 0);
 	int r2 = r ? r : edu_dma(EDU_BUF, GVA + 4096, cnt, 1);
 	int same = memcmp(data, data + 4096, cnt) == 0;
@@ -393,18 +395,11 @@ static int nested_main(const char *cdev, uint32_t cnt)
 	r = ioctl(iommufd, IOMMU_HWPT_INVALIDATE, &hi);
 	tap(r == 0 && hi.entry_num == 1, "nested: IOMMU_HWPT_INVALIDATE of GVA 0x%llx (%u entry)%s%s",
 	    (unsigned long long)(GVA + 4096), hi.entry_num, r ? ": " : "", r ? strerror(errno) : "");
-	memset(data + 4096, 0, cnt);
-	printf("VMTEST-FAULT-EXPECTED-BEGIN\n");
-	fflush(stdout);
-	r = edu_dma(EDU_BUF, GVA + 4096, cnt, 1);
-	int untouched = 1;
-	for (uint32_t i = 0; i < cnt; i++)
-		untouched &= data[4096 + i] == 0;
-	tap(!r && untouched, "nested: after the leaf is cleared and invalidated the DMA is blocked%s",
-	    r ? " (timeout)" : "");
+	blocked_write(data + 4096, GVA + 4096, cnt,
+		      "nested: after the leaf is cleared and invalidated the DMA is blocked");
 	r = edu_dma(GVA, EDU_BUF, cnt, 0);
 	tap(!r, "nested: the first page still reads through both stages");
-	munmap(m, b0.size);
+	munmap((void *)bar0, bar_size);
 out:
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;

@@ -170,26 +170,14 @@ def print_console(tap, mode, log, text):
     tap.line(f"# ---- end of {mode} console ----")
 
 
-def run_mode(mode, args, accel, tap):
-    qemu, text, rc, timed_out, secs = boot(mode, args, accel)
-    if accel == "kvm" and "@@begin" not in text and not os.environ.get("VM_ACCEL"):
-        tap.diag(f"{mode}: no guest output under KVM (exit {rc}): retrying under TCG")
-        for l in text.splitlines()[-10:]:
-            tap.diag(f"{mode}:   {l}")
-        accel = "tcg"
-        qemu, text, rc, timed_out, secs = boot(mode, args, accel)
-    log = os.path.join(args.logdir, f"console-{mode}.log")
-    tap.diag(f"{mode}: {' '.join(qemu)}")
-    tap.diag(f"{mode}: guest ran {secs:.1f} s ({accel}); console in {log}")
-    if timed_out:
-        tap.diag(f"{mode}: no poweroff within {args.timeout} s (VM_TIMEOUT): QEMU killed")
-    failed_before = tap.failed
-
+def guest_results(text, mode, tap):
+    """The guest's "@@" lines (init.sh's protocol; also the qemu-test
+    guest's): @@ok / @@not ok become TAP results, @@# diagnostics, @@data
+    KEY VALUE facts; the kernel log between @@dmesg-begin and @@dmesg-end is
+    skipped.  Reports whether /init ran; returns (lines, data)."""
     lines = [l[l.index("@@"):] for l in text.splitlines() if "@@" in l]
     data = {}
-    began = any(l.startswith("@@begin") for l in lines)
-    ended = any(l == "@@end" for l in lines)
-    tap.result(began, f"{mode}: guest booted and ran /init")
+    tap.result(any(l.startswith("@@begin") for l in lines), f"{mode}: guest booted and ran /init")
     in_dmesg = False
     for l in lines:
         if l == "@@dmesg-begin":
@@ -207,6 +195,26 @@ def run_mode(mode, args, accel, tap):
         elif l.startswith("@@data "):
             parts = l[7:].split(" ", 1)
             data[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    return lines, data
+
+
+def run_mode(mode, args, accel, tap):
+    qemu, text, rc, timed_out, secs = boot(mode, args, accel)
+    if accel == "kvm" and "@@begin" not in text and not os.environ.get("VM_ACCEL"):
+        tap.diag(f"{mode}: no guest output under KVM (exit {rc}): retrying under TCG")
+        for l in text.splitlines()[-10:]:
+            tap.diag(f"{mode}:   {l}")
+        accel = "tcg"
+        qemu, text, rc, timed_out, secs = boot(mode, args, accel)
+    log = os.path.join(args.logdir, f"console-{mode}.log")
+    tap.diag(f"{mode}: {' '.join(qemu)}")
+    tap.diag(f"{mode}: guest ran {secs:.1f} s ({accel}); console in {log}")
+    if timed_out:
+        tap.diag(f"{mode}: no poweroff within {args.timeout} s (VM_TIMEOUT): QEMU killed")
+    failed_before = tap.failed
+
+    lines, data = guest_results(text, mode, tap)
+    ended = "@@end" in lines
     tap.result(ended and not timed_out,
                f"{mode}: guest finished{' (timed out after %d s)' % args.timeout if timed_out else ''}")
 

@@ -19,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "vm"))
-from run import Tap, Stop, on_signal, die_with_parent, kvm_usable, vtd_caps  # noqa: E402
+from run import Tap, Stop, on_signal, die_with_parent, kvm_usable, vtd_caps, guest_results  # noqa: E402
 
 # mode -> (libvtd-iommu properties, guest command line, extra QEMU args)
 MODES = {
@@ -221,26 +221,7 @@ def run_mode(mode, args, accel, tap):
     tap.diag(f"{mode}: guest ran {facts['secs']:.1f} s ({accel}); console in {log}")
     failed_before = tap.failed
 
-    lines = [l[l.index("@@"):] for l in text.splitlines() if "@@" in l]
-    data = {}
-    tap.result(any(l.startswith("@@begin") for l in lines), f"{mode}: guest booted and ran /init")
-    in_dmesg = False
-    for l in lines:
-        if l == "@@dmesg-begin":
-            in_dmesg = True
-        elif l == "@@dmesg-end":
-            in_dmesg = False
-        if in_dmesg:
-            continue
-        if l.startswith("@@ok "):
-            tap.result(True, f"{mode}: {l[5:]}")
-        elif l.startswith("@@not ok "):
-            tap.result(False, f"{mode}: {l[9:]}")
-        elif l.startswith("@@# "):
-            tap.diag(f"{mode}: {l[4:]}")
-        elif l.startswith("@@data "):
-            parts = l[7:].split(" ", 1)
-            data[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    lines, data = guest_results(text, mode, tap)
     ended = "@@end" in lines
     tap.result(ended and not facts["timed_out"],
                f"{mode}: guest finished" + (f" (timed out after {args.timeout} s)"
