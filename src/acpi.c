@@ -86,17 +86,9 @@ VTD_API long vtd_acpi_dmar(const struct vtd_config *cfg, const struct vtd_dmar_o
 		return -EINVAL;
 
 	struct vtd_dmar_opts o = { 0 };
-	if (opts) {
-		/* as vtd_iommu_new: only what the caller's version has, and a
-		 * newer caller's extra fields must be zero */
-		if (opts->sz < sizeof(opts->sz))
-			return -EINVAL;
-		size_t n = opts->sz < sizeof(o) ? opts->sz : sizeof(o);
-		memcpy(&o, opts, n);
-		for (size_t i = sizeof(o); i < opts->sz; i++)
-			if (((const unsigned char *)opts)[i])
-				return -E2BIG;
-	}
+	int copied = opts ? vtd_opts_copy(&o, sizeof(o), opts, opts->sz) : 0;
+	if (copied)
+		return copied;
 	uint64_t base = o.base ? o.base : VTD_Q35_IOMMU_BASE;
 	uint16_t ioapic_sid = o.ioapic_sid_set ? o.ioapic_sid : VTD_Q35_IOAPIC_SID;
 	if ((base & 0xfff) || !list_ok(o.devices, o.ndevices) || !list_ok(o.rmrr, o.nrmrr) ||

@@ -29,6 +29,16 @@ const char *vtd_safe_str(const char *s, char *buf, size_t len);
 /* CRC-32 (IEEE 802.3), for the saved state. */
 uint32_t vtd_crc32(const uint8_t *p, size_t n);
 
+/* Size-versioned option structs (as libbpf's opts: the caller's sizeof in
+ * the first field, a size_t).  The bytes a newer caller's struct has beyond
+ * what this library knows must be zero, or their meaning would be ignored
+ * silently. */
+bool vtd_opts_tail_zero(const void *p, size_t known, size_t sz);
+/* Copy what the caller's version has (at most out_size bytes) into out,
+ * zeroed first: 0, -EINVAL when in_sz cannot hold the size field itself,
+ * -E2BIG when fields this library does not know are set. */
+int vtd_opts_copy(void *out, size_t out_size, const void *in, size_t in_sz);
+
 /* Parse a number in C syntax (0x.., 0.., decimal) spanning all of s. */
 int vtd_parse_u64(const char *s, uint64_t *out);
 

@@ -23,21 +23,15 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		return r;
 
 	struct vtd_iommu_opts o = { 0 };
-	if (opts) {
-		/* Copy only what the caller's version of the struct has. */
-		size_t n = opts->sz < sizeof(o) ? opts->sz : sizeof(o);
-		if (n < sizeof(opts->sz)) {
-			vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_iommu_opts.sz is %zu", opts->sz);
-			return -EINVAL;
-		}
-		memcpy(&o, opts, n);
-		/* a newer caller's extra fields must be zero: we cannot honour them */
-		for (size_t i = sizeof(o); i < opts->sz; i++)
-			if (((const unsigned char *)opts)[i]) {
-				vtd_error_add(err, VTD_ERR_UNSUPPORTED,
-					      "vtd_iommu_opts has fields this libvtd does not know");
-				return -E2BIG;
-			}
+	r = opts ? vtd_opts_copy(&o, sizeof(o), opts, opts->sz) : 0;
+	if (r == -EINVAL) {
+		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_iommu_opts.sz is %zu", opts->sz);
+		return r;
+	}
+	if (r) {
+		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
+			      "vtd_iommu_opts has fields this libvtd does not know");
+		return r;
 	}
 	if (o.ram_size && !o.ram) {
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_iommu_opts: ram_size without ram");

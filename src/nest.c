@@ -321,16 +321,6 @@ void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, ui
 	}
 }
 
-/* A newer caller's struct may be longer: what this library does not know
- * must be zero, or it would be ignored silently (-E2BIG). */
-static bool tail_zero(const void *p, size_t known, size_t sz)
-{
-	for (size_t i = known; i < sz; i++)
-		if (((const unsigned char *)p)[i])
-			return false;
-	return true;
-}
-
 /* The fault-queue ops a caller gave, copied as far as its sz says: 1 when
  * usable, 0 when absent or lacking what the library calls, -E2BIG. */
 static int take_iopf(const struct vtd_host_attach_opts *opts, struct vtd_host_iopf_ops *out)
@@ -340,7 +330,7 @@ static int take_iopf(const struct vtd_host_attach_opts *opts, struct vtd_host_io
 	    !opts->iopf)
 		return 0;
 	const struct vtd_host_iopf_ops *in = opts->iopf;
-	if (in->sz > sizeof(*out) && !tail_zero(in, sizeof(*out), in->sz))
+	if (!vtd_opts_tail_zero(in, sizeof(*out), in->sz))
 		return -E2BIG;
 	size_t n = in->sz < sizeof(*out) ? in->sz : sizeof(*out);
 	memcpy(out, in, n);
@@ -381,7 +371,7 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 		vtd_error_add(err, VTD_ERR_BAD_VALUE, "vtd_host_attach_opts.sz is %zu", opts->sz);
 		return -EINVAL;
 	}
-	if (opts && !tail_zero(opts, sizeof(*opts), opts->sz)) {
+	if (opts && !vtd_opts_tail_zero(opts, sizeof(*opts), opts->sz)) {
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
 			      "vtd_host_attach_opts has fields this libvtd does not know");
 		return -E2BIG;

@@ -94,3 +94,22 @@ const char *vtd_safe_str(const char *s, char *buf, size_t len)
 	buf[j] = '\0';
 	return buf;
 }
+
+bool vtd_opts_tail_zero(const void *p, size_t known, size_t sz)
+{
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)p)[i])
+			return false;
+	return true;
+}
+
+int vtd_opts_copy(void *out, size_t out_size, const void *in, size_t in_sz)
+{
+	memset(out, 0, out_size);
+	if (in_sz < sizeof(size_t))
+		return -EINVAL;
+	if (!vtd_opts_tail_zero(in, out_size, in_sz))
+		return -E2BIG;
+	memcpy(out, in, in_sz < out_size ? in_sz : out_size);
+	return 0;
+}
