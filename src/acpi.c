@@ -76,13 +76,9 @@ VTD_API long vtd_acpi_dmar(const struct vtd_config *cfg, const struct vtd_dmar_o
 {
 	if (len && !buf)
 		return -EINVAL;
+	/* auto values (intremap) resolved as the vIOMMU object resolves them */
 	struct vtd_config c;
-	if (cfg)
-		c = *cfg;
-	else
-		vtd_config_init(&c);
-	/* resolves auto values (intremap) as the vIOMMU object would */
-	if (vtd_config_validate(&c, NULL))
+	if (vtd_config_take(cfg, &c, NULL))
 		return -EINVAL;
 
 	struct vtd_dmar_opts o = { 0 };

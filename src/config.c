@@ -531,3 +531,12 @@ VTD_API int vtd_config_format_opts(const struct vtd_config *cfg, unsigned flags,
 		buf[len - 1] = '\0';
 	return (int)total;
 }
+
+int vtd_config_take(const struct vtd_config *cfg, struct vtd_config *out, struct vtd_error *err)
+{
+	if (cfg)
+		*out = *cfg;
+	else
+		vtd_config_init(out);
+	return vtd_config_validate(out, err);
+}

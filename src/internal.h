@@ -29,6 +29,11 @@ const char *vtd_safe_str(const char *s, char *buf, size_t len);
 /* CRC-32 (IEEE 802.3), for the saved state. */
 uint32_t vtd_crc32(const uint8_t *p, size_t n);
 
+/* The configuration a call was given (NULL: QEMU's defaults), copied into
+ * *out and validated (auto values resolved): 0 or -EINVAL with the
+ * problems in *err (may be NULL). */
+int vtd_config_take(const struct vtd_config *cfg, struct vtd_config *out, struct vtd_error *err);
+
 /* Size-versioned option structs (as libbpf's opts: the caller's sizeof in
  * the first field, a size_t).  The bytes a newer caller's struct has beyond
  * what this library knows must be zero, or their meaning would be ignored

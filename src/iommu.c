@@ -14,11 +14,7 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		return -EINVAL;
 	*out = NULL;
 	struct vtd_config c;
-	if (cfg)
-		c = *cfg;
-	else
-		vtd_config_init(&c);
-	int r = vtd_config_validate(&c, err);
+	int r = vtd_config_take(cfg, &c, err);
 	if (r)
 		return r;
 
