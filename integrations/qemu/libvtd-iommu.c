@@ -120,6 +120,22 @@ static size_t libvtd_nprops;
  * a BAR whose device does DMA) under that lock, so anything that is not
  * RAM is refused: the walk or queue then reports the architected fault.
  */
+/* The host address of guest RAM at gpa, at most *len bytes of it (*len
+ * becomes what is contiguous there), or NULL when it is not RAM (or
+ * read-only, for a write).  Inside an RCU read-side section. */
+static uint8_t *libvtd_ram_ptr(uint64_t gpa, hwaddr *len, bool write, MemoryRegion **mrp,
+                               hwaddr *xlatp)
+{
+    MemoryRegion *mr = address_space_translate(&address_space_memory, gpa, xlatp, len,
+                                               write, MEMTXATTRS_UNSPECIFIED);
+    if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+        (write && mr->readonly) || !*len) {
+        return NULL;
+    }
+    *mrp = mr;
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + *xlatp;
+}
+
 static int libvtd_ram_access(uint64_t gpa, void *buf, size_t len, bool write)
 {
     uint8_t *p = buf;
@@ -127,13 +143,11 @@ static int libvtd_ram_access(uint64_t gpa, void *buf, size_t len, bool write)
     RCU_READ_LOCK_GUARD();
     while (len) {
         hwaddr xlat, l = len;
-        MemoryRegion *mr = address_space_translate(&address_space_memory, gpa, &xlat, &l,
-                                                   write, MEMTXATTRS_UNSPECIFIED);
-        if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
-            (write && mr->readonly) || !l) {
+        MemoryRegion *mr;
+        uint8_t *ram = libvtd_ram_ptr(gpa, &l, write, &mr, &xlat);
+        if (!ram) {
             return -EFAULT;
         }
-        uint8_t *ram = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
         if (write) {
             memcpy(ram, p, l);
             /* migration and display dirty tracking see every write */
@@ -168,13 +182,11 @@ static int libvtd_mem_cmpxchg64(void *opaque, uint64_t gpa, uint64_t *expected,
     }
     RCU_READ_LOCK_GUARD();
     hwaddr xlat, l = 8;
-    MemoryRegion *mr = address_space_translate(&address_space_memory, gpa, &xlat, &l, true,
-                                               MEMTXATTRS_UNSPECIFIED);
-    if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) || mr->readonly ||
-        l < 8) {
+    MemoryRegion *mr;
+    uint64_t *word = (uint64_t *)libvtd_ram_ptr(gpa, &l, true, &mr, &xlat);
+    if (!word || l < 8) {
         return -EFAULT;
     }
-    uint64_t *word = (uint64_t *)((uint8_t *)memory_region_get_ram_ptr(mr) + xlat);
     uint64_t want = cpu_to_le64(*expected);
     if (__atomic_compare_exchange_n(word, &want, cpu_to_le64(desired), false,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
