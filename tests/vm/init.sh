@@ -17,13 +17,7 @@ for arg in $(cat /proc/cmdline); do
 	case $arg in vmtest.mode=*) mode=${arg#vmtest.mode=} ;; esac
 done
 
-ok() { echo "@@ok $*"; }
-notok() { echo "@@not ok $*"; }
-check() { # check DESC COMMAND...: ok when the command succeeds
-	d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-note() { while IFS= read -r l; do echo "@@# $l"; done; }
+. /bin/guest-lib.sh
 
 echo "@@begin mode=$mode kernel=$(uname -r)"
 
@@ -92,15 +86,7 @@ done
 dmesg -c >/tmp/dmesg-before
 iommufd-e2e $dev >/tmp/e2e 2>&1
 rc=$?
-while IFS= read -r l; do
-	case $l in
-	"ok "*) echo "@@ok iommufd: ${l#ok * - }" ;;
-	"not ok "*) echo "@@not ok iommufd: ${l#not ok * - }" ;;
-	1..*) ;;
-	*) echo "@@# $l" ;;
-	esac
-done </tmp/e2e
-check "iommufd-e2e exit status 0 (was $rc)" test $rc = 0
+e2e_report /tmp/e2e $rc
 sleep 1
 dmesg >/tmp/dmesg-after
 grep -i dmar /tmp/dmesg-after | note

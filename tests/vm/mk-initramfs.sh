@@ -1,6 +1,7 @@
 #!/bin/sh
 # Pack the vm-test initramfs (uncompressed newc cpio): busybox-static, the
-# statically linked vtd, iommufd-e2e and init.sh as /init.
+# statically linked vtd, iommufd-e2e, init.sh as /init and the functions it
+# sources (guest-lib.sh).
 # usage: mk-initramfs.sh OUT.cpio VTD_BINARY E2E_BINARY
 # Environment: INIT (the /init script, default init.sh beside this file);
 # VMM_QEMU: a QEMU binary to carry as /bin/qemu-system-x86_64 (stripped,
@@ -19,6 +20,7 @@ cp "$busybox" "$stage/bin/busybox"
 cp "$vtd" "$stage/bin/vtd"
 cp "$e2e" "$stage/bin/iommufd-e2e"
 cp "${INIT:-$HERE/init.sh}" "$stage/init"
+cp "$HERE/guest-lib.sh" "$stage/bin/guest-lib.sh"
 if [ -n "${VMM_QEMU:-}" ]; then
     strip -o "$stage/bin/qemu-system-x86_64" "$VMM_QEMU"
     for lib in $(ldd "$VMM_QEMU" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do

@@ -277,6 +277,39 @@ def run_mode(mode, args, accel, tap):
         print_console(tap, mode, log, text)
 
 
+def start_tap(path, accel, name):
+    """TAP to stdout (and path), terminating signals turned into Stop, and
+    the accelerator: accel if it is kvm and /dev/kvm works, else tcg."""
+    accel = accel or "tcg"
+    if accel == "kvm" and not kvm_usable():
+        accel = "tcg"
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    tap = Tap(path, name=name)
+    tap.line("TAP version 13")
+    tap.diag(f"accelerator: {accel}")
+    return tap, accel
+
+
+def run_modes(modes, known, run_one, dump, tap):
+    """run_one(mode) for each of the comma-separated modes; a runner bug
+    is a failing result with the guest's console (dump(mode)), a signal
+    bails out.  False when bailed out (the TAP is finished then)."""
+    for mode in modes.split(","):
+        if mode not in known:
+            tap.result(False, f"{mode}: unknown mode (known: {', '.join(known)})")
+            continue
+        try:
+            run_one(mode)
+        except Stop as e:
+            tap.finish(bail=f"{e} during the {mode} run; QEMU killed")
+            return False
+        except Exception as e:  # a bug here must not hide the guest's output
+            tap.result(False, f"{mode}: runner error: {type(e).__name__}: {e}")
+            dump(mode)
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
@@ -293,29 +326,15 @@ def main():
     args = ap.parse_args()
     # KVM is opt-in (VM_ACCEL=kvm): on nested hosts a KVM guest may hang
     # silently before the first console byte.
-    accel = os.environ.get("VM_ACCEL") or "tcg"
-    if accel == "kvm" and not kvm_usable():
-        accel = "tcg"
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    tap = Tap(args.tap_file)
-    tap.line("TAP version 13")
-    tap.diag(f"accelerator: {accel}")
-    for mode in args.mode.split(","):
-        if mode not in MODES:
-            tap.result(False, f"{mode}: unknown mode (known: {', '.join(MODES)})")
-            continue
-        try:
-            run_mode(mode, args, accel, tap)
-        except Stop as e:
-            tap.finish(bail=f"{e} during the {mode} run; QEMU killed")
-            return 1
-        except Exception as e:  # a bug here must not hide the guest's output
-            tap.result(False, f"{mode}: runner error: {type(e).__name__}: {e}")
-            log = os.path.join(args.logdir, f"console-{mode}.log")
-            if os.path.exists(log):
-                with open(log, "rb") as f:
-                    print_console(tap, mode, log, f.read().decode("utf-8", "replace"))
+    tap, accel = start_tap(args.tap_file, os.environ.get("VM_ACCEL"), "vm-test")
+
+    def dump(mode):
+        log = os.path.join(args.logdir, f"console-{mode}.log")
+        if os.path.exists(log):
+            with open(log, "rb") as f:
+                print_console(tap, mode, log, f.read().decode("utf-8", "replace"))
+    if not run_modes(args.mode, MODES, lambda m: run_mode(m, args, accel, tap), dump, tap):
+        return 1
     tap.finish()
     return 1 if tap.failed else 0
 

@@ -21,13 +21,7 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
-ok() { echo "@@ok $*"; }
-notok() { echo "@@not ok $*"; }
-check() { # check DESC COMMAND...: ok when the command succeeds
-	d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-note() { while IFS= read -r l; do echo "@@# $l"; done; }
+. /bin/guest-lib.sh
 
 echo "@@begin mode=$mode kernel=$(uname -r)"
 
@@ -108,15 +102,7 @@ if [ -n "$edu" ]; then
 		iommufd-e2e /dev/vfio/devices/vfio0 >/tmp/e2e 2>&1
 	fi
 	rc=$?
-	while IFS= read -r l; do
-		case $l in
-		"ok "*) echo "@@ok iommufd: ${l#ok * - }" ;;
-		"not ok "*) echo "@@not ok iommufd: ${l#not ok * - }" ;;
-		1..*) ;;
-		*) echo "@@# $l" ;;
-		esac
-	done </tmp/e2e
-	check "iommufd-e2e exit status 0 (was $rc)" test $rc = 0
+	e2e_report /tmp/e2e $rc
 	sleep 1
 	dmesg >/tmp/dmesg-e2e
 	grep -i dmar /tmp/dmesg-e2e | note

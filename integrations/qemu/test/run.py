@@ -11,7 +11,6 @@ usage: run.py --qemu QEMU --kernel BZIMAGE --initrd CPIO --vtd VTD
 import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "vm"))
-from run import Tap, Stop, on_signal, die_with_parent, kvm_usable, vtd_caps, guest_results  # noqa: E402
+from run import (Stop, die_with_parent, guest_results, kvm_usable, run_modes,  # noqa: E402
+                 start_tap, vtd_caps)
 
 # mode -> (libvtd-iommu properties, guest command line, extra QEMU args)
 MODES = {
@@ -385,29 +385,15 @@ def main():
     ap.add_argument("--tap-file")
     ap.add_argument("--vtd-native", help="vtd of the normal build: run the differential suite")
     args = ap.parse_args()
-    accel = os.environ.get("QEMU_TEST_ACCEL") or "tcg"
-    if accel == "kvm" and not kvm_usable():
-        accel = "tcg"
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    tap = Tap(args.tap_file, name="qemu-test")
-    tap.line("TAP version 13")
-    tap.diag(f"accelerator: {accel}")
-    for mode in args.mode.split(","):
-        if mode not in MODES:
-            tap.result(False, f"{mode}: unknown mode (known: {', '.join(MODES)})")
-            continue
-        try:
-            run_mode(mode, args, accel, tap)
-        except Stop as e:
-            tap.finish(bail=f"{e} during the {mode} run; QEMU killed")
-            return 1
-        except Exception as e:  # a bug here must not hide the guest's output
-            tap.result(False, f"{mode}: runner error: {type(e).__name__}: {e}")
-            for suffix in ("", "-migrated"):
-                t = read(os.path.join(args.logdir, f"qemu-console-{mode}{suffix}.log"))
-                for l in t.splitlines():
-                    tap.line(f"#   {l}")
+    tap, accel = start_tap(args.tap_file, os.environ.get("QEMU_TEST_ACCEL"), "qemu-test")
+
+    def dump(mode):
+        for suffix in ("", "-migrated"):
+            t = read(os.path.join(args.logdir, f"qemu-console-{mode}{suffix}.log"))
+            for l in t.splitlines():
+                tap.line(f"#   {l}")
+    if not run_modes(args.mode, MODES, lambda m: run_mode(m, args, accel, tap), dump, tap):
+        return 1
     try:
         differential(args, tap)
     except Stop as e:
