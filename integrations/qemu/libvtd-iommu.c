@@ -95,6 +95,7 @@ struct LibvtdIOMMUState {
     /* x-shadow: a QEMU IOMMU notifier on one device, as vfio registers
      * one (the test of the notifier path; see libvtd_shadow_*) */
     char *shadow_dev;
+    int shadow_devfn;             /* shadow_dev parsed at realize; -1: none */
     IOMMUNotifier shadow;
     LibvtdAS *shadow_as;
     GTree *shadow_map;            /* iova -> LibvtdShadowEntry */
@@ -640,11 +641,10 @@ static void libvtd_shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
 /* Register the shadow when the device's address space is made. */
 static void libvtd_shadow_attach(LibvtdIOMMUState *s, LibvtdAS *vas)
 {
-    unsigned slot, fn;
     Error *err = NULL;
 
-    if (!s->shadow_dev || s->shadow_as || !pci_bus_is_root(vas->bus) ||
-        sscanf(s->shadow_dev, "%x.%x", &slot, &fn) != 2 || PCI_DEVFN(slot, fn) != vas->devfn) {
+    if (s->shadow_devfn < 0 || s->shadow_as || !pci_bus_is_root(vas->bus) ||
+        s->shadow_devfn != vas->devfn) {
         return;
     }
     s->shadow_map = g_tree_new_full(libvtd_u64_cmp, NULL, NULL, g_free);
@@ -917,6 +917,18 @@ static void libvtd_realize(DeviceState *dev, Error **errp)
     if (vtd_config_parse(&s->cfg, props, &err)) {
         error_setg(errp, "%s", err.msg);
         return;
+    }
+    s->shadow_devfn = -1;
+    if (s->shadow_dev) {
+        unsigned slot, fn;
+        int end = 0;
+        if (sscanf(s->shadow_dev, "%2x.%1x%n", &slot, &fn, &end) != 2 ||
+            s->shadow_dev[end] || slot > 0x1f || fn > 7) {
+            error_setg(errp, "x-shadow: '%s' is not a root-bus device SS.F "
+                       "(slot 00-1f, function 0-7)", s->shadow_dev);
+            return;
+        }
+        s->shadow_devfn = PCI_DEVFN(slot, fn);
     }
     struct vtd_iommu_opts o = {
         .sz = sizeof(o),

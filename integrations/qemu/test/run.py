@@ -290,6 +290,23 @@ def run_mode(mode, args, accel, tap):
         tap.line(f"# ---- end of {mode} console ----")
 
 
+def property_checks(args, tap):
+    """Bad property values refuse to start with a message naming them (no
+    guest needed): libvtd's own for its configuration language, the
+    device's for its test hook."""
+    base = [args.qemu, "-nodefaults", "-display", "none", *FIRMWARE, "-machine", "q35",
+            "-accel", "tcg", "-S", "-monitor", "none"]
+    for props, want in (("caching-mode=maybe", "caching-mode: invalid value 'maybe'"),
+                        ("aw-bits=40", "aw-bits"),
+                        ("x-bogus=on", "x-bogus"),
+                        ("x-shadow=zz", "x-shadow: 'zz' is not a root-bus device"),
+                        ("x-shadow=20.0", "x-shadow: '20.0'")):
+        r = subprocess.run(base + ["-device", f"libvtd-iommu,{props}"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        tap.result(r.returncode == 1 and want in r.stderr,
+                   f"properties: -device libvtd-iommu,{props} refused: {r.stderr.strip()}")
+
+
 def kvm_checks(args, tap):
     """KVM with the split irqchip: a Linux guest under KVM prints nothing on
     these machines (with any vIOMMU or none), so what is checked is what
@@ -394,6 +411,7 @@ def main():
                 tap.line(f"#   {l}")
     if not run_modes(args.mode, MODES, lambda m: run_mode(m, args, accel, tap), dump, tap):
         return 1
+    property_checks(args, tap)
     try:
         differential(args, tap)
     except Stop as e:
