@@ -12,7 +12,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test
+.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test icount
 
 all: build
 
@@ -190,6 +190,12 @@ valgrind: build
 	@$(MESON) test -C $(BUILD) --suite unit --wrapper \
 		'valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q' \
 		--timeout-multiplier 20 --print-errorlogs
+
+# Instructions per vtd_iommu_translate() call on the translate paths of
+# `vtd bench` (IOTLB hit, second-stage, first-stage 4/5-level and nested
+# misses), counted by callgrind: machine-independent, for comparing commits.
+icount: build
+	@sh scripts/icount.sh $(VTD)
 
 install: build
 	@$(MESON) configure $(BUILD) --prefix=$(PREFIX) >/dev/null

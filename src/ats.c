@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Address translation services for devices with an ATC (device-iotlb=on)
- * and page requests (svm=on): translation completions, the page request
- * queue (PQA/PQH/PQT, PRS, PECTL) and its overflow rule.
+ * Address translation services for devices with an ATC (device-iotlb=on):
+ * translation completions (spec 4.2.3, "Translation Requests") built on
+ * vtd_iommu_translate().  Page requests are in prq.c.
  *
- * Not modelled: execute permission in completions (ECAP.ERS=0), stop
- * markers (ECAP.SMS=0), page-request drain beyond ordering (PD is accepted
- * and completes at once, as the queue is processed synchronously).
+ * Not modelled: execute permission in completions (ECAP.ERS=0).
  */
 #include "viommu.h"
 
@@ -102,110 +100,4 @@ VTD_API int vtd_iommu_ats_translate(struct vtd_iommu *s, const struct vtd_ats_re
 	c->priv = rq->priv && rq->pasid_valid;
 	c->exe = exe && (perm & VTD_PERM_R);
 	return 0;
-}
-
-/* ---- page requests ------------------------------------------------------- */
-
-static void pr_event(struct vtd_iommu *s, uint32_t prs_before)
-{
-	/* one interrupt per transition of the status from clear to set */
-	if (prs_before & (VTD_PRS_PPR | VTD_PRS_PRO))
-		return;
-	vtd_set_clear_l(s, VTD_REG_PECTL, VTD_ECTL_IP, 0);
-	if (vtd_get_l(s, VTD_REG_PECTL) & VTD_ECTL_IM)
-		return;
-	vtd_regs_send_msi(s, VTD_REG_PEDATA, VTD_REG_PEADDR, VTD_REG_PEUADDR);
-	vtd_set_clear_l(s, VTD_REG_PECTL, 0, VTD_ECTL_IP);
-}
-
-/* The request cannot be queued: record the fault; a group it ends is
- * answered Invalid Request. */
-static int pr_fault(struct vtd_iommu *s, const struct vtd_page_request *rq,
-		    enum vtd_fault_reason reason, int *answer)
-{
-	struct vtd_fault_rec f = {
-		.sid = rq->sid, .reason = reason, .is_write = rq->write, .addr = rq->addr,
-		.pasid_valid = rq->pasid_valid, .pasid = rq->pasid, .priv = rq->priv,
-		.exec = rq->exec, .at = VTD_AT_TRANSLATION_REQ,
-	};
-	vtd_fault_record(s, &f);
-	*answer = 1;
-	return -EPERM;
-}
-
-/*
- * Write a page request into the guest's queue (lock held).  *answer gets
- * the response code the IOMMU gives on the guest's behalf when the request
- * is not queued (0 Success on overflow, 1 Invalid Request when the device
- * may not ask), or -1; whoever made the request sends it (to an emulated
- * device through events.page_response, to a host device's fault queue),
- * and only for a request that ends its group.
- */
-int vtd_prq_insert(struct vtd_iommu *s, const struct vtd_page_request *rq, int *answer)
-{
-	*answer = -1;
-	if (!s->dmar_enabled || !s->root_scalable) /* page requests need scalable mode: RTA.3 */
-		return pr_fault(s, rq, VTD_FR_RTA_3, answer);
-	/* the device's context entry must allow page requests (PRE) */
-	uint64_t re[2], ce[4];
-	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
-	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
-		return pr_fault(s, rq, VTD_FR_SRT_1, answer);
-	uint64_t half = devfn < 128 ? re[0] : re[1];
-	if (!(half & 1))
-		return pr_fault(s, rq, VTD_FR_SRT_2, answer);
-	if (vtd_mem_read(s, (half & s->haw_mask & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32))
-		return pr_fault(s, rq, VTD_FR_SCT_1, answer);
-	if (!(ce[0] & 1))
-		return pr_fault(s, rq, VTD_FR_SCT_2, answer);
-	if (!(ce[0] & 16))
-		return pr_fault(s, rq, VTD_FR_SCT_8, answer);
-	uint64_t pqa = vtd_get_q(s, VTD_REG_PQA);
-	uint32_t entries = 128u << (pqa & 7);
-	uint32_t head = (uint32_t)((vtd_get_q(s, VTD_REG_PQH) >> 5) & 0x3fff) % entries;
-	uint32_t tail = (uint32_t)((vtd_get_q(s, VTD_REG_PQT) >> 5) & 0x3fff) % entries;
-	uint32_t prs = vtd_get_l(s, VTD_REG_PRS);
-	if ((tail + 1) % entries == head || (prs & VTD_PRS_PRO)) {
-		/* full (or still overflowed): drop it, set PRO, and answer a
-		 * last-in-group request with Success so the device retries */
-		vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PRO, 0);
-		pr_event(s, prs);
-		*answer = 0;
-		return -ENOSPC;
-	}
-	uint64_t d[4] = {
-		1 | ((uint64_t)rq->pasid_valid << 8) | ((uint64_t)rq->sid << 16) |
-			((uint64_t)(rq->pasid & 0xfffff) << 32) | ((uint64_t)rq->exec << 52) |
-			((uint64_t)rq->priv << 53),
-		(uint64_t)rq->read | ((uint64_t)rq->write << 1) | ((uint64_t)rq->last << 2) |
-			((uint64_t)rq->prg_index << 3) | (rq->addr & ~0xfffull),
-		0, 0,
-	};
-	uint64_t base = pqa & s->haw_mask & ~0xfffull;
-	if (vtd_mem_write(s, base + (uint64_t)tail * 32, d, sizeof(d)))
-		return -EFAULT; /* the queue is not in memory: nothing can be reported there */
-	tail = (tail + 1) % entries;
-	vtd_set_q(s, VTD_REG_PQT, (uint64_t)tail << 5);
-	vtd_set_clear_l(s, VTD_REG_PRS, VTD_PRS_PPR, 0);
-	pr_event(s, prs);
-	return 0;
-}
-
-VTD_API int vtd_iommu_page_request(struct vtd_iommu *s, const struct vtd_page_request *rq)
-{
-	if (!s || !rq || rq->prg_index > 0x1ff || rq->pasid > 0xfffff)
-		return -EINVAL;
-	if (!vtd_ecap_prs(s->ecap))
-		return -EPERM;
-	if (vtd_in_callback(s))
-		return -EDEADLK;
-	pthread_mutex_lock(&s->lock);
-	int answer;
-	int rc = vtd_prq_insert(s, rq, &answer);
-	/* the device is told what the IOMMU answered for the guest */
-	if (answer >= 0 && rq->last && s->events.page_response)
-		VTD_CALLBACK(s, s->events.page_response(s->event_opaque, rq->sid, rq->pasid_valid,
-							 rq->pasid, rq->prg_index, (uint8_t)answer));
-	pthread_mutex_unlock(&s->lock);
-	return rc;
 }

@@ -749,3 +749,149 @@ out:;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
+
+/* ---- context cache ------------------------------------------------------- */
+
+int vtd_cc_init(struct vtd_cc *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	int r = pthread_mutex_init(&cc->lock, NULL);
+	if (r)
+		return -r;
+	cc->gen = 1; /* never 0 again: a slot of generation 0 is empty */
+	return 0;
+}
+
+void vtd_cc_destroy(struct vtd_cc *cc)
+{
+	if (!cc->gen)
+		return; /* never initialised (or destroyed already) */
+	cc->gen = 0;
+	pthread_mutex_destroy(&cc->lock);
+	for (unsigned i = 0; i < 256; i++) {
+		free(cc->bus[i]);
+		cc->bus[i] = NULL;
+	}
+}
+
+bool vtd_cc_lookup(struct vtd_cc *cc, uint16_t sid, uint64_t ce[4])
+{
+	struct vtd_cc_slot *bus = __atomic_load_n(&cc->bus[sid >> 8], __ATOMIC_ACQUIRE);
+	if (!bus)
+		goto miss;
+	struct vtd_cc_slot *sl = &bus[sid & 0xff];
+	for (int attempt = 0; attempt < 16; attempt++) {
+		uint32_t s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		uint32_t gen = LD(sl->gen);
+		for (int i = 0; i < 4; i++)
+			ce[i] = LD(sl->ce[i]);
+		if (__atomic_load_n(&sl->seq, __ATOMIC_RELAXED) != s1)
+			continue;
+		if (gen && gen == __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE)) {
+			vtd_count(&cc->hits);
+			return true;
+		}
+		break;
+	}
+miss:
+	vtd_count(&cc->misses);
+	return false;
+}
+
+static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce, uint32_t fast)
+{
+	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
+	ST(sl->gen, gen);
+	ST(sl->fast, gen && ce ? (uint64_t)gen << 32 | fast : 0);
+	for (int i = 0; i < 4; i++)
+		ST(sl->ce[i], ce ? ce[i] : 0);
+	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
+}
+
+void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
+		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast)
+{
+	pthread_mutex_lock(&cc->lock);
+	if (__atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0) {
+		struct vtd_cc_slot *bus = cc->bus[sid >> 8];
+		if (!bus) {
+			/* per-bus slots: 256 x 48 bytes, kept until reset so a
+			 * lock-free reader never sees them freed */
+			bus = calloc(256, sizeof(*bus));
+			if (bus)
+				__atomic_store_n(&cc->bus[sid >> 8], bus, __ATOMIC_RELEASE);
+		}
+		if (bus)
+			slot_write(&bus[sid & 0xff], cc->gen, ce, fast);
+	}
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, const uint64_t *inval_gen,
+		     uint64_t gen0)
+{
+	pthread_mutex_lock(&cc->lock);
+	struct vtd_cc_slot *bus = cc->bus[sid >> 8];
+	if (bus && __atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0 &&
+	    bus[sid & 0xff].gen == cc->gen)
+		__atomic_store_n(&bus[sid & 0xff].fast, (uint64_t)cc->gen << 32 | fast,
+				 __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void vtd_cc_clear_fast(struct vtd_cc *cc)
+{
+	pthread_mutex_lock(&cc->lock);
+	for (unsigned b = 0; b < 256; b++)
+		for (unsigned d = 0; cc->bus[b] && d < 256; d++)
+			if (cc->bus[b][d].fast)
+				__atomic_store_n(&cc->bus[b][d].fast, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void vtd_cc_inval_all(struct vtd_cc *cc)
+{
+	pthread_mutex_lock(&cc->lock);
+	/* Moving the generation drops every slot at once; count them for
+	 * the statistics. */
+	uint64_t dropped = 0;
+	for (unsigned b = 0; b < 256; b++)
+		for (unsigned d = 0; cc->bus[b] && d < 256; d++)
+			dropped += cc->bus[b][d].gen == cc->gen;
+	__atomic_fetch_add(&cc->invalidated, dropped, __ATOMIC_RELAXED);
+	uint32_t next = cc->gen + 1;
+	__atomic_store_n(&cc->gen, next ? next : 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void vtd_cc_inval_domain(struct vtd_cc *cc, uint16_t did)
+{
+	pthread_mutex_lock(&cc->lock);
+	for (unsigned b = 0; b < 256; b++) {
+		struct vtd_cc_slot *bus = cc->bus[b];
+		for (unsigned d = 0; bus && d < 256; d++)
+			if (bus[d].gen == cc->gen && (uint16_t)(bus[d].ce[1] >> 8) == did) {
+				slot_write(&bus[d], 0, NULL, 0);
+				__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
+			}
+	}
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void vtd_cc_inval_devices(struct vtd_cc *cc, uint16_t sid, unsigned fm)
+{
+	/* FM masks the low function-number bits: 1 -> bit 2, 2 -> bits
+	 * 2:1, 3 -> bits 2:0 */
+	static const uint16_t fmask[4] = { 0, 4, 6, 7 };
+	uint16_t m = (uint16_t)~fmask[fm & 3];
+	pthread_mutex_lock(&cc->lock);
+	struct vtd_cc_slot *bus = cc->bus[sid >> 8];
+	for (unsigned d = 0; bus && d < 256; d++)
+		if ((((sid & 0xff00) | d) & m) == (sid & m) && bus[d].gen == cc->gen) {
+			slot_write(&bus[d], 0, NULL, 0);
+			__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
+		}
+	pthread_mutex_unlock(&cc->lock);
+}

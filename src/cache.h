@@ -409,4 +409,73 @@ uint64_t vtd_iotlb_inval_domain(struct vtd_iotlb *t, uint16_t did);
 uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_only,
 			       uint32_t pasid, uint64_t lo, uint64_t hi);
 
+/* ---- context cache ----------------------------------------------------------
+ *
+ * One slot per source id (allocated per bus on first use), read without a
+ * lock under the slot's sequence count, written under cc->lock.  A global
+ * invalidation moves cc->gen, which drops every slot at once.
+ */
+struct vtd_cc_slot {
+	uint32_t seq;                 /* odd while being written */
+	uint32_t gen;                 /* valid while equal to the cache's gen */
+	uint64_t fast;                /* gen << 32 | what the IOTLB hit path needs (VTD_CCF_*) */
+	uint64_t ce[4];               /* the context entry as read (4 qwords in SM) */
+};
+
+/* The decoded context a translation needs before it can probe the IOTLB,
+ * one word read without the slot's sequence count: DID in bits 31:16,
+ * and VTD_CCF_SS when the entry passed every check and translates through
+ * the second stage (legacy mode TT 0 or 1, or scalable mode with a
+ * second-stage RID_PASID entry), VTD_CCF_FS when requests without PASID
+ * translate through the first stage (or nested) of PASID 0 as RID_PASID.
+ * The scalable-mode flags come from the PASID entry: a PASID-cache
+ * invalidation clears them (vtd_cc_clear_fast). */
+#define VTD_CCF_SS 1u
+#define VTD_CCF_FS 2u
+
+struct vtd_cc {
+	struct vtd_cc_slot *bus[256];
+	pthread_mutex_t lock;
+	uint32_t gen;
+	struct vtd_counter hits, misses;
+	uint64_t invalidated;
+};
+
+int vtd_cc_init(struct vtd_cc *cc);
+void vtd_cc_destroy(struct vtd_cc *cc);
+/* Lock-free lookup: the entry of sid while its slot is valid. */
+bool vtd_cc_lookup(struct vtd_cc *cc, uint16_t sid, uint64_t ce[4]);
+/* Insert, unless an invalidation moved *inval_gen since the caller read
+ * gen0 (what it read may be stale). */
+void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
+		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast);
+/* Set the fast word of a valid slot, with the same condition. */
+void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, const uint64_t *inval_gen,
+		     uint64_t gen0);
+/* Clear every slot's fast word (the PASID entries behind them changed). */
+void vtd_cc_clear_fast(struct vtd_cc *cc);
+/* Drop every slot; the slots of one domain (legacy entries' DID); the
+ * slots of sid's device and of the functions FM masks (spec 6.5.1.1). */
+void vtd_cc_inval_all(struct vtd_cc *cc);
+void vtd_cc_inval_domain(struct vtd_cc *cc, uint16_t did);
+void vtd_cc_inval_devices(struct vtd_cc *cc, uint16_t sid, unsigned fm);
+/* The slot's fast word (VTD_CCF_*) while it is valid, else 0. */
+static inline uint32_t vtd_cc_fast(struct vtd_cc *cc, uint16_t sid)
+{
+	struct vtd_cc_slot *bus = __atomic_load_n(&cc->bus[sid >> 8], __ATOMIC_ACQUIRE);
+	if (!bus)
+		return 0;
+	uint64_t f = __atomic_load_n(&bus[sid & 0xff].fast, __ATOMIC_ACQUIRE);
+	if ((uint32_t)(f >> 32) != __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE))
+		return 0;
+	return (uint32_t)f;
+}
+
+/* The IOTLB key, inline because every translation computes it: it tags
+ * the domain (and PASID for first-stage and nested entries). */
+static inline uint64_t vtd_iotlb_k0(uint16_t did, bool tagged, uint32_t pasid)
+{
+	return (1ull << 63) | ((uint64_t)tagged << 40) | ((uint64_t)(pasid & 0xfffff) << 16) | did;
+}
+
 #endif

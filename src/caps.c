@@ -5,7 +5,7 @@
  * sees the same bits under libvtd as under QEMU with the same properties.
  */
 #include "internal.h"
-#include "regs.h"
+#include "csr.h"
 
 #include <strings.h>
 

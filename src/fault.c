@@ -5,7 +5,7 @@
  * construction: a guest that floods faults fills the ring once, then only
  * sets FSTS.PFO; nothing grows and no work repeats per fault.
  */
-#include "viommu.h"
+#include "fault.h"
 
 void vtd_fault_update_ppf(struct vtd_iommu *s)
 {
@@ -23,11 +23,7 @@ void vtd_fault_event(struct vtd_iommu *s, uint32_t fsts_before)
 	if (fsts_before & (VTD_FSTS_PPF | VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE |
 			   VTD_FSTS_ITE))
 		return;
-	vtd_set_clear_l(s, VTD_REG_FECTL, VTD_ECTL_IP, 0);
-	if (vtd_get_l(s, VTD_REG_FECTL) & VTD_ECTL_IM)
-		return;
-	vtd_regs_send_msi(s, VTD_REG_FEDATA, VTD_REG_FEADDR, VTD_REG_FEUADDR);
-	vtd_set_clear_l(s, VTD_REG_FECTL, 0, VTD_ECTL_IP);
+	vtd_csr_event(s, VTD_REG_FECTL);
 }
 
 bool vtd_fault_record(struct vtd_iommu *s, const struct vtd_fault_rec *f)

@@ -9,10 +9,12 @@
 
 #if defined(__GNUC__)
 #define VTD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define VTD_ALWAYS_INLINE inline __attribute__((always_inline))
 #define VTD_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VTD_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define VTD_PRINTF(a, b)
+#define VTD_ALWAYS_INLINE inline
 #define VTD_LIKELY(x) (x)
 #define VTD_UNLIKELY(x) (x)
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Invalidation: the context cache, register-based invalidation (CCMD,
+ * Invalidation: register-based invalidation (CCMD,
  * IOTLB/IVA) and the invalidation queue (IQA/IQH/IQT, 128- and 256-bit
  * descriptors, wait descriptors with status write and interrupt).
  *
@@ -8,18 +8,15 @@
  * descriptors; a page-selective invalidation probes at most nbuckets/8
  * keys, else scans the IOTLB once (cache.c).
  */
-#include "viommu.h"
+#include "inval.h"
+#include "fault.h"
+#include "mem.h"
+#include "nest.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Sequence-count protocol without fences (which TSan cannot model):
- * writers store data with release after making the count odd, readers
- * load data with acquire, so a reader that saw any new data also sees the
- * odd count when it checks again (free on x86). */
-#define LD(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
-#define ST(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 
 /* Every invalidation runs under s->lock (MMIO, the queue, reset, state
  * restore), so the generation has one writer at a time: a release store,
@@ -32,123 +29,18 @@ static void bump_gen(struct vtd_iommu *s)
 	__atomic_store_n(&s->inval_gen, g + 1, __ATOMIC_RELEASE);
 }
 
-/* ---- context cache ------------------------------------------------------- */
-
-bool vtd_cc_lookup(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4])
-{
-	struct vtd_cc_slot *bus = __atomic_load_n(&s->ccbus[sid >> 8], __ATOMIC_ACQUIRE);
-	if (!bus)
-		goto miss;
-	struct vtd_cc_slot *sl = &bus[sid & 0xff];
-	for (int attempt = 0; attempt < 16; attempt++) {
-		uint32_t s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1)
-			continue;
-		uint32_t gen = LD(sl->gen);
-		for (int i = 0; i < 4; i++)
-			ce[i] = LD(sl->ce[i]);
-		if (__atomic_load_n(&sl->seq, __ATOMIC_RELAXED) != s1)
-			continue;
-		if (gen && gen == __atomic_load_n(&s->cc_gen, __ATOMIC_ACQUIRE)) {
-			vtd_count(&s->cc_hits);
-			return true;
-		}
-		break;
-	}
-miss:
-	vtd_count(&s->cc_misses);
-	return false;
-}
-
-static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce, uint32_t fast)
-{
-	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
-	ST(sl->gen, gen);
-	ST(sl->fast, gen && ce ? (uint64_t)gen << 32 | fast : 0);
-	for (int i = 0; i < 4; i++)
-		ST(sl->ce[i], ce ? ce[i] : 0);
-	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
-}
-
-void vtd_cc_insert(struct vtd_iommu *s, uint16_t sid, const uint64_t ce[4], uint64_t gen0,
-		   uint32_t fast)
-{
-	pthread_mutex_lock(&s->cc_lock);
-	if (__atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) == gen0) {
-		struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
-		if (!bus) {
-			/* per-bus slots: 256 x 48 bytes, kept until reset so a
-			 * lock-free reader never sees them freed */
-			bus = calloc(256, sizeof(*bus));
-			if (bus)
-				__atomic_store_n(&s->ccbus[sid >> 8], bus, __ATOMIC_RELEASE);
-		}
-		if (bus)
-			slot_write(&bus[sid & 0xff], s->cc_gen, ce, fast);
-	}
-	pthread_mutex_unlock(&s->cc_lock);
-}
-
-void vtd_cc_set_fast(struct vtd_iommu *s, uint16_t sid, uint32_t fast, uint64_t gen0)
-{
-	pthread_mutex_lock(&s->cc_lock);
-	struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
-	if (bus && __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) == gen0 &&
-	    bus[sid & 0xff].gen == s->cc_gen)
-		__atomic_store_n(&bus[sid & 0xff].fast, (uint64_t)s->cc_gen << 32 | fast,
-				 __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&s->cc_lock);
-}
-
-void vtd_cc_clear_fast(struct vtd_iommu *s)
-{
-	pthread_mutex_lock(&s->cc_lock);
-	for (unsigned b = 0; b < 256; b++)
-		for (unsigned d = 0; s->ccbus[b] && d < 256; d++)
-			if (s->ccbus[b][d].fast)
-				__atomic_store_n(&s->ccbus[b][d].fast, 0, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&s->cc_lock);
-}
-
-/* Drop slots for which keep() is false; global drops everything at once by
- * moving the generation. */
+/* Drop context-cache slots: global (1), by domain (2) or by device (3,
+ * with the function mask fm); a scalable-mode context entry has no domain
+ * id, so there a domain-selective request covers every device. */
 static void cc_inval(struct vtd_iommu *s, unsigned g, uint16_t did, uint16_t sid, unsigned fm)
 {
 	bump_gen(s);
-	pthread_mutex_lock(&s->cc_lock);
-	if (g == 1 || (g == 2 && s->root_scalable)) {
-		/* global; a scalable-mode context entry has no domain id, so a
-		 * domain-selective request covers every device.  Moving the
-		 * generation drops every slot at once; count them for stats. */
-		uint64_t dropped = 0;
-		for (unsigned b = 0; b < 256; b++)
-			for (unsigned d = 0; s->ccbus[b] && d < 256; d++)
-				dropped += s->ccbus[b][d].gen == s->cc_gen;
-		__atomic_fetch_add(&s->cc_invalidated, dropped, __ATOMIC_RELAXED);
-		uint32_t next = s->cc_gen + 1;
-		__atomic_store_n(&s->cc_gen, next ? next : 1, __ATOMIC_RELEASE);
-	} else if (g == 2) {
-		for (unsigned b = 0; b < 256; b++) {
-			struct vtd_cc_slot *bus = s->ccbus[b];
-			for (unsigned d = 0; bus && d < 256; d++)
-				if (bus[d].gen == s->cc_gen && (uint16_t)(bus[d].ce[1] >> 8) == did) {
-					slot_write(&bus[d], 0, NULL, 0);
-					__atomic_fetch_add(&s->cc_invalidated, 1, __ATOMIC_RELAXED);
-				}
-		}
-	} else if (g == 3) {
-		/* FM masks the low function-number bits: 1 -> bit 2, 2 -> bits
-		 * 2:1, 3 -> bits 2:0 */
-		static const uint16_t fmask[4] = { 0, 4, 6, 7 };
-		uint16_t m = (uint16_t)~fmask[fm & 3];
-		struct vtd_cc_slot *bus = s->ccbus[sid >> 8];
-		for (unsigned d = 0; bus && d < 256; d++)
-			if ((((sid & 0xff00) | d) & m) == (sid & m) && bus[d].gen == s->cc_gen) {
-				slot_write(&bus[d], 0, NULL, 0);
-				__atomic_fetch_add(&s->cc_invalidated, 1, __ATOMIC_RELAXED);
-			}
-	}
-	pthread_mutex_unlock(&s->cc_lock);
+	if (g == 1 || (g == 2 && s->root_scalable))
+		vtd_cc_inval_all(&s->cc);
+	else if (g == 2)
+		vtd_cc_inval_domain(&s->cc, did);
+	else if (g == 3)
+		vtd_cc_inval_devices(&s->cc, sid, fm);
 }
 
 void vtd_cache_reset(struct vtd_iommu *s)
@@ -167,7 +59,7 @@ void vtd_cache_reset_iec(struct vtd_iommu *s)
 	vtd_ct_inval_all(&s->iec);
 }
 
-void vtd_inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im)
+static void inval_iec(struct vtd_iommu *s, bool global, uint16_t index, unsigned im)
 {
 	if (global) {
 		vtd_cache_reset_iec(s);
@@ -286,8 +178,8 @@ unsigned vtd_inval_iotlb(struct vtd_iommu *s, unsigned iirg, uint16_t did, uint6
 	}
 }
 
-void vtd_inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
-		      uint64_t addr, unsigned am, bool ih)
+static void inval_piotlb(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid,
+			 uint64_t addr, unsigned am, bool ih)
 {
 	bump_gen(s);
 	if (g == 2) {
@@ -304,12 +196,12 @@ static bool match_pc_pasid(const struct vtd_ct_entry *e, const void *arg)
 	return e->k1 == *(const uint32_t *)arg;
 }
 
-void vtd_inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid)
+static void inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uint32_t pasid)
 {
 	bump_gen(s);
 	/* the fast path's decoded RID_PASID entries go with the PASID cache
 	 * (whatever the granularity: they are few and cheap to refill) */
-	vtd_cc_clear_fast(s);
+	vtd_cc_clear_fast(&s->cc);
 	if (g == 0)
 		vtd_ct_inval_domain(&s->pasidc, did, NULL, NULL);
 	else if (g == 1)
@@ -340,11 +232,7 @@ static void completion_event(struct vtd_iommu *s)
 	if (vtd_get_l(s, VTD_REG_ICS) & VTD_ICS_IWC)
 		return;
 	vtd_set_clear_l(s, VTD_REG_ICS, VTD_ICS_IWC, 0);
-	vtd_set_clear_l(s, VTD_REG_IECTL, VTD_ECTL_IP, 0);
-	if (vtd_get_l(s, VTD_REG_IECTL) & VTD_ECTL_IM)
-		return;
-	vtd_regs_send_msi(s, VTD_REG_IEDATA, VTD_REG_IEADDR, VTD_REG_IEUADDR);
-	vtd_set_clear_l(s, VTD_REG_IECTL, 0, VTD_ECTL_IP);
+	vtd_csr_event(s, VTD_REG_IECTL);
 }
 
 /* A device-TLB invalidation to the device, with the size decoded from the
@@ -451,7 +339,7 @@ static enum iqei desc_iec(struct vtd_iommu *s, const uint64_t d[4], bool hi_zero
 	unsigned im = (unsigned)((d[0] >> 27) & 0x1f);
 	if (im > vtd_ecap_mhmv(s->ecap))
 		return IQEI_RSVD;
-	vtd_inval_iec(s, !((d[0] >> 4) & 1), (uint16_t)(d[0] >> 32), im);
+	inval_iec(s, !((d[0] >> 4) & 1), (uint16_t)(d[0] >> 32), im);
 	return IQEI_NONE;
 }
 
@@ -484,7 +372,7 @@ static enum iqei desc_piotlb(struct vtd_iommu *s, const uint64_t d[4])
 	unsigned g = desc_g(d), am = desc_am(d);
 	if (g < 2 || (g == 3 && am > vtd_cap_mamv(s->cap)))
 		return IQEI_RSVD;
-	vtd_inval_piotlb(s, g, desc_did(d), desc_pasid(d), d[1] & ~0xfffull, am, (d[1] >> 6) & 1);
+	inval_piotlb(s, g, desc_did(d), desc_pasid(d), d[1] & ~0xfffull, am, (d[1] >> 6) & 1);
 	return IQEI_NONE;
 }
 
@@ -494,7 +382,7 @@ static enum iqei desc_pc(struct vtd_iommu *s, const uint64_t d[4])
 		return IQEI_TYPE;
 	if ((d[0] & PC_RSVD0) || d[1] || d[2] || d[3] || desc_g(d) == 2)
 		return IQEI_RSVD;
-	vtd_inval_pasid_cache(s, desc_g(d), desc_did(d), desc_pasid(d));
+	inval_pasid_cache(s, desc_g(d), desc_did(d), desc_pasid(d));
 	return IQEI_NONE;
 }
 

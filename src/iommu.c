@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The vIOMMU object: creation, reset, teardown. */
-#include "viommu.h"
+#include "inval.h"
+#include "nest.h"
+#include "notify.h"
+#include "regs.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,18 +66,19 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 		free(s);
 		return -ENOMEM;
 	}
-	if (pthread_mutex_init(&s->cc_lock, NULL) ||
+	if (vtd_cc_init(&s->cc) ||
 	    vtd_iotlb_init(&s->iotlb, o.iotlb_entries ? o.iotlb_entries : 16384) ||
 	    vtd_ct_init(&s->pasidc, o.pasid_cache_entries ? o.pasid_cache_entries : 4096, 4) ||
 	    vtd_ct_init(&s->iec, 4096, 2)) {
 		vtd_iotlb_destroy(&s->iotlb);
 		vtd_ct_destroy(&s->pasidc);
+		vtd_ct_destroy(&s->iec);
+		vtd_cc_destroy(&s->cc);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
 		vtd_error_add(err, VTD_ERR_NOMEM, "out of memory for the caches");
 		return -ENOMEM;
 	}
-	s->cc_gen = 1;
 	vtd_regs_reset(s);
 	*out = s;
 	return 0;
@@ -87,12 +91,10 @@ VTD_API void vtd_iommu_free(struct vtd_iommu *s)
 	vtd_notify_free_all(s);
 	vtd_nest_free_all(s);
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->cc_lock);
 	vtd_iotlb_destroy(&s->iotlb);
 	vtd_ct_destroy(&s->pasidc);
 	vtd_ct_destroy(&s->iec);
-	for (unsigned i = 0; i < 256; i++)
-		free(s->ccbus[i]);
+	vtd_cc_destroy(&s->cc);
 	free(s);
 }
 
@@ -115,9 +117,9 @@ VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st
 	st->pasid_hits = vtd_counter_sum(&s->pasidc.hits);
 	st->pasid_misses = vtd_counter_sum(&s->pasidc.misses);
 	st->pasid_entries = R(s->pasidc.used);
-	st->context_hits = vtd_counter_sum(&s->cc_hits) + fast;
-	st->context_misses = vtd_counter_sum(&s->cc_misses);
-	st->context_invalidated = R(s->cc_invalidated);
+	st->context_hits = vtd_counter_sum(&s->cc.hits) + fast;
+	st->context_misses = vtd_counter_sum(&s->cc.misses);
+	st->context_invalidated = R(s->cc.invalidated);
 	for (int i = 0; i < 16; i++)
 		st->qi_descriptors[i] = R(s->inv_count[i]);
 #undef R

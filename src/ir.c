@@ -7,7 +7,8 @@
  * reasons 20h-28h.  Without x-pi, CAP.PI=0 as in QEMU and a posted-format
  * IRTE is reserved.
  */
-#include "viommu.h"
+#include "fault.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <stddef.h>

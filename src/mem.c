@@ -6,7 +6,7 @@
  * rewrites an entry while a walk reads it yields the old or the new value,
  * never a mix.
  */
-#include "viommu.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <string.h>

@@ -34,7 +34,11 @@
  * and only the library sees both the page request it wrote and the
  * response descriptor the guest queued.
  */
-#include "viommu.h"
+#include "nest.h"
+#include "fault.h"
+#include "mem.h"
+#include "prq.h"
+#include "tables.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -124,43 +128,27 @@ struct want {
 	uint32_t pasid;
 };
 
-/* The device's scalable-mode context entry; false when absent. */
-static bool sm_context(struct vtd_iommu *s, uint16_t sid, uint64_t ce[4])
+/* The PASID entry for pasid under a context entry, as a host binding:
+ * what the one decode (tables.c) says, so a device is bound only to what
+ * a translation would use; anything that faults is blocked. */
+static void want_pasid(struct vtd_decode *dc, uint16_t sid, const uint64_t ce[4], uint32_t pasid,
+		       bool req_pasid, struct want *w)
 {
-	uint64_t haw = s->haw_mask, re[2];
-	unsigned bus = sid >> 8, devfn = sid & 0xff;
-	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
-		return false;
-	uint64_t half = devfn < 128 ? re[0] : re[1];
-	return (half & 1) &&
-	       !vtd_mem_read(s, (half & haw & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32) &&
-	       (ce[0] & 1);
-}
-
-/* The PASID entry for pasid under a context entry, as a host binding. */
-static void want_pasid(struct vtd_iommu *s, const uint64_t ce[4], uint32_t pasid,
-		       struct want *w)
-{
-	uint64_t haw = s->haw_mask, pde, pe[8];
+	uint64_t pe[3];
 	memset(w, 0, sizeof(*w));
 	w->pasid = pasid;
-	unsigned pdts = (ce[0] >> 9) & 7;
-	if ((pasid >> 6) >= (1u << (pdts + 7)) ||
-	    vtd_mem_read64(s, (ce[0] & haw & ~0xfffull) + (uint64_t)(pasid >> 6) * 8, &pde) ||
-	    !(pde & 1) ||
-	    vtd_mem_read(s, (pde & haw & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64, pe, 64) ||
-	    !(pe[0] & 1))
+	if (vtd_decode_pasid(dc, sid, ce, pasid, req_pasid, pe))
 		return;
-	unsigned pgtt = (pe[0] >> 6) & 7, fspm = (pe[2] >> 2) & 3;
-	w->did = (uint16_t)pe[1];
-	if (pgtt == 4) {
+	unsigned pgtt = vtd_pe_pgtt(pe);
+	w->did = vtd_pe_did(pe);
+	if (pgtt == VTD_PGTT_PT) {
 		w->kind = W_PARENT;
-	} else if (pgtt == 1 && fspm <= 1) {
+	} else if (pgtt == VTD_PGTT_FS) {
 		w->kind = W_NESTED;
-		w->s1.pgtbl_addr = pe[2] & haw & ~0xfffull;
-		w->s1.addr_width = fspm ? 57 : 48;
-		w->s1.flags = ((pe[2] & 1) ? VTD_S1_SRE : 0) | ((pe[2] & 0x80) ? VTD_S1_EAFE : 0) |
-			      ((pe[2] & 0x10) ? VTD_S1_WPE : 0);
+		w->s1.pgtbl_addr = vtd_pe_fsptptr(pe) & dc->s->haw_mask;
+		w->s1.addr_width = vtd_pe_fspm(pe) ? 57 : 48;
+		w->s1.flags = (vtd_pe_sre(pe) ? VTD_S1_SRE : 0) | (vtd_pe_eafe(pe) ? VTD_S1_EAFE : 0) |
+			      (vtd_pe_wpe(pe) ? VTD_S1_WPE : 0);
 	}
 	/* second-stage or nested PGTT for a passthrough device: the host's
 	 * second stage belongs to the VMM, so the guest cannot have one
@@ -248,29 +236,31 @@ static void follow(struct vtd_iommu *s, struct vtd_nest_dev *d)
 	struct want w = { .kind = W_BLOCK };
 	uint64_t ce[4];
 	bool ctx = false;
+	struct vtd_decode dc;
+	vtd_decode_init_uncached(&dc, s);
 	if (!s->dmar_enabled || !s->root_scalable) {
 		/* no translation, or legacy mode (no first stage to nest):
 		 * guest-physical addresses through the parent */
 		w.kind = W_PARENT;
-	} else if ((ctx = sm_context(s, d->sid, ce))) {
-		want_pasid(s, ce, (uint32_t)(ce[1] & 0xfffff), &w);
+	} else if ((ctx = !vtd_decode_context(&dc, s->root, true, d->sid, ce))) {
+		want_pasid(&dc, d->sid, ce, vtd_sce_rid_pasid(ce), false, &w);
 	}
 	/* the device may make page requests (PRE): its host faults can be
 	 * answered by the guest, so its tables report them to the queue */
-	d->pri = d->fq && !d->iopf_broken && ctx && (ce[0] & 16);
-	if (!(ctx && (ce[0] & 16)))
+	d->pri = d->fq && !d->iopf_broken && ctx && vtd_sce_pre(ce);
+	if (!(ctx && vtd_sce_pre(ce)))
 		d->pri_failed = false; /* PRE off: the guest reset the device's PRI */
 	bind(d, &d->rid, VTD_HOST_NO_PASID, &w, d->pri);
 	if (!d->pas)
 		return;
 	/* requests with PASID: every PASID the unit offers, when the guest
 	 * enabled them in the context entry (bounded: 256 entries) */
-	bool paside = ctx && (ce[0] & 8);
-	uint32_t rid_pasid = ctx ? (uint32_t)(ce[1] & 0xfffff) : ~0u;
+	bool paside = ctx && vtd_sce_paside(ce);
+	uint32_t rid_pasid = ctx ? vtd_sce_rid_pasid(ce) : ~0u;
 	for (uint32_t p = 0; p < NEST_PASIDS; p++) {
 		struct want wp = { .kind = W_BLOCK, .pasid = p };
 		if (paside && p != rid_pasid)
-			want_pasid(s, ce, p, &wp);
+			want_pasid(&dc, d->sid, ce, p, true, &wp);
 		bind(d, &d->pas[p], p, &wp, d->pri);
 	}
 }

@@ -8,7 +8,9 @@
  * tables over that range, then reports the difference: unmap for old
  * leaves not in the new set, map for new leaves not in the old one.
  */
-#include "viommu.h"
+#include "notify.h"
+#include "mem.h"
+#include "tables.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -48,100 +50,53 @@ static int push(struct leafv *l, const struct leaf *x)
 	return 0;
 }
 
-/* What the device's requests without PASID are translated with. */
-struct space {
-	enum { SP_NONE, SP_SS, SP_PT } kind;
-	uint64_t table;
-	unsigned levels;
-	uint16_t did;
-};
-
-static int resolve(struct vtd_iommu *s, uint16_t sid, struct space *sp)
-{
-	memset(sp, 0, sizeof(*sp));
-	if (!s->dmar_enabled)
-		return 0;
-	uint64_t haw = s->haw_mask;
-	unsigned bus = sid >> 8, devfn = sid & 0xff;
-	uint64_t re[2], ce[4];
-	if (vtd_mem_read(s, s->root + bus * 16, re, 16))
-		return 0;
-	if (!s->root_scalable) {
-		if (!(re[0] & 1) || vtd_mem_read(s, (re[0] & haw & ~0xfffull) + devfn * 16, ce, 16))
-			return 0;
-		if (!(ce[0] & 1))
-			return 0;
-		unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
-		if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
-			return 0;
-		sp->did = (uint16_t)(ce[1] >> 8);
-		if (tt == 2) {
-			sp->kind = SP_PT;
-		} else if (tt < 2) {
-			sp->kind = SP_SS;
-			sp->table = ce[0] & haw & ~0xfffull;
-			sp->levels = aw + 2;
-		}
-		return 0;
-	}
-	uint64_t half = devfn < 128 ? re[0] : re[1];
-	if (!(half & 1) || vtd_mem_read(s, (half & haw & ~0xfffull) + (devfn & 0x7f) * 32, ce, 32))
-		return 0;
-	if (!(ce[0] & 1))
-		return 0;
-	uint32_t pasid = (uint32_t)(ce[1] & 0xfffff);
-	uint64_t pde, pe[8];
-	if (vtd_mem_read64(s, (ce[0] & haw & ~0xfffull) + (uint64_t)(pasid >> 6) * 8, &pde) ||
-	    !(pde & 1) || vtd_mem_read(s, (pde & haw & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64, pe, 64) ||
-	    !(pe[0] & 1))
-		return 0;
-	unsigned pgtt = (pe[0] >> 6) & 7, aw = (pe[0] >> 2) & 7;
-	sp->did = (uint16_t)pe[1];
-	if (pgtt == 4) {
-		sp->kind = SP_PT;
-	} else if (pgtt == 2 && ((vtd_cap_sagaw(s->cap) >> aw) & 1)) {
-		sp->kind = SP_SS;
-		sp->table = pe[0] & haw & ~0xfffull;
-		sp->levels = aw + 2;
-	}
-	return 0;
-}
-
 struct walk {
 	struct vtd_iommu *s;
 	struct leafv *out;
 	uint64_t lo, hi;
+	unsigned width;        /* input addresses: below 2^width */
 	uint32_t visited;
 	bool truncated;
 	int err;
 };
 
-/* Collect the present leaves of a second-stage table within [lo, hi].
- * Entries with reserved bits set are not mappings (the walk would fault). */
-static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t base)
+/*
+ * Collect the leaves of a second-stage table within [lo, hi] that a
+ * translation would use: present, no reserved bit set (tables.h, the
+ * walk's own test), the rights every level grants (perm: those of the
+ * levels above), and input addresses within the walk's width.  A leaf
+ * whose output is in the interrupt range is no mapping either: every DMA
+ * through it faults (LGN.4 / SGN.8).  One caveat: a 1 GiB leaf that only
+ * overlaps that range is reported whole.
+ */
+static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t base,
+		      unsigned perm)
 {
 	unsigned shift = 12 + 9 * (level - 1);
 	uint64_t span = 1ull << shift;
 	for (unsigned i = 0; i < 512 && !w->truncated && !w->err; i++) {
 		uint64_t va = base + (uint64_t)i * span;
-		if (va > w->hi || va + span - 1 < w->lo)
+		if (va > w->hi || va + span - 1 < w->lo || (va >> w->width))
 			continue;
 		if (++w->visited > VTD_NOTIFY_MAX_VISIT) {
 			w->truncated = true;
 			return;
 		}
 		uint64_t pte;
-		if (vtd_mem_read64(w->s, table + 8ull * i, &pte) || !(pte & 3))
+		if (vtd_mem_read64(w->s, table + 8ull * i, &pte) || !(pte & (VTD_SS_R | VTD_SS_W)))
 			continue;
-		bool leaf = level == 1 || ((level == 2 || level == 3) && (pte & 0x80));
-		uint64_t addr = pte & w->s->haw_mask & ~(span - 1) & ~0xfffull;
-		if (pte & ~w->s->haw_mask & ~0xbff0000000000000ull & ~0x4000000000000000ull)
-			continue; /* address bits beyond the width: not a mapping */
+		bool leaf = vtd_pte_leaf(pte, level);
+		if (pte & vtd_ss_rsvd(w->s, level, leaf))
+			continue; /* the walk would fault here */
+		unsigned p = perm & (unsigned)(pte & (VTD_SS_R | VTD_SS_W));
+		uint64_t addr = pte & w->s->haw_mask & ~(span - 1) & VTD_PAGE_MASK;
 		if (leaf) {
-			struct leaf l = { va, span, addr, (unsigned)(pte & 3) };
+			if (span < (1ull << 30) && vtd_in_intr_range(addr))
+				continue;
+			struct leaf l = { va, span, addr, p };
 			w->err = push(w->out, &l);
-		} else if (level > 1) {
-			ss_leaves(w, pte & w->s->haw_mask & ~0xfffull, level - 1, va);
+		} else if (p) {
+			ss_leaves(w, pte & w->s->haw_mask & VTD_PAGE_MASK, level - 1, va, p);
 		}
 	}
 }
@@ -154,22 +109,29 @@ static bool same(const struct leaf *a, const struct leaf *b)
 /* Sync [lo, hi] of one notifier: the heart of caching-mode shadowing. */
 static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo, uint64_t hi)
 {
-	struct space sp;
-	resolve(s, n->sid, &sp);
+	struct vtd_space sp;
+	vtd_decode_space(s, n->sid, &sp);
 	n->did = sp.did;
-	n->did_valid = sp.kind != SP_NONE;
+	n->did_valid = sp.kind != VTD_SPACE_NONE;
 	struct leafv now = { 0 };
 	struct walk w = { .s = s, .out = &now, .lo = lo, .hi = hi };
-	if (sp.kind == SP_SS) {
-		ss_leaves(&w, sp.table, sp.levels, 0);
-	} else if (sp.kind == SP_PT) {
-		/* pass-through: the whole address width, identity */
+	if (sp.kind == VTD_SPACE_SS) {
+		/* the walk's width: its levels, at most the unit's MGAW */
+		w.width = 12 + 9 * sp.levels;
+		if (w.width > s->cfg.aw_bits)
+			w.width = s->cfg.aw_bits;
+		ss_leaves(&w, sp.table, sp.levels, 0, VTD_PERM_R | VTD_PERM_W);
+	} else if (sp.kind == VTD_SPACE_PT) {
+		/* pass-through: the whole address width, identity, but for
+		 * the interrupt range (every DMA there faults: LGN.4/SGN.8) */
 		uint64_t top = s->haw_mask;
-		uint64_t a = lo, b = hi < top ? hi : top;
-		if (a <= b) {
-			struct leaf l = { 0, top + 1, 0, VTD_PERM_R | VTD_PERM_W };
-			w.err = push(&now, &l);
-		}
+		const struct leaf pt[2] = {
+			{ 0, VTD_INTR_LO, 0, VTD_PERM_R | VTD_PERM_W },
+			{ VTD_INTR_HI + 1, top - VTD_INTR_HI, VTD_INTR_HI + 1, VTD_PERM_R | VTD_PERM_W },
+		};
+		for (unsigned k = 0; k < 2 && !w.err; k++)
+			if (pt[k].iova <= hi && pt[k].iova + pt[k].size - 1 >= lo)
+				w.err = push(&now, &pt[k]);
 	}
 	if (w.err || w.truncated) {
 		if (n->ops.error)

@@ -15,90 +15,21 @@
  *  - clearing the last FRCD.F clears FECTL.IP (QEMU only does so on FSTS
  *    writes, and then raises a stale interrupt on unmask).
  */
-#include "viommu.h"
+#include "regs.h"
+#include "fault.h"
+#include "inval.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* The window is little-endian; on a little-endian host a register is a
- * plain copy, which the compiler turns into one load or store (MMIO is on
- * the invalidation path: byte loops cost ~400 instructions a write). */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-static inline uint64_t read_bytes(const uint8_t *a, unsigned off, unsigned size)
-{
-	if (size == 8) {
-		uint64_t v;
-		memcpy(&v, a + off, 8);
-		return v;
-	}
-	if (size == 4) {
-		uint32_t w;
-		memcpy(&w, a + off, 4);
-		return w;
-	}
-	uint64_t v = 0;
-	memcpy(&v, a + off, size);
-	return v;
-}
-
-static inline void write_bytes(uint8_t *a, unsigned off, unsigned size, uint64_t v)
-{
-	if (size == 8) {
-		memcpy(a + off, &v, 8);
-	} else if (size == 4) {
-		uint32_t w = (uint32_t)v;
-		memcpy(a + off, &w, 4);
-	} else {
-		memcpy(a + off, &v, size);
-	}
-}
-#else
-static inline uint64_t read_bytes(const uint8_t *a, unsigned off, unsigned size)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)a[off + i] << (8 * i);
-	return v;
-}
-
-static inline void write_bytes(uint8_t *a, unsigned off, unsigned size, uint64_t v)
-{
-	for (unsigned i = 0; i < size; i++)
-		a[off + i] = (uint8_t)(v >> (8 * i));
-}
-#endif
-
-uint32_t vtd_get_l(const struct vtd_iommu *s, unsigned off)
-{
-	return (uint32_t)read_bytes(s->csr, off, 4);
-}
-
-uint64_t vtd_get_q(const struct vtd_iommu *s, unsigned off)
-{
-	return read_bytes(s->csr, off, 8);
-}
-
 static void put_l(uint8_t *a, unsigned off, uint32_t v)
 {
-	write_bytes(a, off, 4, v);
+	vtd_csr_store(a, off, 4, v);
 }
 
 static void put_q(uint8_t *a, unsigned off, uint64_t v)
 {
-	write_bytes(a, off, 8, v);
-}
-
-void vtd_set_l(struct vtd_iommu *s, unsigned off, uint32_t v) { put_l(s->csr, off, v); }
-void vtd_set_q(struct vtd_iommu *s, unsigned off, uint64_t v) { put_q(s->csr, off, v); }
-
-void vtd_set_clear_l(struct vtd_iommu *s, unsigned off, uint32_t set, uint32_t clear)
-{
-	vtd_set_l(s, off, (vtd_get_l(s, off) & ~clear) | set);
-}
-
-void vtd_set_clear_q(struct vtd_iommu *s, unsigned off, uint64_t set, uint64_t clear)
-{
-	vtd_set_q(s, off, (vtd_get_q(s, off) & ~clear) | set);
+	vtd_csr_store(a, off, 8, v);
 }
 
 static void define_l(struct vtd_iommu *s, unsigned off, uint32_t val, uint32_t wmask,
@@ -179,15 +110,6 @@ void vtd_regs_reset(struct vtd_iommu *s)
 		define_q(s, VTD_REG_FRCD + 16 * i, 0, 0, 0);
 		define_q(s, VTD_REG_FRCD + 16 * i + 8, 0, 0, VTD_FRCD_F);
 	}
-}
-
-void vtd_regs_send_msi(struct vtd_iommu *s, unsigned data_off, unsigned addr_off,
-		       unsigned uaddr_off)
-{
-	uint64_t addr = vtd_get_l(s, addr_off) | ((uint64_t)vtd_get_l(s, uaddr_off) << 32);
-	uint32_t data = vtd_get_l(s, data_off);
-	if (s->events.msi)
-		VTD_CALLBACK(s, s->events.msi(s->event_opaque, addr, data));
 }
 
 /* ---- command side effects ---------------------------------------------- */
@@ -322,15 +244,6 @@ static void fsts_write(struct vtd_iommu *s)
 		vtd_inval_kick(s);
 }
 
-static void ectl_write(struct vtd_iommu *s, unsigned ctl, unsigned data)
-{
-	uint32_t v = vtd_get_l(s, ctl);
-	if ((v & VTD_ECTL_IP) && !(v & VTD_ECTL_IM)) {
-		vtd_set_clear_l(s, ctl, 0, VTD_ECTL_IP);
-		vtd_regs_send_msi(s, data, data + 4, data + 8);
-	}
-}
-
 static void side_effects(struct vtd_iommu *s, unsigned off, unsigned size)
 {
 	/* A register is "written" when any of its bytes is: a 32-bit write to
@@ -347,13 +260,13 @@ static void side_effects(struct vtd_iommu *s, unsigned off, unsigned size)
 	if (HITS(VTD_REG_FSTS, 4))
 		fsts_write(s);
 	if (HITS(VTD_REG_FECTL, 4))
-		ectl_write(s, VTD_REG_FECTL, VTD_REG_FEDATA);
+		vtd_csr_unmask(s, VTD_REG_FECTL);
 	if (HITS(VTD_REG_ICS, 4)) {
 		if (!(vtd_get_l(s, VTD_REG_ICS) & VTD_ICS_IWC))
 			vtd_set_clear_l(s, VTD_REG_IECTL, 0, VTD_ECTL_IP);
 	}
 	if (HITS(VTD_REG_IECTL, 4))
-		ectl_write(s, VTD_REG_IECTL, VTD_REG_IEDATA);
+		vtd_csr_unmask(s, VTD_REG_IECTL);
 	if (HITS(VTD_REG_IQT, 4))
 		vtd_inval_kick(s);
 	if (vtd_ecap_prs(s->ecap)) {
@@ -361,7 +274,7 @@ static void side_effects(struct vtd_iommu *s, unsigned off, unsigned size)
 		    !(vtd_get_l(s, VTD_REG_PRS) & (VTD_PRS_PPR | VTD_PRS_PRO)))
 			vtd_set_clear_l(s, VTD_REG_PECTL, 0, VTD_ECTL_IP);
 		if (HITS(VTD_REG_PECTL, 4))
-			ectl_write(s, VTD_REG_PECTL, VTD_REG_PEDATA);
+			vtd_csr_unmask(s, VTD_REG_PECTL);
 	}
 	for (unsigned i = 0; i < VTD_NUM_FRCD; i++)
 		if (HITS(VTD_REG_FRCD + 16 * i + 12, 4)) {
@@ -395,7 +308,7 @@ VTD_API int vtd_iommu_mmio_read(struct vtd_iommu *s, uint64_t offset, unsigned s
 		return 0; /* no register there: reads as zero */
 	unsigned off = (unsigned)offset;
 	pthread_mutex_lock(&s->lock);
-	uint64_t v = read_bytes(s->csr, off, size) & ~read_bytes(s->womask, off, size);
+	uint64_t v = vtd_csr_load(s->csr, off, size) & ~vtd_csr_load(s->womask, off, size);
 	pthread_mutex_unlock(&s->lock);
 	*value = v;
 	return 0;
@@ -414,11 +327,11 @@ VTD_API int vtd_iommu_mmio_write(struct vtd_iommu *s, uint64_t offset, unsigned 
 	if (size == 4)
 		value &= 0xffffffffu;
 	pthread_mutex_lock(&s->lock);
-	uint64_t old = read_bytes(s->csr, off, size);
-	uint64_t wm = read_bytes(s->wmask, off, size);
-	uint64_t w1c = read_bytes(s->w1cmask, off, size);
+	uint64_t old = vtd_csr_load(s->csr, off, size);
+	uint64_t wm = vtd_csr_load(s->wmask, off, size);
+	uint64_t w1c = vtd_csr_load(s->w1cmask, off, size);
 	uint64_t nv = ((old & ~wm) | (value & wm)) & ~(w1c & value);
-	write_bytes(s->csr, off, size, nv);
+	vtd_csr_store(s->csr, off, size, nv);
 	side_effects(s, off, size);
 	struct vtd_iec_event ev;
 	bool iec = vtd_iec_take(s, &ev);

@@ -14,7 +14,7 @@
  * tell from an eviction); attached host devices re-bind on the destination
  * from the restored state once they are attached there.
  */
-#include "viommu.h"
+#include "inval.h"
 
 #include <errno.h>
 #include <string.h>

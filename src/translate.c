@@ -11,77 +11,27 @@
  * 4-level second stage) 5 x (4 + 1) + 4 = 29 paging-entry reads.  Every
  * entry a guest wrote is checked before it is used.
  */
-#include "viommu.h"
+#include "cache.h"
+#include "fault.h"
+#include "mem.h"
+#include "tables.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define INTR_LO 0xfee00000ull
-#define INTR_HI 0xfeefffffull
-
-/* second-stage entry bits */
-#define SS_R        (1ull << 0)
-#define SS_W        (1ull << 1)
-#define SS_A        (1ull << 8)   /* accessed, with PASID-entry SSADE */
-#define SS_D        (1ull << 9)   /* dirty, with PASID-entry SSADE */
-#define SS_PS       (1ull << 7)
-#define SS_SNP      (1ull << 11)
-#define SS_TM       (1ull << 62)
-#define SS_IGN      0xbff0000000000000ull /* 52-61 and 63: ignored */
-/* first-stage entry bits */
-#define FS_P        (1ull << 0)
-#define FS_RW       (1ull << 1)
-#define FS_US       (1ull << 2)
-#define FS_A        (1ull << 5)
-#define FS_D        (1ull << 6)
-#define FS_PS       (1ull << 7)
-#define FS_EA       (1ull << 10)
-#define FS_IGN      0xfff0000000000000ull /* 52-63 (XD among them) */
-
 struct xl {
-	struct vtd_iommu *s;
+	struct vtd_decode d;   /* the tables' decode: iommu, trace, FPD, generation */
 	const struct vtd_dma_request *req;
 	struct vtd_translation *res;
-	struct vtd_trace *t;
-	bool sm;               /* scalable mode */
-	bool fpd;              /* a fault-processing-disable bit was seen */
 	bool ssad;             /* PASID-entry SSADE: second-stage A/D flags */
 	bool nosnoop;          /* ECAP.SMPWC with PWSNP=0: walks do not snoop,
 				* so no accessed/dirty update can be made */
 	bool ss_dirty;         /* the last second-stage walk's leaf has D set */
 	uint16_t did;
-	uint64_t gen0;         /* invalidation generation when the walk began */
 };
 
-VTD_PRINTF(6, 7)
-static void trace_step(struct xl *x, const char *what, uint64_t addr, const uint64_t *v,
-		       unsigned n, const char *fmt, ...)
-{
-	struct vtd_trace *t = x->t;
-	if (!t || t->n >= VTD_TRACE_MAX)
-		return;
-	struct vtd_trace_step *st = &t->step[t->n++];
-	memset(st, 0, sizeof(*st));
-	snprintf(st->what, sizeof(st->what), "%s", what);
-	st->addr = addr;
-	st->nval = n > 4 ? 4 : n;
-	for (unsigned i = 0; i < st->nval; i++)
-		st->val[i] = v[i];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->note, sizeof(st->note), fmt, ap);
-	va_end(ap);
-}
-
-/* Tracing is rare and the hit path is hot: test for it before the
- * arguments (formatting, varargs) are even set up. */
-#define trace(xp, ...)                                              \
-	do {                                                        \
-		if (__builtin_expect((xp)->t != NULL, 0))           \
-			trace_step((xp), __VA_ARGS__);              \
-	} while (0)
+#define trace(xp, ...) VTD_TRACE((xp)->d.t, __VA_ARGS__)
 
 /* A fault: remember the reason; recording happens once, at the end. */
 static int fail(struct xl *x, enum vtd_fault_reason reason)
@@ -152,7 +102,7 @@ static inline bool iotlb_use(const struct vtd_dma_request *rq, bool priv, uint64
 		return false;
 	*size = 1ull << (12 + order);
 	*out = (v0 & ~(*size - 1)) | (rq->addr & (*size - 1));
-	return !(*out >= INTR_LO && *out <= INTR_HI);
+	return !vtd_in_intr_range(*out);
 }
 
 static void iotlb_put(struct xl *x, uint64_t k0, uint64_t in, uint64_t out,
@@ -161,8 +111,8 @@ static void iotlb_put(struct xl *x, uint64_t k0, uint64_t in, uint64_t out,
 	unsigned order = psize >= (1ull << 30) ? 18 : psize >= (1ull << 21) ? 9 : 0;
 	uint64_t size = 1ull << (12 + order);
 	uint64_t v0 = ((out - (in & (size - 1))) & ~(size - 1)) | (perm & 3);
-	vtd_iotlb_insert(&x->s->iotlb, x->did, (k0 >> 40) & 1, (uint32_t)(k0 >> 16) & 0xfffff, in,
-			 order, v0, flags, &x->s->inval_gen, x->gen0);
+	vtd_iotlb_insert(&x->d.s->iotlb, x->did, (k0 >> 40) & 1, (uint32_t)(k0 >> 16) & 0xfffff, in,
+			 order, v0, flags, &x->d.s->inval_gen, x->d.gen0);
 }
 
 static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
@@ -175,7 +125,7 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	if (rq->perm & VTD_PERM_X)
 		return false;
 	uint64_t out, size;
-	if (!iotlb_get(x->s, k0, rq->addr, v, &order) ||
+	if (!iotlb_get(x->d.s, k0, rq->addr, v, &order) ||
 	    !iotlb_use(rq, priv, v[0], v[1], order, &out, &size, &perm))
 		return false;
 	x->res->addr = out;
@@ -187,7 +137,7 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	return true;
 }
 
-static inline uint64_t haw(const struct xl *x) { return x->s->haw_mask; }
+static inline uint64_t haw(const struct xl *x) { return x->d.s->haw_mask; }
 
 /* ---- second stage ---------------------------------------------------------- */
 
@@ -210,24 +160,6 @@ static const struct ss_codes ss_sm = { 0x7b, 0x78, 0x79, 0x86, 0x85, 0x7a, 0x84 
 static const struct ss_codes ss_nest_table = { 0x7b, 0x78, 0x76, 0x76, 0x77, 0x7a, 0x74 };
 static const struct ss_codes ss_nest_root = { 0x7b, 0x78, 0x75, 0x75, 0x77, 0x7a, 0x74 };
 
-static uint64_t ss_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
-{
-	const struct vtd_config *c = &x->s->cfg;
-	uint64_t keep = haw(x) | SS_IGN;
-	bool tm_ok = c->stale_tm && c->device_iotlb;
-	bool snp_ok = c->scalable_mode || c->snoop_control;
-	uint64_t m;
-	if (leaf) {
-		if (tm_ok)
-			keep |= SS_TM;
-		m = level == 1 ? 0 : level == 2 ? 0x1ff000ull : 0x3ffff000ull; /* large-page address low bits */
-		m |= snp_ok ? 0 : SS_SNP;
-	} else {
-		m = SS_SNP | (level >= 4 ? SS_PS : 0);
-	}
-	return m | ~keep;
-}
-
 /*
  * PASID-entry SSADE (ECAP.SLADS): accessed on every second-stage entry the
  * walk used, dirty on the leaf for a write, each a locked update (the
@@ -238,15 +170,15 @@ static int ss_set_ad(struct xl *x, const uint64_t *ptes, const uint64_t *eas, un
 		     unsigned want)
 {
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t bits = SS_A | ((i == n - 1 && (want & VTD_PERM_W)) ? SS_D : 0);
+		uint64_t bits = VTD_SS_A | ((i == n - 1 && (want & VTD_PERM_W)) ? VTD_SS_D : 0);
 		if ((ptes[i] & bits) == bits)
 			continue;
 		if (x->nosnoop)
 			return fail(x, VTD_FR_SSL_5);
-		if (vtd_mem_set_bits64(x->s, eas[i], ptes[i], bits))
+		if (vtd_mem_set_bits64(x->d.s, eas[i], ptes[i], bits))
 			return fail(x, VTD_FR_SSL_6);
 	}
-	x->ss_dirty = (ptes[n - 1] & SS_D) || (want & VTD_PERM_W);
+	x->ss_dirty = (ptes[n - 1] & VTD_SS_D) || (want & VTD_PERM_W);
 	return 0;
 }
 
@@ -259,8 +191,8 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		   uint64_t in, unsigned want, uint64_t *out, uint64_t *psize, unsigned *perm)
 {
 	unsigned width = 12 + 9 * levels;
-	if (width > x->s->cfg.aw_bits)
-		width = x->s->cfg.aw_bits;
+	if (width > x->d.s->cfg.aw_bits)
+		width = x->d.s->cfg.aw_bits;
 	if (in >> width) {
 		trace(x, "SS input", in, NULL, 0, "address 0x%llx is beyond the %u-bit width",
 		      (unsigned long long)in, width);
@@ -277,28 +209,28 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		uint64_t pte;
 		/* the label is for the trace only: not formatted otherwise */
 		char what[24] = "";
-		if (x->t)
+		if (x->d.t)
 			snprintf(what, sizeof(what), "SS L%u entry", level);
-		if (vtd_mem_read64(x->s, ea, &pte)) {
+		if (vtd_mem_read64(x->d.s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			return fail(x, level == levels ? fc->root_err : fc->read_err);
 		}
-		bool ps = (level == 2 || level == 3) && (pte & SS_PS);
+		bool ps = (level == 2 || level == 3) && (pte & VTD_SS_PS);
 		bool leaf = level == 1 || ps;
 		trace(x, what, ea, &pte, 1, "R=%u W=%u%s -> %s 0x%llx", (unsigned)(pte & 1),
 		      (unsigned)((pte >> 1) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
 		      (unsigned long long)(pte & haw(x) & ~0xfffull));
 		/* presence and permission before reserved bits, as QEMU and
 		 * VirtualBox order them */
-		if (!(pte & (SS_R | SS_W)) && fc->not_present)
+		if (!(pte & (VTD_SS_R | VTD_SS_W)) && fc->not_present)
 			return fail(x, fc->not_present);
-		if ((want & VTD_PERM_W) && !(pte & SS_W))
+		if ((want & VTD_PERM_W) && !(pte & VTD_SS_W))
 			return fail(x, fc->perm_w);
-		if ((want & VTD_PERM_R) && !(pte & SS_R))
+		if ((want & VTD_PERM_R) && !(pte & VTD_SS_R))
 			return fail(x, fc->perm_r);
-		if (!(pte & (SS_R | SS_W)))
+		if (!(pte & (VTD_SS_R | VTD_SS_W)))
 			return fail(x, fc->perm_r);
-		if (pte & ss_rsvd_mask(x, level, leaf))
+		if (pte & vtd_ss_rsvd(x->d.s, level, leaf))
 			return fail(x, fc->rsvd);
 		p &= (unsigned)(pte & 3);
 		ptes[n] = pte;
@@ -329,17 +261,6 @@ struct fs_ctx {
 	uint64_t ss_table;     /* for nested */
 	unsigned ss_levels;
 };
-
-static uint64_t fs_rsvd_mask(const struct xl *x, unsigned level, bool leaf)
-{
-	uint64_t keep = haw(x) | FS_IGN;
-	uint64_t m;
-	if (leaf)
-		m = level == 1 ? 0 : level == 2 ? 0x1fe000ull : 0x3fffe000ull;
-	else
-		m = level >= 4 ? FS_PS : 0;
-	return m | ~keep;
-}
 
 /* Where a first-stage structure lives: itself, or through the second stage. */
 static int fs_table_addr(struct xl *x, const struct fs_ctx *f, uint64_t gpa, bool write,
@@ -380,30 +301,25 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 		uint64_t pte;
 		/* the label is for the trace only: not formatted otherwise */
 		char what[24] = "";
-		if (x->t)
+		if (x->d.t)
 			snprintf(what, sizeof(what), "FS L%u entry", level);
-		if (vtd_mem_read64(x->s, ea, &pte)) {
+		if (vtd_mem_read64(x->d.s, ea, &pte)) {
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			/* the root table through FSPTPTR is SFL.4, deeper ones SFL.1 */
 			return fail(x, level == f->levels ? VTD_FR_SFL_4 : VTD_FR_SFL_1);
 		}
-		bool ps = (level == 2 || level == 3) && (pte & FS_PS);
+		bool ps = (level == 2 || level == 3) && (pte & VTD_FS_PS);
 		bool leaf = level == 1 || ps;
 		trace(x, what, ea, &pte, 1, "P=%u R/W=%u U/S=%u A=%u%s -> %s 0x%llx",
 		      (unsigned)(pte & 1), (unsigned)((pte >> 1) & 1), (unsigned)((pte >> 2) & 1),
 		      (unsigned)((pte >> 5) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
 		      (unsigned long long)(pte & haw(x) & ~0xfffull));
-		if (!(pte & FS_P))
+		if (!(pte & VTD_FS_P))
 			return fail(x, VTD_FR_SFL_2);
-		uint64_t rsvd = fs_rsvd_mask(x, level, leaf);
-		/* A 1 GiB first-stage page exists only where CAP.FS1GP says so
-		 * (QEMU accepts it regardless). */
-		if (level == 3 && ps && !vtd_cap_fs1gp(x->s->cap))
-			rsvd |= FS_PS;
-		if (pte & rsvd)
+		if (pte & vtd_fs_rsvd(x->d.s, level, leaf))
 			return fail(x, VTD_FR_SFL_3);
-		rw &= (pte & FS_RW) != 0;
-		us &= (pte & FS_US) != 0;
+		rw &= (pte & VTD_FS_RW) != 0;
+		us &= (pte & VTD_FS_US) != 0;
 		/* XD counts only for execute requests (ignored otherwise: Linux
 		 * sets it on every first-stage leaf) */
 		xd |= (pte >> 63) != 0;
@@ -419,9 +335,9 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 				return fail(x, VTD_FR_SGN_3);
 			if ((want & VTD_PERM_W) && !rw && (!priv || f->wpe))
 				return fail(x, VTD_FR_SGN_6);
-			uint64_t abit = FS_A | (f->eafe ? FS_EA : 0);
+			uint64_t abit = VTD_FS_A | (f->eafe ? VTD_FS_EA : 0);
 			for (unsigned i = 0; i < nlev; i++) {
-				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? FS_D : 0);
+				uint64_t bits = abit | ((i == nlev - 1 && (want & VTD_PERM_W)) ? VTD_FS_D : 0);
 				if ((ptes[i] & bits) == bits)
 					continue;
 				/* non-snooped walks cannot update A/D: SFS.9 */
@@ -430,14 +346,14 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 				uint64_t hea;
 				if (fs_table_addr(x, f, eas[i], true, false, &hea))
 					return -EACCES;
-				if (vtd_mem_set_bits64(x->s, hea, ptes[i], bits))
+				if (vtd_mem_set_bits64(x->d.s, hea, ptes[i], bits))
 					return fail(x, VTD_FR_SFL_10);
 			}
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
 			*perm = VTD_PERM_R | ((rw || (priv && !f->wpe)) ? VTD_PERM_W : 0);
 			*flags = F_FS | (us ? F_US : 0) | (rw ? F_RW : 0) | (f->wpe ? F_WPE : 0) |
-				 (((pte & FS_D) || (want & VTD_PERM_W)) ? F_DIRTY : 0);
+				 (((pte & VTD_FS_D) || (want & VTD_PERM_W)) ? F_DIRTY : 0);
 			return 0;
 		}
 		table = pte & haw(x) & ~0xfffull;
@@ -445,87 +361,37 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 	return fail(x, VTD_FR_SFL_3);
 }
 
-/* ---- legacy mode ----------------------------------------------------------- */
-
-/* The context cache's fast word for a legacy context entry that passed
- * the checks of xlate_legacy() and translates through the second stage
- * (TT 0 or 1, supported AW); 0 for anything else. */
-static uint32_t legacy_fast(const struct vtd_iommu *s, const uint64_t ce[2])
-{
-	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
-	if (tt >= 2 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || !((vtd_cap_sagaw(s->cap) >> aw) & 1))
-		return 0;
-	return (uint32_t)(uint16_t)(ce[1] >> 8) << 16 | VTD_CCF_SS;
-}
+/* ---- legacy mode (spec 3.4.2: root, context, second stage) ------------------ */
 
 static int xlate_legacy(struct xl *x, uint64_t root)
 {
-	struct vtd_iommu *s = x->s;
 	const struct vtd_dma_request *rq = x->req;
-	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
-	uint64_t re[2], ce[4] = { 0 };
-	uint64_t rea = root + bus * 16;
+	uint64_t ce[4];
 
 	if (rq->pasid_valid) {
 		/* legacy mode has no PASIDs: such a request is malformed */
 		trace(x, "request", 0, NULL, 0, "request with PASID %u in legacy mode", rq->pasid);
 		return fail(x, VTD_FR_RTA_2);
 	}
-	if (vtd_cc_lookup(s, rq->sid, ce)) {
-		trace(x, "context cache", 0, ce, 2, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
-	} else {
-		if (vtd_mem_read(s, rea, re, 16)) {
-			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-			return fail(x, VTD_FR_LRT_1);
-		}
-		trace(x, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
-		      (unsigned)(re[0] & 1), (unsigned long long)(re[0] & ~0xfffull));
-		if (!(re[0] & 1))
-			return fail(x, VTD_FR_LRT_2);
-		if ((re[0] & (0xffeull | ~haw(x))) || re[1])
-			return fail(x, VTD_FR_LRT_3);
-		uint64_t cea = (re[0] & ~0xfffull) + devfn * 16;
-		if (vtd_mem_read(s, cea, ce, 16)) {
-			trace(x, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read",
-			      devfn >> 3, devfn & 7);
-			return fail(x, VTD_FR_LCT_1);
-		}
-		x->fpd = ce[0] & 2;
-		trace(x, "context entry", cea, ce, 2,
-		      "dev %02x.%u: P=%u FPD=%u TT=%u AW=%u (%u-level) DID=%u table 0x%llx",
-		      devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1), x->fpd,
-		      (unsigned)((ce[0] >> 2) & 3), (unsigned)(ce[1] & 7), (unsigned)(ce[1] & 7) + 2,
-		      (unsigned)(uint16_t)(ce[1] >> 8), (unsigned long long)(ce[0] & ~0xfffull));
-		if (!(ce[0] & 1))
-			return fail(x, VTD_FR_LCT_2);
-		if ((ce[0] & (0xff0ull | ~haw(x))) || (ce[1] & 0xffffffffff000080ull))
-			return fail(x, VTD_FR_LCT_3);
-		vtd_cc_insert(s, rq->sid, ce, x->gen0, legacy_fast(s, ce));
-	}
-	unsigned tt = (ce[0] >> 2) & 3, aw = ce[1] & 7;
-	x->fpd = ce[0] & 2;
-	x->did = (uint16_t)(ce[1] >> 8);
-	/* TT: 0 untranslated only, 1 also device-TLB, 2 pass-through; the
-	 * address width must be supported whatever the type (QEMU checks it
-	 * before the type too) */
-	if (tt == 3 || (tt == 1 && !vtd_ecap_dt(s->ecap)) || (tt == 2 && !vtd_ecap_pt(s->ecap)))
-		return fail(x, VTD_FR_LCT_4);
-	if (!((vtd_cap_sagaw(s->cap) >> aw) & 1))
-		return fail(x, VTD_FR_LCT_4);
-	if ((rq->at == VTD_AT_TRANSLATION_REQ && tt != 1) ||
-	    (rq->at == VTD_AT_TRANSLATED && tt != 1))
+	int r = vtd_decode_context(&x->d, root, false, rq->sid, ce);
+	if (r)
+		return fail(x, r);
+	unsigned tt = vtd_lce_tt(ce);
+	x->did = vtd_lce_did(ce);
+	/* translation requests and translated requests need TT 1 */
+	if (rq->at != VTD_AT_UNTRANSLATED && tt != VTD_TT_ALL)
 		return fail(x, VTD_FR_LCT_5);
 	x->res->did = x->did;
-	if (rq->at == VTD_AT_TRANSLATED || tt == 2) {
+	if (rq->at == VTD_AT_TRANSLATED || tt == VTD_TT_PT) {
 		if (rq->addr & ~haw(x))
 			return fail(x, VTD_FR_LGN_1);
-		if (tt == 2 && rq->addr >= INTR_LO && rq->addr <= INTR_HI)
+		if (tt == VTD_TT_PT && vtd_in_intr_range(rq->addr))
 			return fail(x, VTD_FR_LGN_4);
 		x->res->addr = rq->addr;
 		x->res->page_size = 4096;
 		x->res->perm = VTD_PERM_R | VTD_PERM_W;
 		trace(x, "result", rq->addr, NULL, 0, "%s: address used as is",
-		      tt == 2 ? "pass-through" : "already translated");
+		      tt == VTD_TT_PT ? "pass-through" : "already translated");
 		return 0;
 	}
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
@@ -533,10 +399,10 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
-	if (ss_walk(x, &ss_legacy, ce[0] & haw(x) & ~0xfffull, aw + 2, rq->addr,
+	if (ss_walk(x, &ss_legacy, vtd_lce_ssptptr(ce) & haw(x), vtd_lce_aw(ce) + 2, rq->addr,
 		    rq->perm & (VTD_PERM_R | VTD_PERM_W), &out, &psize, &perm))
 		return -EACCES;
-	if (out >= INTR_LO && out <= INTR_HI)
+	if (vtd_in_intr_range(out))
 		return fail(x, VTD_FR_LGN_4);
 	iotlb_put(x, k0, rq->addr, out, psize, perm, 0);
 	x->res->addr = out;
@@ -545,60 +411,102 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 	return 0;
 }
 
-/* ---- scalable mode ----------------------------------------------------------- */
+/* ---- scalable mode (spec 3.4.3: root, context, PASID directory and table,
+ * then the PASID entry's type: first stage, second stage, nested or
+ * pass-through) ---------------------------------------------------------------- */
+
+/* The result of a translation that produced out (the interrupt range is
+ * never a DMA target: SGN.8). */
+static int sm_result(struct xl *x, uint64_t out, uint64_t psize, unsigned perm)
+{
+	if (vtd_in_intr_range(out))
+		return fail(x, VTD_FR_SGN_8);
+	x->res->addr = out;
+	x->res->page_size = psize;
+	x->res->perm = perm;
+	return 0;
+}
+
+/* PGTT 4: the address is used as is, within the host address width. */
+static int sm_pass_through(struct xl *x)
+{
+	uint64_t a = x->req->addr;
+	if (a & ~haw(x))
+		return fail(x, VTD_FR_SGN_4);
+	trace(x, "result", a, NULL, 0, "pass-through: address used as is");
+	return sm_result(x, a, 4096, VTD_PERM_R | VTD_PERM_W);
+}
+
+/* PGTT 2: the second stage, its IOTLB entries tagged by domain only. */
+static int sm_second_stage(struct xl *x, const uint64_t pe[3], unsigned want, bool priv)
+{
+	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
+	if (iotlb_hit(x, k0, priv))
+		return 0;
+	uint64_t out, psize;
+	unsigned perm;
+	if (ss_walk(x, &ss_sm, vtd_pe_ssptptr(pe) & haw(x), vtd_pe_aw(pe) + 2, x->req->addr, want,
+		    &out, &psize, &perm))
+		return -EACCES;
+	if (vtd_in_intr_range(out))
+		return fail(x, VTD_FR_SGN_8);
+	iotlb_put(x, k0, x->req->addr, out, psize, perm,
+		  x->ssad ? F_SSAD | (x->ss_dirty ? F_DIRTY : 0) : 0);
+	return sm_result(x, out, psize, perm);
+}
+
+/* PGTT 1 and 3: the first stage, alone or nested over the second stage;
+ * IOTLB entries tagged by domain and PASID. */
+static int sm_first_stage(struct xl *x, const uint64_t pe[3], uint32_t pasid, unsigned want,
+			  bool priv)
+{
+	const struct vtd_dma_request *rq = x->req;
+	struct fs_ctx f = {
+		.fsptptr = vtd_pe_fsptptr(pe),
+		.levels = vtd_pe_fs_levels(pe),
+		.wpe = vtd_pe_wpe(pe), .eafe = vtd_pe_eafe(pe), .sre = vtd_pe_sre(pe),
+		.exec = (rq->perm & VTD_PERM_X) != 0,
+		.nested = vtd_pe_pgtt(pe) == VTD_PGTT_NESTED,
+		.ss_table = vtd_pe_ssptptr(pe) & haw(x),
+		.ss_levels = vtd_pe_aw(pe) + 2,
+	};
+	uint64_t k0 = vtd_iotlb_k0(x->did, true, pasid);
+	if (iotlb_hit(x, k0, priv))
+		return 0;
+	uint64_t out = 0, psize = 0;
+	unsigned perm = 0, flags = 0, ssperm = VTD_PERM_R | VTD_PERM_W;
+	if (fs_walk(x, &f, rq->addr, want, priv, &out, &psize, &perm, &flags))
+		return -EACCES;
+	if (f.nested) {
+		uint64_t hpa, spsize;
+		unsigned sperm;
+		if (ss_walk(x, &ss_sm, f.ss_table, f.ss_levels, out, want, &hpa, &spsize, &sperm))
+			return -EACCES;
+		out = hpa;
+		perm &= sperm;
+		ssperm = sperm;
+		if (x->ssad && !x->ss_dirty)
+			flags &= ~F_DIRTY;
+		if (spsize < psize)
+			psize = spsize;
+	}
+	if (vtd_in_intr_range(out))
+		return fail(x, VTD_FR_SGN_8);
+	iotlb_put(x, k0, rq->addr, out, psize, ssperm, flags);
+	return sm_result(x, out, psize, perm);
+}
 
 static int xlate_scalable(struct xl *x, uint64_t root)
 {
-	struct vtd_iommu *s = x->s;
+	struct vtd_iommu *s = x->d.s;
 	const struct vtd_dma_request *rq = x->req;
-	unsigned bus = rq->sid >> 8, devfn = rq->sid & 0xff;
-	uint64_t re[2], ce[4], pde, pe[8];
-	uint64_t rea = root + bus * 16;
+	uint64_t ce[4], pe[3];
 
-	if (vtd_cc_lookup(s, rq->sid, ce)) {
-		trace(x, "context cache", 0, ce, 4, "hit for %02x:%02x.%u", bus, devfn >> 3, devfn & 7);
-	} else {
-		if (vtd_mem_read(s, rea, re, 16)) {
-			trace(x, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-			return fail(x, VTD_FR_SRT_1);
-		}
-		uint64_t half = devfn < 128 ? re[0] : re[1];
-		trace(x, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx",
-		      bus, devfn < 128 ? "lower" : "upper", (unsigned)(half & 1),
-		      (unsigned long long)(half & ~0xfffull));
-		if (!(half & 1))
-			return fail(x, VTD_FR_SRT_2);
-		if (half & (0xffeull | ~haw(x)))
-			return fail(x, VTD_FR_SRT_3);
-		uint64_t cea = (half & ~0xfffull) + (devfn & 0x7f) * 32;
-		if (vtd_mem_read(s, cea, ce, 32)) {
-			trace(x, "context entry", cea, NULL, 0, "cannot be read");
-			return fail(x, VTD_FR_SCT_1);
-		}
-		x->fpd = ce[0] & 2;
-		trace(x, "context entry", cea, ce, 4,
-		      "dev %02x.%u: P=%u FPD=%u DTE=%u PASIDE=%u PDTS=%u (%u dir entries) "
-		      "RID_PASID=%u dir 0x%llx", devfn >> 3, devfn & 7, (unsigned)(ce[0] & 1),
-		      x->fpd, (unsigned)((ce[0] >> 2) & 1), (unsigned)((ce[0] >> 3) & 1),
-		      (unsigned)((ce[0] >> 9) & 7), 1u << (((ce[0] >> 9) & 7) + 7),
-		      (unsigned)(ce[1] & 0xfffff), (unsigned long long)(ce[0] & ~0xfffull));
-		if (!(ce[0] & 1))
-			return fail(x, VTD_FR_SCT_2);
-		if ((ce[0] & (0x1e0ull | ~haw(x))) || (ce[1] & 0xffffffffffe00000ull) || ce[2] ||
-		    ce[3])
-			return fail(x, VTD_FR_SCT_3);
-		vtd_cc_insert(s, rq->sid, ce, x->gen0, 0);
-	}
-	x->fpd = ce[0] & 2;
-	unsigned pdts = (ce[0] >> 9) & 7;
-	bool dte = ce[0] & 4, paside = ce[0] & 8;
-	uint32_t rid_pasid = (uint32_t)(ce[1] & 0xfffff);
-	/* SCT.4: enables for features this unit does not offer */
-	bool pre = ce[0] & 16;
-	if ((dte && !vtd_ecap_dt(s->ecap)) || (pre && !vtd_ecap_prs(s->ecap)) ||
-	    (paside && !vtd_ecap_pasid(s->ecap)))
-		return fail(x, VTD_FR_SCT_4);
-	if (rq->at != VTD_AT_UNTRANSLATED && !dte)
+	/* the context entry, then what it says of this request */
+	int r = vtd_decode_context(&x->d, root, true, rq->sid, ce);
+	if (r)
+		return fail(x, r);
+	if (rq->at != VTD_AT_UNTRANSLATED && !vtd_sce_dte(ce))
 		return fail(x, VTD_FR_SCT_5);
 	if (rq->at == VTD_AT_TRANSLATED) {
 		/* already translated by the device's ATC: the address is used
@@ -611,179 +519,52 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		trace(x, "result", rq->addr, NULL, 0, "already translated: address used as is");
 		return 0;
 	}
-	uint32_t pasid = rid_pasid;
+	uint32_t pasid = vtd_sce_rid_pasid(ce);
 	if (rq->pasid_valid) {
-		if (!paside)
+		if (!vtd_sce_paside(ce))
 			return fail(x, VTD_FR_SCT_6);
 		pasid = rq->pasid & 0xfffff;
 	}
-	/* beyond the PASID directory: the request's PASID is SCT.7; the
-	 * context entry's own RID_PASID is an error in that field, SCT.9 */
-	if ((pasid >> 6) >= (1u << (pdts + 7)))
-		return fail(x, rq->pasid_valid ? VTD_FR_SCT_7 : VTD_FR_SCT_9);
 
-	uint64_t pck0 = (1ull << 63) | rq->sid, pcv[4];
-	if (vtd_ct_lookup(&s->pasidc, pck0, pasid, pcv, NULL)) {
-		pde = pcv[0];
-		memset(pe, 0, sizeof(pe));
-		pe[0] = pcv[1];
-		pe[1] = pcv[2];
-		pe[2] = pcv[3];
-		x->fpd |= ((pde | pe[0]) & 2) != 0;
-		trace(x, "PASID cache", 0, pcv, 4, "hit for PASID %u", pasid);
-	} else {
-		uint64_t pdea = (ce[0] & haw(x) & ~0xfffull) + (uint64_t)(pasid >> 6) * 8;
-		if (vtd_mem_read64(s, pdea, &pde)) {
-			trace(x, "PASID dir entry", pdea, NULL, 0, "PASID %u: cannot be read", pasid);
-			return fail(x, VTD_FR_SPD_1);
-		}
-		x->fpd |= (pde & 2) != 0;
-		trace(x, "PASID dir entry", pdea, &pde, 1, "PASID %u: P=%u FPD=%u table 0x%llx",
-		      pasid, (unsigned)(pde & 1), (unsigned)((pde >> 1) & 1),
-		      (unsigned long long)(pde & ~0xfffull));
-		if (!(pde & 1))
-			return fail(x, VTD_FR_SPD_2);
-		if (pde & (0xffcull | ~haw(x)))
-			return fail(x, VTD_FR_SPD_3);
-		uint64_t pea = (pde & ~0xfffull) + (uint64_t)(pasid & 0x3f) * 64;
-		if (vtd_mem_read(s, pea, pe, 64)) {
-			trace(x, "PASID entry", pea, NULL, 0, "cannot be read");
-			return fail(x, VTD_FR_SPT_1);
-		}
-		x->fpd |= (pe[0] & 2) != 0;
-		trace(x, "PASID entry", pea, pe, 4,
-		      "P=%u FPD=%u PGTT=%u DID=%u SS AW=%u table 0x%llx; SRE=%u WPE=%u EAFE=%u "
-		      "FSPM=%u FS table 0x%llx", (unsigned)(pe[0] & 1), (unsigned)((pe[0] >> 1) & 1),
-		      (unsigned)((pe[0] >> 6) & 7), (unsigned)(uint16_t)pe[1],
-		      (unsigned)((pe[0] >> 2) & 7), (unsigned long long)(pe[0] & ~0xfffull),
-		      (unsigned)(pe[2] & 1), (unsigned)((pe[2] >> 4) & 1),
-		      (unsigned)((pe[2] >> 7) & 1), (unsigned)((pe[2] >> 2) & 3),
-		      (unsigned long long)(pe[2] & ~0xfffull));
-		if (!(pe[0] & 1))
-			return fail(x, VTD_FR_SPT_2);
-		/* reserved: fields beyond the address width; qword 2 bits 11:8;
-		 * qwords 3-7 entirely */
-		if ((pe[0] & ~haw(x) & ~0xfffull) || (pe[2] & ~haw(x) & ~0xfffull) ||
-		    (pe[2] & 0xf00ull) || pe[3] || pe[4] || pe[5] || pe[6] || pe[7])
-			return fail(x, VTD_FR_SPT_3);
-		uint64_t v[4] = { pde, pe[0], pe[1], pe[2] };
-		vtd_ct_insert(&s->pasidc, pck0, pasid, (uint16_t)pe[1], 0, false, v, &s->inval_gen,
-			      x->gen0);
-	}
-	unsigned pgtt = (pe[0] >> 6) & 7, ssaw = (pe[0] >> 2) & 7, fspm = (pe[2] >> 2) & 3;
-	bool sre = pe[2] & 1, ere = pe[2] & 2, wpe = pe[2] & 16, eafe = pe[2] & 128;
-	x->did = (uint16_t)pe[1];
-	/* SRE and WPE exist only with ECAP.SRS, EAFE only with ECAP.EAFS,
-	 * ERE only with ECAP.ERS: otherwise they are reserved (QEMU does not
-	 * check) */
-	bool ssade = (pe[0] >> 9) & 1, pwsnp = (pe[1] >> 23) & 1;
-	if (((sre || wpe) && !vtd_ecap_srs(s->ecap)) || (eafe && !vtd_ecap_eafs(s->ecap)) ||
-	    (ere && !vtd_ecap_ers(s->ecap)) || (ssade && !vtd_ecap_ssads(s->ecap)))
-		return fail(x, VTD_FR_SPT_3);
-	x->ssad = ssade;
+	/* the PASID entry, then what it says of this request */
+	r = vtd_decode_pasid(&x->d, rq->sid, ce, pasid, rq->pasid_valid, pe);
+	if (r)
+		return fail(x, r);
+	unsigned pgtt = vtd_pe_pgtt(pe);
+	bool fs = pgtt == VTD_PGTT_FS || pgtt == VTD_PGTT_NESTED;
+	x->did = vtd_pe_did(pe);
+	x->ssad = vtd_pe_ssade(pe);
 	/* Without ECAP.SMPWC this unit walks coherently whatever PWSNP says,
 	 * as QEMU does (the letter of SMPWC=0 is non-coherent walks, which
 	 * could update no A/D flag); with it, PWSNP=0 asks for non-snooped
 	 * walks, and an A/D update then faults (SFS.9/SSS.5). */
-	x->nosnoop = vtd_ecap_smpwcs(s->ecap) && !pwsnp;
-	bool pgtt_ok = (pgtt == 1 && vtd_ecap_fsts(s->ecap)) ||
-		       (pgtt == 2 && vtd_ecap_ssts(s->ecap)) ||
-		       (pgtt == 3 && vtd_ecap_nest(s->ecap)) || (pgtt == 4 && vtd_ecap_pt(s->ecap));
-	if (!pgtt_ok)
-		return fail(x, VTD_FR_SPT_4);
-	if ((pgtt == 2 || pgtt == 3) && !((vtd_cap_sagaw(s->cap) >> ssaw) & 1))
-		return fail(x, VTD_FR_SPT_4);
-	if ((pgtt == 1 || pgtt == 3) && (fspm > 1 || (fspm == 1 && !vtd_cap_fs5lp(s->cap))))
-		return fail(x, VTD_FR_SPT_4);
+	x->nosnoop = vtd_ecap_smpwcs(s->ecap) && !vtd_pe_pwsnp(pe);
 	/* A request without PASID takes its privilege from RID_PRIV, which
 	 * this unit does not offer (ECAP.RPRIVS=0): it is a user request. */
 	bool priv = rq->pasid_valid && rq->priv;
-	if ((rq->perm & VTD_PERM_X) && !ere)
+	if ((rq->perm & VTD_PERM_X) && !vtd_pe_ere(pe))
 		return fail(x, VTD_FR_SPT_5);
-	if (priv && (pgtt == 1 || pgtt == 3) && !sre)
+	if (priv && fs && !vtd_pe_sre(pe))
 		return fail(x, VTD_FR_SPT_6);
 
 	/* Requests without PASID of this device may take the fast path
 	 * from now on (first stage and nested for PASID 0 only: its key) */
 	if (!rq->pasid_valid && rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X) &&
-	    (pgtt == 2 || ((pgtt == 1 || pgtt == 3) && pasid == 0))) {
-		uint32_t fast = (uint32_t)x->did << 16 | (pgtt == 2 ? VTD_CCF_SS : VTD_CCF_FS);
-		if (vtd_cc_fast(s, rq->sid) != fast)
-			vtd_cc_set_fast(s, rq->sid, fast, x->gen0);
+	    (pgtt == VTD_PGTT_SS || (fs && pasid == 0))) {
+		uint32_t fast = (uint32_t)x->did << 16 | (fs ? VTD_CCF_FS : VTD_CCF_SS);
+		if (vtd_cc_fast(&s->cc, rq->sid) != fast)
+			vtd_cc_set_fast(&s->cc, rq->sid, fast, &s->inval_gen, x->d.gen0);
 	}
 	x->res->did = x->did;
-	uint64_t out = 0, psize = 0;
-	unsigned perm = 0;
 	/* an execute request is a read that also asks for execute rights */
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W);
 	if (rq->perm & VTD_PERM_X)
 		want |= VTD_PERM_R;
-	switch (pgtt) {
-	case 4: /* pass-through */
-		if (rq->addr & ~haw(x))
-			return fail(x, VTD_FR_SGN_4);
-		out = rq->addr;
-		psize = 4096;
-		perm = VTD_PERM_R | VTD_PERM_W;
-		trace(x, "result", out, NULL, 0, "pass-through: address used as is");
-		break;
-	case 2: { /* second stage: tagged by domain only */
-		uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-		if (iotlb_hit(x, k0, priv))
-			return 0;
-		if (ss_walk(x, &ss_sm, pe[0] & haw(x) & ~0xfffull, ssaw + 2, rq->addr, want, &out,
-			    &psize, &perm))
-			return -EACCES;
-		if (out >= INTR_LO && out <= INTR_HI)
-			return fail(x, VTD_FR_SGN_8);
-		iotlb_put(x, k0, rq->addr, out, psize, perm,
-			  x->ssad ? F_SSAD | (x->ss_dirty ? F_DIRTY : 0) : 0);
-		break;
-	}
-	case 1:   /* first stage */
-	case 3: { /* nested: first stage over second stage */
-		struct fs_ctx f = {
-			.fsptptr = pe[2] & ~0xfffull,
-			.levels = fspm ? 5 : 4,
-			.wpe = wpe, .eafe = eafe, .sre = sre,
-			.exec = (rq->perm & VTD_PERM_X) != 0,
-			.nested = pgtt == 3,
-			.ss_table = pe[0] & haw(x) & ~0xfffull,
-			.ss_levels = ssaw + 2,
-		};
-		/* first-stage and nested translations are tagged by PASID too */
-		uint64_t k0 = vtd_iotlb_k0(x->did, true, pasid);
-		if (iotlb_hit(x, k0, priv))
-			return 0;
-		unsigned flags = 0, ssperm = VTD_PERM_R | VTD_PERM_W;
-		if (fs_walk(x, &f, rq->addr, want, priv, &out, &psize, &perm, &flags))
-			return -EACCES;
-		if (f.nested) {
-			uint64_t hpa, spsize;
-			unsigned sperm;
-			if (ss_walk(x, &ss_sm, f.ss_table, f.ss_levels, out, want, &hpa, &spsize,
-				    &sperm))
-				return -EACCES;
-			out = hpa;
-			perm &= sperm;
-			ssperm = sperm;
-			if (x->ssad && !x->ss_dirty)
-				flags &= ~F_DIRTY;
-			if (spsize < psize)
-				psize = spsize;
-		}
-		if (out >= INTR_LO && out <= INTR_HI)
-			return fail(x, VTD_FR_SGN_8);
-		iotlb_put(x, k0, rq->addr, out, psize, ssperm, flags);
-		break;
-	}
-	}
-	if (out >= INTR_LO && out <= INTR_HI)
-		return fail(x, VTD_FR_SGN_8);
-	x->res->addr = out;
-	x->res->page_size = psize;
-	x->res->perm = perm;
-	return 0;
+	if (pgtt == VTD_PGTT_PT)
+		return sm_pass_through(x);
+	if (pgtt == VTD_PGTT_SS)
+		return sm_second_stage(x, pe, want, priv);
+	return sm_first_stage(x, pe, pasid, want, priv);
 }
 
 static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
@@ -815,9 +596,9 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 		return translate(s, rq, res);
 	uint64_t addr = rq->addr;
 	/* (a write to the interrupt range is an interrupt: the general path) */
-	if ((rq->perm & VTD_PERM_W) && addr >= INTR_LO && addr <= INTR_HI)
+	if ((rq->perm & VTD_PERM_W) && vtd_in_intr_range(addr))
 		return translate(s, rq, res);
-	uint32_t f = vtd_cc_fast(s, rq->sid);
+	uint32_t f = vtd_cc_fast(&s->cc, rq->sid);
 	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)))
 		return translate(s, rq, res);
 	uint16_t did = (uint16_t)(f >> 16);
@@ -857,13 +638,13 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 		res->status = VTD_XLATE_FAULT;
 		return -EDEADLK;
 	}
-	struct xl x = { .s = s, .req = rq, .res = res, .t = t,
-			.gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE) };
+	struct xl x = { .req = rq, .res = res };
+	vtd_decode_init(&x.d, s, t);
 
 	/* An untranslated write without PASID to the interrupt range is an
 	 * interrupt request, for interrupt remapping (or the APIC) to handle. */
 	if (rq->at == VTD_AT_UNTRANSLATED && !rq->pasid_valid && (rq->perm & VTD_PERM_W) &&
-	    rq->addr >= INTR_LO && rq->addr <= INTR_HI) {
+	    vtd_in_intr_range(rq->addr)) {
 		res->status = VTD_XLATE_INTERRUPT;
 		res->addr = rq->addr;
 		res->page_size = 4096;
@@ -882,7 +663,6 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 	bool sm = VTD_LOAD(s->root_scalable);
 	uint64_t root = VTD_LOAD(s->root);
 	unsigned ttm = VTD_LOAD(s->root_ttm);
-	x.sm = sm;
 	trace(&x, "RTADDR", root, NULL, 0, "%s mode (TTM=%u), root table 0x%llx",
 	      sm ? "scalable" : "legacy", ttm, (unsigned long long)root);
 	int r;
@@ -896,7 +676,7 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 		return 0;
 	/* Record the fault unless FPD suppresses it; ATS translation
 	 * requests report failure in their completion, not in FRCD. */
-	bool suppressed = x.fpd && vtd_fault_qualified(res->fault);
+	bool suppressed = x.d.fpd && vtd_fault_qualified(res->fault);
 	if (!suppressed && rq->at != VTD_AT_TRANSLATION_REQ) {
 		struct vtd_fault_rec f = {
 			.sid = rq->sid,

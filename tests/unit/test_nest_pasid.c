@@ -145,10 +145,20 @@ static void test_pasid_bindings(void **state)
 static void test_no_pasids_without_x_pasid_mode(void **state)
 {
 	(void)state;
-	/* the guest was not offered PASIDs: only RID_PASID is bound */
+	/* the guest was not offered PASIDs (no ECAP.PASID), yet its context
+	 * entry sets PASIDE: every request of the device is SCT.4, so the
+	 * host blocks it too (the binding follows the one decode) */
 	setup_guest("x-scalable-mode=on,x-flts=on,caching-mode=on", "gnr-main", 0);
 	void *hva;
 	struct vtd_host_fault f;
+	assert_int_equal(vtd_sim_translate(sim, 0x18, 5, 0, false, &hva, &f), -ENODEV);
+	assert_int_equal(vtd_sim_translate(sim, 0x18, VTD_HOST_NO_PASID, 0, false, &hva, &f),
+			 -ENODEV);
+	/* without PASIDE: only RID_PASID is bound (context-cache and PASID-
+	 * cache invalidations, global) */
+	put64(0x11300, 0x12001);
+	submit(0x11, 0);
+	submit(0x7, 0);
 	assert_int_equal(vtd_sim_translate(sim, 0x18, 5, 0, false, &hva, &f), -ENODEV);
 	assert_int_equal(vtd_sim_translate(sim, 0x18, VTD_HOST_NO_PASID, 0, false, &hva, &f), 0);
 	assert_null(strstr(log_, "pasid=5"));

@@ -156,19 +156,23 @@ static void test_replay_and_context_change(void **state)
 	assert_int_equal(nev, 6);
 	assert_int_equal(evs[0].kind, 'u');
 	assert_int_equal(evs[3].kind, 'm');
-	/* the device goes pass-through: everything is replaced by one
-	 * identity mapping of the address width */
+	/* the device goes pass-through: everything is replaced by the
+	 * identity mapping of the address width, less the interrupt range
+	 * (0xfee00000-0xfeefffff), where every DMA faults (LGN.4) */
 	nev = 0;
 	put64(0x11180, 0x12001 | (2u << 2));
 	mmio(VTD_REG_CCMD, 8, 0xa000000000000000ull);
-	assert_int_equal(nev, 4);
-	assert_true(evs[3].kind == 'm' && evs[3].iova == 0 && evs[3].size == (1ull << 48) &&
+	assert_int_equal(nev, 5);
+	assert_true(evs[3].kind == 'm' && evs[3].iova == 0 && evs[3].size == 0xfee00000ull &&
 		    evs[3].addr == 0);
+	assert_true(evs[4].kind == 'm' && evs[4].iova == 0xfef00000ull &&
+		    evs[4].size == (1ull << 48) - 0xfef00000ull && evs[4].addr == 0xfef00000ull);
 	/* translation off: everything goes */
 	nev = 0;
 	mmio(VTD_REG_GCMD, 4, 0);
-	assert_int_equal(nev, 1);
+	assert_int_equal(nev, 2);
 	assert_int_equal(evs[0].kind, 'u');
+	assert_int_equal(evs[1].kind, 'u');
 	vtd_iommu_notifier_del(iommu, n);
 	nev = 0;
 	mmio(VTD_REG_GCMD, 4, 1u << 31);

@@ -7,6 +7,7 @@
  * The concurrent tests run under ThreadSanitizer too (suite tsan).
  */
 #include "guest.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -11,6 +11,7 @@
  * difference from QEMU (then libvtd's documented behaviour).
  */
 #include "guest.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <string.h>

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "regs.h"
+#include "csr.h"
 
 static struct vtd_iommu *mk(const char *props)
 {

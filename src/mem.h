@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory (mem.c): the flat-RAM fast path, the VMM's callbacks
+ * otherwise.  Every module that reads or writes what the guest owns goes
+ * through these; they call nothing in the library.
+ */
+#ifndef VTD_MEM_H
+#define VTD_MEM_H
+
+#include "viommu.h"
+
+int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len);
+int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len);
+int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
+/*
+ * Locked read-modify-writes of guest memory, as the spec requires for
+ * accessed/dirty flags and posted-interrupt descriptors: __atomic ops on
+ * the flat RAM, else the VMM's mem.cmpxchg64, else (neither available) a
+ * read then a write, which is not atomic against the guest.
+ * vtd_mem_cas64: 0, -EAGAIN with the current value in *expected, -EFAULT.
+ * vtd_mem_or64: OR bits in (hint: the value the caller expects there);
+ * 0, -EFAULT, or -EBUSY when the word
+ * changed under every one of VTD_MEM_CAS_TRIES compare-exchanges (only a
+ * guest rewriting it without pause does that; the bits are then not set).
+ * vtd_mem_set_bits64: vtd_mem_or64 for A/D flags; any failure is -EFAULT.
+ */
+#define VTD_MEM_CAS_TRIES 64
+/* A qword load ordered after the caller's locked updates (seq_cst on the
+ * flat RAM), for decisions that must see what a guest did since. */
+int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
+int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired);
+int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits);
+int vtd_mem_set_bits64(struct vtd_iommu *s, uint64_t gpa, uint64_t old, uint64_t bits);
+
+#endif
