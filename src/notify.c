@@ -55,6 +55,7 @@ struct walk {
 	struct leafv *out;
 	uint64_t lo, hi;
 	unsigned width;        /* input addresses: below 2^width */
+	bool ad_fixed;         /* A/D flags cannot be set (struct vtd_space) */
 	uint32_t visited;
 	bool truncated;
 	int err;
@@ -66,9 +67,31 @@ struct walk {
  * walk's own test), the rights every level grants (perm: those of the
  * levels above), and input addresses within the walk's width.  A leaf
  * whose output is in the interrupt range is no mapping either: every DMA
- * through it faults (LGN.4 / SGN.8).  One caveat: a 1 GiB leaf that only
- * overlaps that range is reported whole.
+ * through it faults (LGN.4 / SGN.8): a large leaf is reported less that
+ * part.  Nor are entries whose accessed or dirty flag the walk would have
+ * to set and cannot (w->ad_fixed).
  */
+/* A leaf, less the part of its output in the interrupt range (as two
+ * leaves when that range is inside it). */
+static void push_leaf(struct walk *w, uint64_t va, uint64_t span, uint64_t addr, unsigned perm)
+{
+	uint64_t end = addr + span; /* exclusive */
+	if (end <= VTD_INTR_LO || addr > VTD_INTR_HI) {
+		struct leaf l = { va, span, addr, perm };
+		w->err = push(w->out, &l);
+		return;
+	}
+	if (addr < VTD_INTR_LO) {
+		struct leaf l = { va, VTD_INTR_LO - addr, addr, perm };
+		w->err = push(w->out, &l);
+	}
+	if (!w->err && end > VTD_INTR_HI + 1) {
+		uint64_t skip = VTD_INTR_HI + 1 - addr;
+		struct leaf l = { va + skip, span - skip, VTD_INTR_HI + 1, perm };
+		w->err = push(w->out, &l);
+	}
+}
+
 static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t base,
 		      unsigned perm)
 {
@@ -89,12 +112,18 @@ static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t b
 		if (pte & vtd_ss_rsvd(w->s, level, leaf))
 			continue; /* the walk would fault here */
 		unsigned p = perm & (unsigned)(pte & (VTD_SS_R | VTD_SS_W));
+		if (w->ad_fixed) {
+			/* the walk could not set A here, nor D on the leaf for a
+			 * write: such a DMA faults (SSL.5) */
+			if (!(pte & VTD_SS_A))
+				continue;
+			if (leaf && !(pte & VTD_SS_D))
+				p &= ~(unsigned)VTD_PERM_W;
+		}
 		uint64_t addr = pte & w->s->haw_mask & ~(span - 1) & VTD_PAGE_MASK;
 		if (leaf) {
-			if (span < (1ull << 30) && vtd_in_intr_range(addr))
-				continue;
-			struct leaf l = { va, span, addr, p };
-			w->err = push(w->out, &l);
+			if (p)
+				push_leaf(w, va, span, addr, p);
 		} else if (p) {
 			ss_leaves(w, pte & w->s->haw_mask & VTD_PAGE_MASK, level - 1, va, p);
 		}
@@ -120,6 +149,7 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 		w.width = 12 + 9 * sp.levels;
 		if (w.width > s->cfg.aw_bits)
 			w.width = s->cfg.aw_bits;
+		w.ad_fixed = sp.ad_fixed;
 		ss_leaves(&w, sp.table, sp.levels, 0, VTD_PERM_R | VTD_PERM_W);
 	} else if (sp.kind == VTD_SPACE_PT) {
 		/* pass-through: the whole address width, identity, but for

@@ -233,6 +233,7 @@ void vtd_decode_space(struct vtd_iommu *s, uint16_t sid, struct vtd_space *sp)
 		sp->kind = VTD_SPACE_SS;
 		sp->table = vtd_pe_ssptptr(pe) & s->haw_mask;
 		sp->levels = vtd_pe_aw(pe) + 2;
+		sp->ad_fixed = vtd_pe_ssade(pe) && vtd_ecap_smpwcs(s->ecap) && !vtd_pe_pwsnp(pe);
 		break;
 	default: /* first stage, nested */
 		sp->kind = VTD_SPACE_FS;

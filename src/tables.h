@@ -336,6 +336,10 @@ struct vtd_space {
 	uint16_t did;
 	uint64_t table;        /* SS: second-stage table; FS: FSPTPTR */
 	unsigned levels;
+	/* SS with PASID-entry SSADE over a non-snooped walk (ECAP.SMPWC,
+	 * PWSNP=0): no accessed/dirty flag can be set, so an entry without A
+	 * (and a leaf without D, for writes) faults (SSL.5) */
+	bool ad_fixed;
 	uint8_t fault;
 };
 void vtd_decode_space(struct vtd_iommu *s, uint16_t sid, struct vtd_space *sp);

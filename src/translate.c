@@ -240,6 +240,12 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 			uint64_t size = 1ull << shift;
 			if (x->ssad && ss_set_ad(x, ptes, eas, n, want))
 				return -EACCES;
+			/* no D flag can be set over a non-snooped walk: a leaf
+			 * without it grants no write (one would fault SSS.5),
+			 * and the result must not say it does to a VMM that
+			 * caches it */
+			if (x->ssad && x->nosnoop && !(pte & VTD_SS_D))
+				p &= ~(unsigned)VTD_PERM_W;
 			*out = (pte & haw(x) & ~(size - 1)) | (in & (size - 1));
 			*psize = size;
 			*perm = p;

@@ -526,8 +526,11 @@ static void test_sm_fault_7c_90(void **state)
 		put64(e, get64(e) | SS_A);
 	}
 	put64(l1, get64(l1) | SS_A);
-	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
-	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x7c, "SSL.5");    /* D is clear */
+	/* D is clear and cannot be set: the mapping grants reads only (a
+	 * VMM caching the result must not let a write through), and a write
+	 * faults */
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD);
+	EXPECT_FAULT(xl(SID, 0x1000, WR), 0x7c, "SSL.5");
 	put64(l1, get64(l1) | SS_D);
 	EXPECT_OK(xl(SID, 0x1000, WR), 0x5000, 4096, RD | WR);
 
