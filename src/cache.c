@@ -20,8 +20,7 @@ _Thread_local unsigned vtd_tls_slot __attribute__((tls_model("initial-exec"))) =
  * VTD_COUNTER_SLOTS threads at once do, later ones share the last slot
  * with atomic increments.  A thread's exit gives its slot back (a
  * pthread key destructor), so a program that keeps creating threads keeps
- * finding free slots (measured: without that, `vtd bench`'s later threads
- * all shared one atomic slot and two threads ran at 1.2x of one).  The
+ * finding free slots (doc/performance.md, "Design choices measured").  The
  * slot's value stays: the next owner goes on from it, after the mutex
  * that handed the slot over ordered the old owner's last store. */
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -29,7 +29,7 @@
  * A statistics counter that many threads bump on the hot path: one slot
  * per cache line, each thread on its own slot, summed when read.  A plain
  * shared counter would make every IOTLB hit bounce one cache line between
- * cores (measured: 3x slower hits with two threads).
+ * cores (doc/performance.md, "Design choices measured").
  */
 #define VTD_COUNTER_SLOTS 16
 /* Aligned so that no slot shares a line with the read-mostly fields next

@@ -432,9 +432,9 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
 	return IQEI_TYPE;
 }
 
-/* Descriptors looked at ahead of the one that runs (see iq_prefetch):
- * 8 ahead took the 1e6-entry case from 4.2x to 2.1x the in-cache cost
- * (vtd bench qi-psi-1e6); 16 and 24 measured the same. */
+/* Descriptors looked at ahead of the one that runs (see iq_prefetch), so
+ * the IOTLB buckets they hit are in cache by then (the figures:
+ * doc/performance.md, "Design choices measured"). */
 #define IQ_LOOKAHEAD 8
 /* ... and only for an IOTLB of at least this many buckets (512 KiB): a
  * smaller one stays in the caches, where looking ahead only costs. */

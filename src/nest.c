@@ -78,6 +78,7 @@ struct vtd_nest_dev {
 	struct vtd_host_if be;
 	struct vtd_host_device host;
 	uint32_t parent;
+	bool has_parent;          /* parent allocated (ids are the host's) */
 	struct binding rid;       /* requests without PASID (RID_PASID) */
 	struct binding *pas;      /* [NEST_PASIDS]: requests with PASID, when the
 				   * guest and the host both do PASIDs */
@@ -331,6 +332,7 @@ static int take_iopf(const struct vtd_host_attach_opts *opts, struct vtd_host_io
 
 static void free_dev(struct vtd_nest_dev *d)
 {
+	free(d->maps);
 	free(d->pend);
 	free(d->pas);
 	free(d);
@@ -344,13 +346,13 @@ VTD_API int vtd_iommu_attach_host(struct vtd_iommu *s, uint16_t sid,
 	return vtd_iommu_attach_host_opts(s, sid, hostdev, be, dev, NULL, err);
 }
 
-VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
-				       const struct vtd_host_device *hostdev,
-				       const struct vtd_host_if *be, uint32_t dev,
-				       const struct vtd_host_attach_opts *opts,
-				       struct vtd_error *err)
+/* The arguments and options of an attach, and whether the host can carry
+ * the guest's configuration (the compatibility check, with its findings
+ * as the error's messages). */
+static int attach_check(struct vtd_iommu *s, const struct vtd_host_device *hostdev,
+			const struct vtd_host_if *be, const struct vtd_host_attach_opts *opts,
+			struct vtd_error *err)
 {
-	vtd_error_clear(err);
 	if (!s || !hostdev || !be || !be->ops)
 		return -EINVAL;
 	if (vtd_in_callback(s)) { /* iommu.h, Threading */
@@ -375,14 +377,18 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED, "%s", VTD_COMPAT_SUMMARY_FAIL);
 		return -EOPNOTSUPP;
 	}
-	pthread_mutex_lock(&s->lock);
-	for (struct vtd_nest_dev *o = s->nest; o; o = o->next)
-		if (o->sid == sid) {
-			pthread_mutex_unlock(&s->lock);
-			vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
-			return -EEXIST;
-		}
-	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* The device's own state: PASID bindings when the guest and the host both
+ * do PASIDs (QEMU binds PASID 0 only), recoverable faults where the guest
+ * takes page requests (ECAP.PRS: svm=on, which the check made sure the
+ * host has too). */
+static int dev_new(struct vtd_iommu *s, uint16_t sid, const struct vtd_host_device *hostdev,
+		   const struct vtd_host_if *be, uint32_t dev,
+		   const struct vtd_host_attach_opts *opts, struct vtd_nest_dev **out,
+		   struct vtd_error *err)
+{
 	struct vtd_nest_dev *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -390,44 +396,58 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 	d->dev = dev;
 	d->be = *be;
 	d->host = *hostdev;
-	/* PASIDs other than RID_PASID when the guest has them and the host
-	 * does too (QEMU binds PASID 0 only) */
-	if (s->cfg.pasid && vtd_ecap_pasid(hostdev->ecap)) {
-		d->pas = calloc(NEST_PASIDS, sizeof(*d->pas));
-		if (!d->pas) {
-			free(d);
-			return -ENOMEM;
-		}
-	}
-	/* recoverable faults only where the guest can take page requests
-	 * (ECAP.PRS: svm=on, which the check made sure the host has too) */
-	int iopf = take_iopf(opts, &d->iopf);
+	int rc = 0;
+	if (s->cfg.pasid && vtd_ecap_pasid(hostdev->ecap) &&
+	    !(d->pas = calloc(NEST_PASIDS, sizeof(*d->pas))))
+		rc = -ENOMEM;
+	int iopf = rc ? 0 : take_iopf(opts, &d->iopf);
 	if (iopf < 0) {
 		vtd_error_add(err, VTD_ERR_UNSUPPORTED,
 			      "vtd_host_iopf_ops has members this libvtd does not know");
-		free_dev(d);
-		return iopf;
+		rc = iopf;
 	}
-	d->has_iopf = iopf && vtd_ecap_prs(s->ecap);
-	if (d->has_iopf) {
-		d->pend = calloc(VTD_HOST_IOPF_MAX_PENDING, sizeof(*d->pend));
-		if (!d->pend) {
-			free_dev(d);
-			return -ENOMEM;
-		}
-	}
-	int rc = be->ops->alloc_parent(be->ctx, &d->parent);
+	d->has_iopf = iopf > 0 && vtd_ecap_prs(s->ecap);
+	if (!rc && d->has_iopf &&
+	    !(d->pend = calloc(VTD_HOST_IOPF_MAX_PENDING, sizeof(*d->pend))))
+		rc = -ENOMEM;
 	if (rc) {
-		vtd_error_add(err, VTD_ERR_IO, "host refused the nest parent (%d)", rc);
 		free_dev(d);
 		return rc;
 	}
+	*out = d;
+	return 0;
+}
+
+/* What the host holds for the device, given back in the order detach
+ * uses: the parent table, then the fault queue (after the tables that
+ * report to it), then the guest RAM mapped into the parent. */
+static void host_release(struct vtd_nest_dev *d)
+{
+	if (d->has_parent)
+		d->be.ops->free_hwpt(d->be.ctx, d->parent);
+	d->has_parent = false;
+	if (d->fq)
+		d->iopf.free_queue(d->be.ctx, d->fq);
+	d->fq = 0;
+	unmap_all(d);
+}
+
+/* The host's side: the nest parent, guest RAM mapped into it, and the
+ * fault queue; on failure, whatever was made is given back. */
+static int host_setup(struct vtd_iommu *s, struct vtd_nest_dev *d, struct vtd_error *err)
+{
+	const struct vtd_host_if *be = &d->be;
+	int rc = be->ops->alloc_parent(be->ctx, &d->parent);
+	if (rc) {
+		vtd_error_add(err, VTD_ERR_IO, "host refused the nest parent (%d)", rc);
+		return rc;
+	}
+	d->has_parent = true;
 	if (s->ram && s->ram_size) {
 		rc = be->ops->map(be->ctx, 0, s->ram_size, s->ram, true);
 		if (rc) {
 			vtd_error_add(err, VTD_ERR_IO, "host refused to map guest RAM (%d)", rc);
-			be->ops->free_hwpt(be->ctx, d->parent);
-			free_dev(d);
+			host_release(d);
 			return rc;
 		}
 		remember_map(d, 0, s->ram_size);
@@ -441,30 +461,70 @@ VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
 			 * its page faults stay the host's */
 			d->fq = 0;
 		} else if (rc) {
+			d->fq = 0;
 			vtd_error_add(err, VTD_ERR_IO, "host refused a fault queue (%d)", rc);
-			unmap_all(d);
-			be->ops->free_hwpt(be->ctx, d->parent);
-			free_dev(d);
+			host_release(d);
 			return rc;
 		}
 	}
-	pthread_mutex_lock(&s->lock);
-	for (struct vtd_nest_dev *o = s->nest; o; o = o->next)
-		if (o->sid == sid) { /* raced with another attach */
-			pthread_mutex_unlock(&s->lock);
-			vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
-			if (d->fq)
-				d->iopf.free_queue(be->ctx, d->fq);
-			unmap_all(d);
-			be->ops->free_hwpt(be->ctx, d->parent);
-			free_dev(d);
-			return -EEXIST;
-		}
-	d->next = s->nest;
-	s->nest = d;
-	follow(s, d);
-	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+static struct vtd_nest_dev *find_dev(struct vtd_iommu *s, uint16_t sid)
+{
+	for (struct vtd_nest_dev *d = s->nest; d; d = d->next)
+		if (d->sid == sid)
+			return d;
+	return NULL;
+}
+
+static int attached_already(struct vtd_iommu *s, uint16_t sid, struct vtd_error *err)
+{
+	if (!find_dev(s, sid))
+		return 0;
+	vtd_error_add(err, VTD_ERR_CONFLICT, "a host device is already attached there");
+	return -EEXIST;
+}
+
+VTD_API int vtd_iommu_attach_host_opts(struct vtd_iommu *s, uint16_t sid,
+				       const struct vtd_host_device *hostdev,
+				       const struct vtd_host_if *be, uint32_t dev,
+				       const struct vtd_host_attach_opts *opts,
+				       struct vtd_error *err)
+{
+	vtd_error_clear(err);
+	int rc = attach_check(s, hostdev, be, opts, err);
+	if (rc)
+		return rc;
+	/* the host calls below run without the lock: look first, and again
+	 * when inserting (another attach may have raced this one) */
+	pthread_mutex_lock(&s->lock);
+	rc = attached_already(s, sid, err);
+	pthread_mutex_unlock(&s->lock);
+	if (rc)
+		return rc;
+	struct vtd_nest_dev *d;
+	rc = dev_new(s, sid, hostdev, be, dev, opts, &d, err);
+	if (rc)
+		return rc;
+	rc = host_setup(s, d, err);
+	if (rc) {
+		free_dev(d);
+		return rc;
+	}
+	pthread_mutex_lock(&s->lock);
+	rc = attached_already(s, sid, err);
+	if (!rc) {
+		d->next = s->nest;
+		s->nest = d;
+		follow(s, d);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc) {
+		host_release(d);
+		free_dev(d);
+	}
+	return rc;
 }
 
 VTD_API int vtd_iommu_detach_host(struct vtd_iommu *s, uint16_t sid)
@@ -489,10 +549,7 @@ VTD_API int vtd_iommu_detach_host(struct vtd_iommu *s, uint16_t sid)
 		for (uint32_t p = 0; d->pas && p < NEST_PASIDS; p++)
 			bind(d, &d->pas[p], p, &none, false);
 		bind(d, &d->rid, VTD_HOST_NO_PASID, &none, false);
-		d->be.ops->free_hwpt(d->be.ctx, d->parent);
-		if (d->fq) /* after the tables that report to it */
-			d->iopf.free_queue(d->be.ctx, d->fq);
-		unmap_all(d);
+		host_release(d);
 		pthread_mutex_unlock(&s->lock);
 		free_dev(d);
 		return 0;
@@ -547,20 +604,11 @@ void vtd_nest_free_all(struct vtd_iommu *s)
 	while (s->nest) {
 		struct vtd_nest_dev *d = s->nest;
 		s->nest = d->next;
-		free(d->maps);
 		free_dev(d);
 	}
 }
 
 /* ---- recoverable faults --------------------------------------------------- */
-
-static struct vtd_nest_dev *find_dev(struct vtd_iommu *s, uint16_t sid)
-{
-	for (struct vtd_nest_dev *d = s->nest; d; d = d->next)
-		if (d->sid == sid)
-			return d;
-	return NULL;
-}
 
 static void respond(struct vtd_nest_dev *d, uint32_t cookie, enum vtd_host_iopf_code code)
 {

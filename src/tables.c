@@ -48,22 +48,40 @@ static uint32_t legacy_fast(const struct vtd_iommu *s, const uint64_t ce[2])
 	return (uint32_t)vtd_lce_did(ce) << 16 | VTD_CCF_SS;
 }
 
-static int read_legacy(struct vtd_decode *d, uint64_t root, uint16_t sid, uint64_t ce[4])
+/* The root entry of sid's bus (legacy: one per bus; scalable mode: the
+ * half for sid's devfn): 0 and the context table's address, or LRT/SRT
+ * .1 (unreadable), .2 (not present), .3 (reserved bits). */
+static int read_root(struct vtd_decode *d, uint64_t root, uint16_t sid, bool sm, uint64_t *ctp)
 {
 	struct vtd_iommu *s = d->s;
 	unsigned bus = sid >> 8, devfn = sid & 0xff;
 	uint64_t re[2], rea = root + bus * 16;
 	if (vtd_mem_read(s, rea, re, 16)) {
 		VTD_TRACE(d->t, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-		return VTD_FR_LRT_1;
+		return sm ? VTD_FR_SRT_1 : VTD_FR_LRT_1;
 	}
-	VTD_TRACE(d->t, "root entry", rea, re, 2, "bus %u: P=%u context table 0x%llx", bus,
-		  (unsigned)vtd_re_p(re[0]), (unsigned long long)vtd_re_ctp(re[0]));
-	if (!vtd_re_p(re[0]))
-		return VTD_FR_LRT_2;
-	if ((re[0] & (VTD_RE_RSVD | ~s->haw_mask)) || re[1])
-		return VTD_FR_LRT_3;
-	uint64_t cea = vtd_re_ctp(re[0]) + devfn * 16;
+	uint64_t half = vtd_re_half(re, (uint8_t)devfn, sm);
+	VTD_TRACE(d->t, "root entry", rea, re, 2, "bus %u%s: P=%u context table 0x%llx", bus,
+		  !sm ? "" : devfn < 128 ? ", lower half" : ", upper half", (unsigned)vtd_re_p(half),
+		  (unsigned long long)vtd_re_ctp(half));
+	if (!vtd_re_p(half))
+		return sm ? VTD_FR_SRT_2 : VTD_FR_LRT_2;
+	/* legacy: the upper 64 bits are reserved */
+	if ((half & (VTD_RE_RSVD | ~s->haw_mask)) || (!sm && re[1]))
+		return sm ? VTD_FR_SRT_3 : VTD_FR_LRT_3;
+	*ctp = vtd_re_ctp(half);
+	return 0;
+}
+
+static int read_legacy(struct vtd_decode *d, uint64_t root, uint16_t sid, uint64_t ce[4])
+{
+	struct vtd_iommu *s = d->s;
+	unsigned devfn = sid & 0xff;
+	uint64_t ctp;
+	int r = read_root(d, root, sid, false, &ctp);
+	if (r)
+		return r;
+	uint64_t cea = ctp + devfn * 16;
 	if (vtd_mem_read(s, cea, ce, 16)) {
 		VTD_TRACE(d->t, "context entry", cea, NULL, 0, "devfn %02x.%u: cannot be read",
 			  devfn >> 3, devfn & 7);
@@ -87,21 +105,12 @@ static int read_legacy(struct vtd_decode *d, uint64_t root, uint16_t sid, uint64
 static int read_scalable(struct vtd_decode *d, uint64_t root, uint16_t sid, uint64_t ce[4])
 {
 	struct vtd_iommu *s = d->s;
-	unsigned bus = sid >> 8, devfn = sid & 0xff;
-	uint64_t re[2], rea = root + bus * 16;
-	if (vtd_mem_read(s, rea, re, 16)) {
-		VTD_TRACE(d->t, "root entry", rea, NULL, 0, "bus %u: cannot be read", bus);
-		return VTD_FR_SRT_1;
-	}
-	uint64_t half = vtd_re_half(re, (uint8_t)devfn, true);
-	VTD_TRACE(d->t, "root entry", rea, re, 2, "bus %u, %s half: P=%u context table 0x%llx",
-		  bus, devfn < 128 ? "lower" : "upper", (unsigned)vtd_re_p(half),
-		  (unsigned long long)vtd_re_ctp(half));
-	if (!vtd_re_p(half))
-		return VTD_FR_SRT_2;
-	if (half & (VTD_RE_RSVD | ~s->haw_mask))
-		return VTD_FR_SRT_3;
-	uint64_t cea = vtd_re_ctp(half) + (devfn & 0x7f) * 32;
+	unsigned devfn = sid & 0xff;
+	uint64_t ctp;
+	int r = read_root(d, root, sid, true, &ctp);
+	if (r)
+		return r;
+	uint64_t cea = ctp + (devfn & 0x7f) * 32;
 	if (vtd_mem_read(s, cea, ce, 32)) {
 		VTD_TRACE(d->t, "context entry", cea, NULL, 0, "cannot be read");
 		return VTD_FR_SCT_1;
