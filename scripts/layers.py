@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Check that the library's modules call and include each other top-down.
 
-The layers (doc/design.md, "Module map"): every module has a rank, and a
+The layers (doc/design.md, "Layers"): every module has a rank, and a
 module may call or include only modules of a lower rank, so no call or
 include circle can form.  Calls are read from the symbols of the built
 objects (nm: a module's undefined symbols that another module defines),

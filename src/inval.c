@@ -208,8 +208,10 @@ static void inval_pasid_cache(struct vtd_iommu *s, unsigned g, uint16_t did, uin
 		vtd_ct_inval_domain(&s->pasidc, did, match_pc_pasid, &pasid);
 	else if (g == 3)
 		vtd_ct_inval_all(&s->pasidc);
-	/* the PASID entries of attached host devices may have changed */
+	/* the PASID entries of attached host devices may have changed, and
+	 * so may the RID_PASID entries notifiers shadow */
 	vtd_nest_follow_all(s);
+	vtd_notify_sync(s, g == 3, did, 0, ~0ull);
 }
 
 /* ---- invalidation queue ---------------------------------------------------------- */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest memory as the IOMMU reaches it: the flat RAM fast path when the
- * VMM gave one, the callbacks otherwise.  Table reads are 8-byte aligned
- * loads; on the flat path they are single atomic loads, so a guest that
- * rewrites an entry while a walk reads it yields the old or the new value,
- * never a mix.
+ * VMM gave one, the callbacks otherwise.  Paging and PASID-directory
+ * entries (vtd_mem_read64) are 8-byte aligned loads, single atomic loads on
+ * the flat path, so a guest that rewrites one while a walk reads it yields
+ * the old or the new value, never a mix; wider structures are copied whole
+ * (vtd_mem_read) and checked after the copy.
  */
 #include "mem.h"
 

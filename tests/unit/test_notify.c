@@ -195,6 +195,53 @@ static void test_bounded_walk(void **state)
 	assert_true(nev > 0);
 }
 
+/* Scalable mode: the notifier follows the RID_PASID entry, so a PASID-cache
+ * invalidation (the only one that announces a changed PASID entry) syncs
+ * it: a new second-stage table replaces the old one's mappings. */
+static void test_pasid_cache_invalidation_syncs(void **state)
+{
+	(void)state;
+	vtd_iommu_free(iommu);
+	memset(ram, 0, RAM);
+	struct vtd_config cfg;
+	assert_int_equal(vtd_config_parse(&cfg, "x-scalable-mode=on,caching-mode=on", NULL), 0);
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .ram = ram, .ram_size = RAM };
+	assert_int_equal(vtd_iommu_new(&cfg, &o, &iommu, NULL), 0);
+	put64(0x10000, 0x11001);               /* bus 0, lower half */
+	put64(0x11300, 0x30001);               /* 00:03.0: PASID dir 0x30000, RID_PASID 0 */
+	put64(0x30000, 0x31001);
+	put64(0x31000, 0x12000 | (2u << 6) | (2u << 2) | 1); /* SS, 4-level, table 0x12000 */
+	put64(0x31008, 1);                     /* DID 1 */
+	put64(0x12000, 0x13003);
+	put64(0x13000, 0x14003);
+	put64(0x14000, 0x15003);
+	put64(0x15000, 0x100003);              /* 0 -> 0x100000 */
+	put64(0x20000, 0x21003);               /* the other table: 0 -> 0x300000 */
+	put64(0x21000, 0x22003);
+	put64(0x22000, 0x23003);
+	put64(0x23000, 0x300003);
+	struct vtd_notifier *n;
+	assert_int_equal(vtd_iommu_notifier_add(iommu, 0x18, &ops, NULL, &n), 0);
+	mmio(VTD_REG_RTADDR, 8, 0x10000 | (1u << 10));
+	mmio(VTD_REG_GCMD, 4, 1u << 30);
+	mmio(VTD_REG_IQA, 8, 0x40000 | (1u << 11)); /* 256-bit descriptors */
+	mmio(VTD_REG_GCMD, 4, 1u << 26);
+	nev = 0;
+	mmio(VTD_REG_GCMD, 4, (1u << 31) | (1u << 26));
+	assert_int_equal(nev, 1);
+	assert_true(evs[0].kind == 'm' && evs[0].iova == 0 && evs[0].addr == 0x100000);
+	/* the PASID entry moves to the other table; PASID-selective PASID-cache
+	 * invalidation (type 7, granularity 1, DID 1, PASID 0) */
+	nev = 0;
+	put64(0x31000, 0x20000 | (2u << 6) | (2u << 2) | 1);
+	put64(0x40000, 0x7 | (1u << 4) | (1ull << 16));
+	mmio(VTD_REG_IQT, 8, 1u << 5);
+	assert_int_equal(nev, 2);
+	assert_true(evs[0].kind == 'u' && evs[0].iova == 0);
+	assert_true(evs[1].kind == 'm' && evs[1].iova == 0 && evs[1].addr == 0x300000);
+	vtd_iommu_notifier_del(iommu, n);
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -215,6 +262,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_psi_reports_changes_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_context_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pasid_cache_invalidation_syncs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("notify", tests, NULL, NULL);

@@ -2,7 +2,7 @@
 /*
  * vtd replay: run a script of register accesses, guest-memory writes, DMAs
  * and MSIs against a vIOMMU with flat guest RAM, printing one response per
- * command (the language is in vtd(1) and ../shared/design.md).
+ * command (the language is in vtd(1)).
  */
 #include "vtd-tool.h"
 
