@@ -540,33 +540,43 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	/* An entry lives in its home bucket or the other one of the pair
 	 * (adjacent lines: the second look is nearly free).  Take the same
 	 * key (live: refresh it; dead: reuse its way), else an empty way,
-	 * else a dead one, home first, else the next live one of home. */
-	struct vtd_iotlb_bucket *b = NULL, *pair[2] = { &t->b[home], &t->b[home ^ 1] };
-	int w = -1;
-	for (unsigned k = 0; k < 2 && w < 0; k++)
-		for (unsigned i = 0; i < VTD_IOTLB_WAYS; i++)
-			if (pair[k]->tag[i] == tag && iotlb_way_pasid(pair[k]->pasids, i) == pasid) {
-				b = pair[k];
-				w = (int)i;
+	 * else a dead one, home first, else the next live one of home: one
+	 * look at each of the six ways decides. */
+	struct vtd_iotlb_bucket *pair[2] = { &t->b[home], &t->b[home ^ 1] };
+	int match = -1, empty = -1, dead = -1;
+#pragma GCC unroll 2
+	for (int k = 0; k < 2 && match < 0; k++) {
+		const struct vtd_iotlb_bucket *pb = pair[k];
+#pragma GCC unroll 3
+		for (int i = 0; i < VTD_IOTLB_WAYS; i++) {
+			uint64_t tg = pb->tag[i];
+			int j = k * VTD_IOTLB_WAYS + i;
+			if (!tg) {
+				if (empty < 0)
+					empty = j;
+			} else if (tg == tag && iotlb_way_pasid(pb->pasids, (unsigned)i) == pasid) {
+				match = j;
 				break;
+			} else if (dead < 0 &&
+				   iotlb_val_stamp(pb->val[i]) != t->dgen[IOTLB_TAG_DID(tg)]) {
+				dead = j;
 			}
-	for (unsigned pass = 0; pass < 2 && w < 0; pass++)
-		for (unsigned k = 0; k < 2 && w < 0; k++)
-			for (unsigned i = 0; i < VTD_IOTLB_WAYS; i++)
-				if (pass == 0 ? !pair[k]->tag[i] : !way_live(t, pair[k], i)) {
-					b = pair[k];
-					w = (int)i;
-					break;
-				}
-	if (w < 0) {
+		}
+	}
+	int j = match >= 0 ? match : empty >= 0 ? empty : dead;
+	struct vtd_iotlb_bucket *b;
+	int w;
+	if (j < 0) {
 		b = pair[0];
 		iotlb_begin(b);
 		w = b->hand % VTD_IOTLB_WAYS;
 		b->hand = (uint8_t)((w + 1) % VTD_IOTLB_WAYS);
 		way_clear(t, b, (unsigned)w, &t->evictions);
 	} else {
+		b = pair[j / VTD_IOTLB_WAYS];
+		w = j % VTD_IOTLB_WAYS;
 		iotlb_begin(b);
-		if (way_live(t, b, (unsigned)w)) {
+		if (match >= 0 && way_live(t, b, (unsigned)w)) {
 			ST(b->val[w], val);
 			iotlb_end(b);
 			pthread_mutex_unlock(&t->lock);

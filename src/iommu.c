@@ -4,6 +4,7 @@
 #include "nest.h"
 #include "notify.h"
 #include "regs.h"
+#include "tables.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ VTD_API int vtd_iommu_new(const struct vtd_config *cfg, const struct vtd_iommu_o
 	s->cap = vtd_caps_cap(&c);
 	s->ecap = vtd_caps_ecap(&c);
 	s->haw_mask = (c.aw_bits >= 64) ? ~0ull : ((1ull << c.aw_bits) - 1);
+	vtd_tables_init(s);
 	if (o.mem)
 		s->mem = *o.mem;
 	s->mem_opaque = o.mem_opaque;

@@ -56,15 +56,6 @@ int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len
 	return r ? -EFAULT : 0;
 }
 
-int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
-{
-	if (VTD_LIKELY(!(gpa & 7) && in_ram(s, gpa, 8))) {
-		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_RELAXED);
-		return 0;
-	}
-	return vtd_mem_read(s, gpa, v, 8);
-}
-
 int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 {
 	if (!(gpa & 7) && in_ram(s, gpa, 8)) {

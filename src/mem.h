@@ -11,7 +11,16 @@
 
 int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len);
 int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len);
-int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v);
+/* A qword of the guest's tables: inline for the flat RAM, as every level
+ * of every walk reads one. */
+static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
+{
+	if (VTD_LIKELY(!(gpa & 7) && s->ram && gpa < s->ram_size && 8 <= s->ram_size - gpa)) {
+		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_RELAXED);
+		return 0;
+	}
+	return vtd_mem_read(s, gpa, v, 8);
+}
 /*
  * Locked read-modify-writes of guest memory, as the spec requires for
  * accessed/dirty flags and posted-interrupt descriptors: __atomic ops on

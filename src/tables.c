@@ -34,6 +34,16 @@ void vtd_trace_step(struct vtd_trace *t, const char *what, uint64_t addr, const 
 	va_end(ap);
 }
 
+void vtd_tables_init(struct vtd_iommu *s)
+{
+	for (unsigned leaf = 0; leaf < 2; leaf++) {
+		for (unsigned level = 1; level < VTD_ARRAY_SIZE(s->ss_rsvd[0]); level++)
+			s->ss_rsvd[leaf][level] = vtd_ss_rsvd_of(s, level, leaf);
+		for (unsigned level = 1; level < VTD_ARRAY_SIZE(s->fs_rsvd[0]); level++)
+			s->fs_rsvd[leaf][level] = vtd_fs_rsvd_of(s, level, leaf);
+	}
+}
+
 /* ---- root and context entries ---------------------------------------------- */
 
 /* The context cache's fast word for a legacy context entry that passed

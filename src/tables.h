@@ -137,7 +137,7 @@ static inline bool vtd_pte_leaf(uint64_t pte, unsigned level)
 /* The bits of a paging entry at level that must be zero (what this unit's
  * capabilities and the configuration leave reserved); inline, as every
  * level of every walk asks. */
-static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+static inline uint64_t vtd_ss_rsvd_of(const struct vtd_iommu *s, unsigned level, bool leaf)
 {
 	const struct vtd_config *c = &s->cfg;
 	uint64_t keep = s->haw_mask | VTD_SS_IGN;
@@ -158,7 +158,7 @@ static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bo
 	return m | ~keep;
 }
 
-static inline uint64_t vtd_fs_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+static inline uint64_t vtd_fs_rsvd_of(const struct vtd_iommu *s, unsigned level, bool leaf)
 {
 	uint64_t keep = s->haw_mask | VTD_FS_IGN;
 	uint64_t m;
@@ -173,6 +173,20 @@ static inline uint64_t vtd_fs_rsvd(const struct vtd_iommu *s, unsigned level, bo
 		m |= VTD_FS_PS;
 	return m | ~keep;
 }
+
+/* The same, from the table vtd_tables_init() filled when the unit was
+ * made (the masks depend on its configuration only): one load per level
+ * of a walk.  level: 1-6 (SS), 1-5 (FS). */
+static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+{
+	return s->ss_rsvd[leaf][level];
+}
+static inline uint64_t vtd_fs_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+{
+	return s->fs_rsvd[leaf][level];
+}
+/* Fill the unit's reserved-bit tables (after cfg, cap and haw_mask). */
+void vtd_tables_init(struct vtd_iommu *s);
 
 /* ---- the decode ------------------------------------------------------------ */
 

@@ -20,6 +20,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What the fast path learnt of the IOTLB before it handed a request on:
+ * nothing, that it has no entry, or that its entry does not allow the
+ * request (rights, a dirty flag to set, an output in the interrupt range). */
+enum probed { NOT_PROBED, PROBED_MISS, PROBED_FOUND };
+
 struct xl {
 	struct vtd_decode d;   /* the tables' decode: iommu, trace, FPD, generation */
 	const struct vtd_dma_request *req;
@@ -29,6 +34,7 @@ struct xl {
 				* so no accessed/dirty update can be made */
 	bool ss_dirty;         /* the last second-stage walk's leaf has D set */
 	uint16_t did;
+	unsigned probed;       /* enum probed: the fast path looked in the IOTLB */
 };
 
 #define trace(xp, ...) VTD_TRACE((xp)->d.t, __VA_ARGS__)
@@ -137,6 +143,19 @@ static bool iotlb_hit(struct xl *x, uint64_t k0, bool priv)
 	return true;
 }
 
+/* The IOTLB for this request, unless the fast path looked already: then
+ * what it found is counted as the lookup here would have counted it, and
+ * the walk runs. */
+static inline bool iotlb_look(struct xl *x, uint64_t k0, bool priv)
+{
+	if (x->probed) {
+		struct vtd_iotlb *t = &x->d.s->iotlb;
+		vtd_count(x->probed == PROBED_FOUND ? &t->hits : &t->misses);
+		return false;
+	}
+	return iotlb_hit(x, k0, priv);
+}
+
 static inline uint64_t haw(const struct xl *x) { return x->d.s->haw_mask; }
 
 /* ---- second stage ---------------------------------------------------------- */
@@ -208,7 +227,7 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
 		uint64_t pte;
 		/* the label is for the trace only: not formatted otherwise */
-		char what[24] = "";
+		char what[24];
 		if (x->d.t)
 			snprintf(what, sizeof(what), "SS L%u entry", level);
 		if (vtd_mem_read64(x->d.s, ea, &pte)) {
@@ -306,7 +325,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			return -EACCES;
 		uint64_t pte;
 		/* the label is for the trace only: not formatted otherwise */
-		char what[24] = "";
+		char what[24];
 		if (x->d.t)
 			snprintf(what, sizeof(what), "FS L%u entry", level);
 		if (vtd_mem_read64(x->d.s, ea, &pte)) {
@@ -401,7 +420,7 @@ static int xlate_legacy(struct xl *x, uint64_t root)
 		return 0;
 	}
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-	if (iotlb_hit(x, k0, false))
+	if (iotlb_look(x, k0, false))
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
@@ -447,7 +466,7 @@ static int sm_pass_through(struct xl *x)
 static int sm_second_stage(struct xl *x, const uint64_t pe[3], unsigned want, bool priv)
 {
 	uint64_t k0 = vtd_iotlb_k0(x->did, false, 0);
-	if (iotlb_hit(x, k0, priv))
+	if (iotlb_look(x, k0, priv))
 		return 0;
 	uint64_t out, psize;
 	unsigned perm;
@@ -477,7 +496,7 @@ static int sm_first_stage(struct xl *x, const uint64_t pe[3], uint32_t pasid, un
 		.ss_levels = vtd_pe_aw(pe) + 2,
 	};
 	uint64_t k0 = vtd_iotlb_k0(x->did, true, pasid);
-	if (iotlb_hit(x, k0, priv))
+	if (iotlb_look(x, k0, priv))
 		return 0;
 	uint64_t out = 0, psize = 0;
 	unsigned perm = 0, flags = 0, ssperm = VTD_PERM_R | VTD_PERM_W;
@@ -574,7 +593,7 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 }
 
 static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-		     struct vtd_translation *res);
+		     struct vtd_translation *res, enum probed probed);
 
 /*
  * The common case in as few instructions as we can: an untraced,
@@ -599,23 +618,24 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	/* (execute requests: the general path checks ERE) */
 	if (res->trace || !VTD_LOAD(s->dmar_enabled) || rq->at != VTD_AT_UNTRANSLATED ||
 	    rq->pasid_valid || (rq->perm & VTD_PERM_X))
-		return translate(s, rq, res);
+		return translate(s, rq, res, NOT_PROBED);
 	uint64_t addr = rq->addr;
 	/* (a write to the interrupt range is an interrupt: the general path) */
 	if ((rq->perm & VTD_PERM_W) && vtd_in_intr_range(addr))
-		return translate(s, rq, res);
+		return translate(s, rq, res, NOT_PROBED);
 	uint32_t f = vtd_cc_fast(&s->cc, rq->sid);
 	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)))
-		return translate(s, rq, res);
+		return translate(s, rq, res, NOT_PROBED);
 	uint16_t did = (uint16_t)(f >> 16);
 	struct vtd_iotlb_val v;
 	unsigned perm;
 	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
 	uint64_t out, size;
 	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false)
-			       : vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) ||
-	    !iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
-		return translate(s, rq, res);
+			       : vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)))
+		return translate(s, rq, res, PROBED_MISS);
+	if (!iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
+		return translate(s, rq, res, PROBED_FOUND);
 	res->status = VTD_XLATE_OK;
 	res->addr = out;
 	res->page_size = size;
@@ -627,9 +647,13 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	return vtd_count_ok(&s->fast_hits);
 }
 
+/* probed: the fast path looked this request up in the IOTLB already and
+ * could not use what it found (nothing, or an entry that does not allow
+ * the request): the walk runs without a second look.  A context that
+ * changed in between only costs a walk; the walk decides. */
 __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 					       const struct vtd_dma_request *rq,
-					       struct vtd_translation *res)
+					       struct vtd_translation *res, enum probed probed)
 {
 	struct vtd_trace *t = res->trace;
 	memset(res, 0, sizeof(*res));
@@ -644,7 +668,7 @@ __attribute__((noinline)) static int translate(struct vtd_iommu *s,
 		res->status = VTD_XLATE_FAULT;
 		return -EDEADLK;
 	}
-	struct xl x = { .req = rq, .res = res };
+	struct xl x = { .req = rq, .res = res, .probed = probed };
 	vtd_decode_init(&x.d, s, t);
 
 	/* An untranslated write without PASID to the interrupt range is an

@@ -79,6 +79,10 @@ struct vtd_iommu {
 		bool pending, global;
 		uint32_t lo, hi;          /* [lo, hi) when !global */
 	} iec_ev;
+	/* reserved bits of paging entries by [leaf][level], from the
+	 * configuration (vtd_tables_init) */
+	uint64_t ss_rsvd[2][7];
+	uint64_t fs_rsvd[2][6];
 };
 
 /* ---- callbacks: no re-entry -------------------------------------------
