@@ -520,6 +520,29 @@ static inline void iotlb_end(struct vtd_iotlb_bucket *b)
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* One look at each way of b (ways numbered from base in the pair): the
+ * first empty and first dead ones, and the way holding tag for pasid
+ * (returns true when found: the insert refreshes or reuses it). */
+static inline bool scan_ways(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b,
+			     int base, uint64_t tag, uint32_t pasid, int *empty, int *dead,
+			     int *match)
+{
+#pragma GCC unroll 3
+	for (int i = 0; i < VTD_IOTLB_WAYS; i++) {
+		uint64_t tg = b->tag[i];
+		if (!tg) {
+			if (*empty < 0)
+				*empty = base + i;
+		} else if (tg == tag && iotlb_way_pasid(b->pasids, (unsigned)i) == pasid) {
+			*match = base + i;
+			return true;
+		} else if (*dead < 0 && iotlb_val_stamp(b->val[i]) != t->dgen[IOTLB_TAG_DID(tg)]) {
+			*dead = base + i;
+		}
+	}
+	return false;
+}
+
 void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
 		      uint64_t addr, unsigned order, uint64_t v0, uint32_t v1, const uint64_t *gen,
 		      uint64_t gen0)
@@ -544,25 +567,8 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	 * look at each of the six ways decides. */
 	struct vtd_iotlb_bucket *pair[2] = { &t->b[home], &t->b[home ^ 1] };
 	int match = -1, empty = -1, dead = -1;
-#pragma GCC unroll 2
-	for (int k = 0; k < 2 && match < 0; k++) {
-		const struct vtd_iotlb_bucket *pb = pair[k];
-#pragma GCC unroll 3
-		for (int i = 0; i < VTD_IOTLB_WAYS; i++) {
-			uint64_t tg = pb->tag[i];
-			int j = k * VTD_IOTLB_WAYS + i;
-			if (!tg) {
-				if (empty < 0)
-					empty = j;
-			} else if (tg == tag && iotlb_way_pasid(pb->pasids, (unsigned)i) == pasid) {
-				match = j;
-				break;
-			} else if (dead < 0 &&
-				   iotlb_val_stamp(pb->val[i]) != t->dgen[IOTLB_TAG_DID(tg)]) {
-				dead = j;
-			}
-		}
-	}
+	if (!scan_ways(t, pair[0], 0, tag, pasid, &empty, &dead, &match))
+		scan_ways(t, pair[1], VTD_IOTLB_WAYS, tag, pasid, &empty, &dead, &match);
 	int j = match >= 0 ? match : empty >= 0 ? empty : dead;
 	struct vtd_iotlb_bucket *b;
 	int w;
