@@ -39,6 +39,9 @@ struct guest {
 	struct vtd_iommu *iommu;
 	uint64_t next;         /* bump allocator for table pages */
 	unsigned npages;       /* mapped 4K pages at IOVA 0.. */
+	uint64_t pt;           /* the DMA's page table (SS, or FS for first stage and nested) */
+	unsigned levels;       /* its levels */
+	bool sm;               /* scalable mode */
 };
 
 static void put64(struct guest *g, uint64_t a, uint64_t v) { memcpy(g->ram + a, &v, 8); }
@@ -110,6 +113,8 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 		put64(g, ctxt + 0x18 * 16 + 8, 0x102);
 		for (unsigned i = 0; i < npages; i++)
 			map_page(g, pt, (uint64_t)i << 12, data + (((uint64_t)i & 4095) << 12), 3);
+		g->pt = pt;
+		g->levels = 4;
 		vtd_iommu_mmio_write(g->iommu, VTD_REG_RTADDR, 8, root);
 	} else {
 		uint64_t pdir = alloc_page(g), ptab = alloc_page(g), fs = alloc_page(g);
@@ -132,6 +137,9 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 		if (nested)
 			for (uint64_t a = 0; a < (64ull << 20); a += 4096)
 				map_page(g, ss, a, a, 3);
+		g->pt = fs;
+		g->levels = fs5 ? 5 : 4;
+		g->sm = true;
 		vtd_iommu_mmio_write(g->iommu, VTD_REG_RTADDR, 8, root | (1ull << 10));
 	}
 	vtd_iommu_mmio_write(g->iommu, VTD_REG_GCMD, 4, 1u << 30);
@@ -314,6 +322,84 @@ static double run_miss(const char *mode, uint64_t ops)
 	for (uint64_t i = 0; i < ops; i++)
 		err |= xl(&g, (rng(&seed) % npages) << 12);
 	double dt = now_ns() - t0;
+	guest_free(&g);
+	return err ? -1 : dt / (double)ops;
+}
+
+/* The address of the last-level entry that maps iova (its tables exist). */
+static uint64_t leaf_entry(struct guest *g, uint64_t iova)
+{
+	uint64_t table = g->pt;
+	for (unsigned level = g->levels; level > 1; level--)
+		table = get64(g, table + ((iova >> (12 + 9 * (level - 1))) & 0x1ff) * 8) & ~0xfffull &
+			((1ull << 48) - 1);
+	return table + ((iova >> 12) & 0x1ff) * 8;
+}
+
+/*
+ * The strict cycle, what Linux does for every streaming DMA when batching
+ * is off (caching mode, as for any VFIO device under a vIOMMU): the leaf
+ * entry written, one DMA (a miss), the entry cleared, then a page-selective
+ * invalidation (IOTLB descriptor in legacy mode, PASID-based IOTLB for the
+ * first stage and nested) and a wait descriptor with a status write,
+ * queued with one IQT write.  The page moves through a 512-page window
+ * whose upper tables stay; ns per cycle, the guest's own stores included.
+ */
+static double run_strict(const char *mode, uint64_t ops)
+{
+	struct guest g;
+	const unsigned window = 512;
+	if (guest_new(&g, mode, window, 0))
+		return -1;
+	uint64_t q = alloc_page(&g), status = alloc_page(&g);
+	uint64_t data = 0x2000000, bits = g.sm ? 7 : 3;
+	/* every window page unmapped, its entry's address known */
+	uint64_t *ea = calloc(window, sizeof(*ea));
+	if (!ea) {
+		guest_free(&g);
+		return -1;
+	}
+	for (unsigned i = 0; i < window; i++) {
+		ea[i] = leaf_entry(&g, (uint64_t)i << 12);
+		put64(&g, ea[i], 0);
+	}
+	/* 256-bit descriptors in scalable mode (type 6 needs them), 128-bit
+	 * in legacy mode, as Linux programs them */
+	unsigned dsz = g.sm ? 32 : 16, nd = 4096 / dsz;
+	vtd_iommu_mmio_write(g.iommu, VTD_REG_IQA, 8, q | (g.sm ? 1u << 11 : 0));
+	vtd_iommu_mmio_write(g.iommu, VTD_REG_GCMD, 4, (1u << 31) | (1u << 26));
+	memset(g.ram + q, 0, 4096);
+	uint64_t tail = 0;
+	int err = 0;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		unsigned p = (unsigned)(i % window);
+		uint64_t iova = (uint64_t)p << 12;
+		put64(&g, ea[p], (data + iova) | bits);
+		err |= xl(&g, iova);
+		put64(&g, ea[p], 0);
+		uint64_t d = q + tail * dsz;
+		if (g.sm) /* PASID-based IOTLB: page (granularity 3), DID 1, PASID 0 */
+			put64(&g, d, 6 | (3u << 4) | (1ull << 16));
+		else      /* IOTLB: page (granularity 3), DR|DW, DID 1 */
+			put64(&g, d, 2 | (3u << 4) | (3u << 6) | (1ull << 16));
+		put64(&g, d + 8, iova);
+		tail = (tail + 1) % nd;
+		d = q + tail * dsz;
+		/* wait: status write (SW) of the cycle's number */
+		put64(&g, d, 5 | (1u << 5) | ((i & 0xffffffffull) << 32));
+		put64(&g, d + 8, status);
+		tail = (tail + 1) % nd;
+		vtd_iommu_mmio_write(g.iommu, VTD_REG_IQT, 8, tail << (g.sm ? 5 : 4));
+		uint32_t st;
+		memcpy(&st, g.ram + status, 4);
+		err |= st != (uint32_t)i;
+	}
+	double dt = now_ns() - t0;
+	uint64_t fsts = 0;
+	vtd_iommu_mmio_read(g.iommu, VTD_REG_FSTS, 4, &fsts);
+	err |= (fsts & 0x7f) != 0; /* no fault, no queue error */
+	free(ea);
 	guest_free(&g);
 	return err ? -1 : dt / (double)ops;
 }
@@ -568,6 +654,9 @@ const struct bench_scenario bench_scenarios[] = {
 	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-chase4", NULL },
 	{ "fs5-miss", "first-stage 5-level walk (x-fs5lp) + insert + eviction", "ref-chase5", NULL },
 	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-chase8", NULL },
+	{ "strict-cycle", "map, DMA (a miss), unmap, queued page invalidation + wait: legacy 4-level", "ss-miss", NULL },
+	{ "strict-cycle-fs", "the strict cycle on a first-stage 4-level table (PASID-based IOTLB)", "fs-miss", NULL },
+	{ "strict-cycle-nested", "the strict cycle on a first stage nested over a second stage", "nested-miss", NULL },
 	{ "psi-1e3", "page-selective invalidation, 1e3 entries cached", NULL, NULL },
 	{ "psi-1e6", "page-selective invalidation, 1e6 entries cached", "psi-1e3", NULL },
 	{ "dsi", "domain invalidation, 64 entries of the domain cached", NULL, NULL },
@@ -598,6 +687,9 @@ double bench_run_once(const char *name, unsigned threads, double scale)
 	if (!strcmp(name, "fs-miss")) return run_miss("fs", 200 * k);
 	if (!strcmp(name, "fs5-miss")) return run_miss("fs5", 200 * k);
 	if (!strcmp(name, "nested-miss")) return run_miss("nested", 100 * k);
+	if (!strcmp(name, "strict-cycle")) return run_strict("ss", 100 * k);
+	if (!strcmp(name, "strict-cycle-fs")) return run_strict("fs", 100 * k);
+	if (!strcmp(name, "strict-cycle-nested")) return run_strict("nested", 50 * k);
 	if (!strcmp(name, "psi-1e3")) return run_psi(1000, 200 * k);
 	if (!strcmp(name, "psi-1e6")) return run_psi(1000000, 200 * k);
 	if (!strcmp(name, "dsi")) return run_dsi(64, 20 * k);

@@ -9,15 +9,20 @@
 #   icount.sh [VTD [SCENARIO...]]
 #
 # VTD is the vtd binary (default $VTD, else build/tools/vtd/vtd); the
-# scenarios default to iotlb-hit ss-miss fs-miss fs5-miss nested-miss.  One
+# scenarios default to iotlb-hit ss-miss fs-miss fs5-miss nested-miss
+# strict-cycle strict-cycle-fs strict-cycle-nested.  One
 # line per scenario on stdout:
 #
 #   SCENARIO  CALLS  IR_PER_CALL
 #
 # CALLS is the number of calls of vtd_iommu_translate made by the scenario's
-# timed loop (hit_loop for iotlb-hit, run_miss for the *-miss ones), and
-# IR_PER_CALL the instructions executed inside those calls, callees included
-# (inclusive Ir), divided by CALLS and rounded to the nearest integer.
+# timed loop (hit_loop for iotlb-hit, run_miss for the *-miss ones,
+# run_strict for the strict-cycle ones), and IR_PER_CALL the instructions
+# executed inside those calls, callees included (inclusive Ir), divided by
+# CALLS and rounded to the nearest integer.  For a strict-cycle scenario
+# (one translation per cycle) the instructions inside the loop's calls of
+# vtd_iommu_mmio_write (the IQT write that runs the two queued descriptors)
+# are added: the figure is per cycle.
 #
 # How it is counted.  Each scenario runs once under
 #   valgrind --tool=callgrind --dump-after=bench_run_once \
@@ -62,7 +67,7 @@ set -u
 
 VTD=${1:-${VTD:-build/tools/vtd/vtd}}
 [ $# -gt 0 ] && shift
-SCENARIOS=${*:-iotlb-hit ss-miss fs-miss fs5-miss nested-miss}
+SCENARIOS=${*:-iotlb-hit ss-miss fs-miss fs5-miss nested-miss strict-cycle strict-cycle-fs strict-cycle-nested}
 
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "icount: valgrind is not installed (apt-get install valgrind): skipped" >&2
@@ -80,9 +85,14 @@ trap 'exit 1' HUP INT TERM
 rc=0
 for sc in $SCENARIOS; do
     # the function whose calls of vtd_iommu_translate are the timed loop
+    # and the entry points counted (the strict cycle: the DMA's translation
+    # and the MMIO write of IQT that runs the queue)
+    targets=vtd_iommu_translate
     case $sc in
     iotlb-hit) loop=hit_loop ;;
     ss-miss|fs-miss|fs5-miss|nested-miss) loop=run_miss ;;
+    strict-cycle|strict-cycle-fs|strict-cycle-nested)
+        loop=run_strict targets="vtd_iommu_translate vtd_iommu_mmio_write" ;;
     *) echo "icount: no timed loop known for scenario '$sc'" >&2; exit 1 ;;
     esac
     rm -f "$T"/cg.out*
@@ -103,10 +113,11 @@ for sc in $SCENARIOS; do
         i=$((i + 1))
     done
     # shellcheck disable=SC2086 # $files: cg.out.N, no blanks
-    (cd "$T" && awk -v sc="$sc" -v loop="$loop" -v target=vtd_iommu_translate -v q="'" '
+    (cd "$T" && awk -v sc="$sc" -v loop="$loop" -v targets="$targets" -v q="'" '
         # a compiler clone (run_miss.constprop.0) or a recursion level
         # (the name, a quote, a number) is the same function
         function base(f) { sub("[." q "].*$", "", f); return f }
+        BEGIN { nt = split(targets, tl, " "); target = tl[1]; for (k = 1; k <= nt; k++) is_t[tl[k]] = 1 }
         FNR == 1 { part++ }
         /^fn=/ { fn = base(substr($0, 4)); cfn = ""; next }
         /^cfn=/ { cfn = base(substr($0, 5)); next }
@@ -117,10 +128,13 @@ for sc in $SCENARIOS; do
                 truncated = 1
                 exit
             }
-            if (cfn != target)
+            if (!(cfn in is_t))
                 next
             split(line, cost, " ")
-            n[fn] += c[1]; ir[fn] += cost[2]
+            ir[fn] += cost[2]
+            if (cfn != target)
+                next
+            n[fn] += c[1]
             if (fn == loop)
                 per_part[part] += c[1]
         }
@@ -149,7 +163,7 @@ for sc in $SCENARIOS; do
                     printf " %d", r[i] >"/dev/stderr"
                 printf ", not 5:2 in two runs: the timed run was sized from this machine%ss speed\n", q >"/dev/stderr"
             }
-            printf "%-12s %8d %6d\n", sc, n[loop], int((2 * ir[loop] + n[loop]) / (2 * n[loop]))
+            printf "%-20s %8d %6d\n", sc, n[loop], int((2 * ir[loop] + n[loop]) / (2 * n[loop]))
             exit bad
         }' $files cg.out) || rc=1
 done
