@@ -691,6 +691,16 @@ static bool way_in_range(const struct vtd_iotlb_bucket *b, unsigned w, uint64_t 
 	return base <= hi && last >= lo;
 }
 
+/* The way of b that holds tag for pasid, or -1. */
+static inline int way_of(const struct vtd_iotlb_bucket *b, uint64_t tag, uint32_t pasid)
+{
+#pragma GCC unroll 3
+	for (int i = 0; i < VTD_IOTLB_WAYS; i++)
+		if (b->tag[i] == tag && iotlb_way_pasid(b->pasids, (unsigned)i) == pasid)
+			return i;
+	return -1;
+}
+
 uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_only,
 			       uint32_t pasid, uint64_t lo, uint64_t hi)
 {
@@ -728,17 +738,14 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 				uint64_t tag = iotlb_tag(did, pasid_only, c, pn);
 				uint32_t p = pasid_only ? pasid : 0;
 				uint32_t home = iotlb_bucket(t, tag, p);
-				for (unsigned w = 0; w < 2 * VTD_IOTLB_WAYS; w++) {
-					struct vtd_iotlb_bucket *b = &t->b[home ^ (w >= VTD_IOTLB_WAYS)];
-					unsigned i = w % VTD_IOTLB_WAYS;
-					if (b->tag[i] != tag || iotlb_way_pasid(b->pasids, i) != p)
-						continue;
-					if (way_live(t, b, i)) {
-						iotlb_begin(b);
-						way_clear(t, b, i, &t->invalidated);
-						iotlb_end(b);
-					}
-					break;
+				int i;
+				struct vtd_iotlb_bucket *b = &t->b[home];
+				if ((i = way_of(b, tag, p)) < 0)
+					i = way_of(b = &t->b[home ^ 1], tag, p);
+				if (i >= 0 && way_live(t, b, (unsigned)i)) {
+					iotlb_begin(b);
+					way_clear(t, b, (unsigned)i, &t->invalidated);
+					iotlb_end(b);
 				}
 			}
 		}

@@ -343,6 +343,12 @@ json_eq "all(s['median_ns'] > 0 for s in j['scenarios'] if 'unit' not in s)" "Tr
 run 2 "bench unknown scenario" -- bench nope
 expect err "no scenario 'nope'" "unknown scenario named"
 run 2 "bench bad threads" -- bench --threads 0
+run 0 "bench in 3 processes" -- bench --processes 3 --runs 1 --seconds 0.03 --json iotlb-hit
+json_eq "[(s['name'], s['ok'], s['min_ns'] <= s['median_ns'] <= s['max_ns'], s['median_over_min'] >= 1) for s in j['scenarios']]" \
+    "[('ref-hash', True, True, True), ('iotlb-hit', True, True, True)]" \
+    "bench --processes: a scenario and its reference, median within the spread over processes"
+run 2 "bench bad processes" -- bench --processes 0
+expect err "--processes: '0' is not 1 to 101" "bad process count named"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

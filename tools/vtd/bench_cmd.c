@@ -5,9 +5,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -28,6 +33,135 @@ struct result {
 	bool ok;
 };
 
+/*
+ * --processes P: the same measurement in P fresh processes, one after the
+ * other, each exec'd anew (so each gets its own address-space layout, as
+ * separate runs of a VMM do), and per scenario the median over processes
+ * of each process's median, with the spread between processes.  A figure
+ * that depends on where the caches or counters landed shows up here and
+ * not in --runs, which repeats within one process.
+ */
+static int run_processes(unsigned procs, unsigned threads, unsigned runs, double seconds,
+			 const bool *want, size_t nsc, bool json)
+{
+	double *v = calloc((size_t)procs * nsc, sizeof(*v));
+	bool *ok = calloc(nsc, sizeof(*ok));
+	if (!v || !ok) {
+		free(v);
+		free(ok);
+		return usage_error("bench", "out of memory");
+	}
+	for (size_t i = 0; i < nsc; i++)
+		ok[i] = want[i];
+	char th[16], ru[16], se[32];
+	snprintf(th, sizeof(th), "%u", threads);
+	snprintf(ru, sizeof(ru), "%u", runs);
+	snprintf(se, sizeof(se), "%g", seconds);
+	for (unsigned p = 0; p < procs; p++) {
+		/* argv: vtd bench --json --threads T --runs R --seconds S SCENARIO... */
+		char **av = calloc(nsc + 10, sizeof(*av));
+		if (!av)
+			break;
+		size_t n = 0;
+		av[n++] = "vtd";
+		av[n++] = "bench";
+		av[n++] = "--json";
+		av[n++] = "--threads";
+		av[n++] = th;
+		av[n++] = "--runs";
+		av[n++] = ru;
+		av[n++] = "--seconds";
+		av[n++] = se;
+		for (size_t i = 0; i < nsc; i++)
+			if (want[i])
+				av[n++] = (char *)bench_scenarios[i].name;
+		int fd[2];
+		pid_t pid;
+		posix_spawn_file_actions_t fa;
+		if (pipe(fd)) {
+			free(av);
+			break;
+		}
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+		posix_spawn_file_actions_addclose(&fa, fd[0]);
+		int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, av, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		close(fd[1]);
+		free(av);
+		/* the child's JSON: one line, at most a few KiB */
+		char buf[16384];
+		size_t len = 0;
+		ssize_t r;
+		while (!rc && len < sizeof(buf) - 1 &&
+		       ((r = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0 || (r < 0 && errno == EINTR)))
+			len += r > 0 ? (size_t)r : 0;
+		close(fd[0]);
+		buf[len] = '\0';
+		int st = 0;
+		if (!rc)
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		for (size_t i = 0; i < nsc; i++) {
+			if (!want[i])
+				continue;
+			char key[64];
+			snprintf(key, sizeof(key), "\"name\":\"%s\",\"ok\":true", bench_scenarios[i].name);
+			const char *at = rc ? NULL : strstr(buf, key);
+			const char *m = at ? strstr(at, "\"median") : NULL;
+			const char *colon = m ? strchr(m, ':') : NULL;
+			if (!colon) {
+				ok[i] = false;
+				continue;
+			}
+			v[i * procs + p] = strtod(colon + 1, NULL);
+		}
+		if (rc || !WIFEXITED(st) || WEXITSTATUS(st) > EXIT_NEGATIVE) {
+			fprintf(stderr, "vtd bench: process %u of %u failed\n", p + 1, procs);
+			for (size_t i = 0; i < nsc; i++)
+				ok[i] = false;
+			break;
+		}
+	}
+	int rc = EXIT_OK;
+	if (json)
+		printf("{\"threads\":%u,\"runs\":%u,\"processes\":%u,\"scenarios\":[", threads, runs,
+		       procs);
+	bool first = true;
+	for (size_t i = 0; i < nsc; i++) {
+		if (!want[i])
+			continue;
+		const struct bench_scenario *sc = &bench_scenarios[i];
+		double *x = &v[i * procs];
+		if (ok[i])
+			qsort(x, procs, sizeof(*x), cmp_double);
+		else
+			rc = EXIT_NEGATIVE;
+		double med = x[procs / 2], lo = x[0], hi = x[procs - 1];
+		if (json) {
+			const char *u = sc->unit ? "" : "_ns";
+			printf("%s{\"name\":\"%s\",\"ok\":%s", first ? "" : ",", sc->name,
+			       ok[i] ? "true" : "false");
+			if (ok[i])
+				printf(",\"median%s\":%.2f,\"min%s\":%.2f,\"max%s\":%.2f,"
+				       "\"median_over_min\":%.3f", u, med, u, lo, u, hi, lo > 0 ? med / lo : 0);
+			printf("}");
+			first = false;
+		} else if (!ok[i]) {
+			printf("%-14s failed\n", sc->name);
+		} else {
+			printf("%-14s %10.2f %-5s  [%.2f .. %.2f] over %u processes, median %.2fx the best"
+			       "  %s\n", sc->name, med, sc->unit ? sc->unit : "ns/op", lo, hi, procs,
+			       lo > 0 ? med / lo : 0, sc->desc);
+		}
+	}
+	if (json)
+		printf("]}\n");
+	free(v);
+	free(ok);
+	return rc;
+}
+
 static int run_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -36,15 +170,16 @@ static int run_bench(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "processes", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
-	unsigned threads = 2, runs = 5;
+	unsigned threads = 2, runs = 5, procs = 1;
 	double seconds = 0.5;
 	int opt;
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":jt:s:r:l", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jt:s:r:lp:", opts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'j': json = true; break;
@@ -64,6 +199,12 @@ static int run_bench(int argc, char **argv)
 			runs = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || errno || runs < 1 || runs > 101 || optarg[0] == '-')
 				return usage_error("bench", "--runs: '%s' is not 1 to 101", optarg);
+			break;
+		case 'p':
+			errno = 0;
+			procs = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || errno || procs < 1 || procs > 101 || optarg[0] == '-')
+				return usage_error("bench", "--processes: '%s' is not 1 to 101", optarg);
 			break;
 		case 'l':
 			for (const struct bench_scenario *s = bench_scenarios; s->name; s++)
@@ -100,6 +241,12 @@ static int run_bench(int argc, char **argv)
 		for (size_t j = 0; bench_scenarios[i].reference && j < nsc; j++)
 			if (!strcmp(bench_scenarios[j].name, bench_scenarios[i].reference))
 				want[j] = true;
+	}
+	if (procs > 1) {
+		int prc = run_processes(procs, threads, runs, seconds / procs, want, nsc, json);
+		free(res);
+		free(want);
+		return prc;
 	}
 	for (size_t i = 0; i < nsc; i++) {
 		if (!want[i])
@@ -184,12 +331,15 @@ static int run_bench(int argc, char **argv)
 const struct subcommand cmd_bench = {
 	.name = "bench",
 	.summary = "measure translation, cache and invalidation costs",
-	.usage = "Usage: vtd bench [--json] [--threads N] [--seconds S] [--runs R] [--list]\n"
-		 "                 [SCENARIO...]\n\n"
+	.usage = "Usage: vtd bench [--json] [--threads N] [--seconds S] [--runs R]\n"
+		 "                 [--processes P] [--list] [SCENARIO...]\n\n"
 		 "Run each scenario R times (default 5) for about S seconds in all (default\n"
 		 "0.5) and print the median ns/operation, the spread, and the ratio to a\n"
 		 "reference cost measured in the same run (a plain hash lookup, a chase of\n"
 		 "dependent cache-missing loads), so figures compare across machines.\n"
-		 "Scaling scenarios print a throughput ratio (x) instead of a time.\n",
+		 "Scaling scenarios print a throughput ratio (x) instead of a time.\n"
+		 "With --processes P the whole measurement runs in P fresh processes and\n"
+		 "the figure is the median over them, with their spread (a cost that\n"
+		 "depends on where memory landed in a process shows only this way).\n",
 	.run = run_bench,
 };
