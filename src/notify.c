@@ -61,16 +61,6 @@ struct walk {
 	int err;
 };
 
-/*
- * Collect the leaves of a second-stage table within [lo, hi] that a
- * translation would use: present, no reserved bit set (tables.h, the
- * walk's own test), the rights every level grants (perm: those of the
- * levels above), and input addresses within the walk's width.  A leaf
- * whose output is in the interrupt range is no mapping either: every DMA
- * through it faults (LGN.4 / SGN.8): a large leaf is reported less that
- * part.  Nor are entries whose accessed or dirty flag the walk would have
- * to set and cannot (w->ad_fixed).
- */
 /* A leaf, less the part of its output in the interrupt range (as two
  * leaves when that range is inside it). */
 static void push_leaf(struct walk *w, uint64_t va, uint64_t span, uint64_t addr, unsigned perm)
@@ -92,6 +82,16 @@ static void push_leaf(struct walk *w, uint64_t va, uint64_t span, uint64_t addr,
 	}
 }
 
+/*
+ * Collect the leaves of a second-stage table within [lo, hi] that a
+ * translation would use: present, no reserved bit set (tables.h, the
+ * walk's own test), the rights every level grants (perm: those of the
+ * levels above), and input addresses within the walk's width.  A leaf
+ * whose output is in the interrupt range is no mapping either: every DMA
+ * through it faults (LGN.4 / SGN.8): a large leaf is reported less that
+ * part.  Nor are entries whose accessed or dirty flag the walk would have
+ * to set and cannot (w->ad_fixed).
+ */
 static void ss_leaves(struct walk *w, uint64_t table, unsigned level, uint64_t base,
 		      unsigned perm)
 {
