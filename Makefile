@@ -12,7 +12,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test icount
+.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test icount bench-compare
 
 all: build
 
@@ -193,9 +193,18 @@ valgrind: build
 
 # Instructions per vtd_iommu_translate() call on the translate paths of
 # `vtd bench` (IOTLB hit, second-stage, first-stage 4/5-level and nested
-# misses), counted by callgrind: machine-independent, for comparing commits.
+# misses, the strict map/DMA/unmap/invalidate cycle), counted by callgrind:
+# machine-independent, for comparing commits.
 icount: build
 	@sh scripts/icount.sh $(VTD)
+
+# Instructions per request in libvtd, QEMU 10.0's and QEMU 7.2's intel-iommu
+# on the same guest actions (scripts/bench-compare.py); builds QEMU 10.0
+# (make qemu) and 7.2 from Debian's sources first, cached.
+bench-compare: build qemu
+	@OUT=$(BUILD)-qemu72 sh tests/qemu/build-qemu72.sh
+	@QEMU100=$(QEMU_BUILD)/qemu-system-x86_64 QEMU72=$(BUILD)-qemu72/qemu-system-x86_64 \
+		python3 scripts/bench-compare.py --vtd $(VTD)
 
 install: build
 	@$(MESON) configure $(BUILD) --prefix=$(PREFIX) >/dev/null

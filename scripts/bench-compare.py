@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""make bench-compare: instructions per request in libvtd and in QEMU's
+intel-iommu, on the same guest actions, counted by callgrind.
+
+The same `vtd replay` script runs on libvtd (`vtd replay`) and on QEMU's
+intel-iommu (tests/qemu/qemu_replay.py: q35 under qtest, the edu device at
+00:03.0 making the DMA).  Callgrind collects only inside the vIOMMU's entry
+points: the translate function (libvtd's vtd_iommu_translate; QEMU's
+vtd_iommu_translate in hw/i386/intel_iommu.c, the IOMMU region's translate)
+and, for the strict cycle, the MMIO write handler (vtd_iommu_mmio_write;
+QEMU's vtd_mem_write).  Each scenario runs at two sizes, K1 and K2 requests
+(or cycles), and the figure is (Ir(K2) - Ir(K1)) / (K2 - K1): set-up,
+start-up and the first request's cold caches cancel out.
+
+Scenarios, legacy mode, a 4-level second stage (aw-bits=48), DID 1:
+  hit    the same page read by DMA again and again (an IOTLB hit)
+  miss   a new page per DMA, every page mapped beforehand (walk + insert)
+  cycle  per cycle: the leaf entry written, one DMA (a miss), the entry
+         cleared, a page-selective IOTLB descriptor and a wait descriptor
+         (status write) queued, IQT written: what Linux does per streaming
+         DMA with caching mode on (strict unmapping)
+
+QEMU binaries: $QEMU100 (default: the device issue's QEMU 10.0 source build,
+build-qemu/qemu-system-x86_64, -O2 -g) and $QEMU72 (a QEMU 7.2 build with
+symbols; the column is left out when none is given: Debian's 7.2 binary has
+no symbols to count in).  DMA outcomes are not compared here (the trace is
+off so as not to count its cost); tests/qemu does that.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+REG = 0xFED90000
+GCMD, RTADDR, IQT, IQA = 0x18, 0x20, 0x88, 0x90
+ROOTT, CTX, PML4, PDPT, PD, PT = 0x100000, 0x101000, 0x102000, 0x103000, 0x104000, 0x105000
+IQ, STATUS, DATA = 0x200000, 0x201000, 0x1000000
+BDF, DEVFN = "00:03.0", 0x18
+K1, K2 = 40, 240
+
+
+def q(addr, val):
+    return "write %#x 8 0x%s" % (addr, val.to_bytes(8, "little").hex())
+
+
+def setup(cycle):
+    s = ["# config: aw-bits=48",
+         q(ROOTT, CTX | 1),
+         q(CTX + DEVFN * 16, PML4 | 1),          # P, TT=0, SLPTPTR
+         q(CTX + DEVFN * 16 + 8, 2 | (1 << 8)),  # AW=2 (4-level), DID 1
+         q(PML4, PDPT | 3), q(PDPT, PD | 3), q(PD, PT | 3),
+         "writeq %#x %#x" % (REG + RTADDR, ROOTT),
+         "writel %#x %#x" % (REG + GCMD, 1 << 30),
+         "writel %#x %#x" % (REG + GCMD, 1 << 31)]
+    if cycle:
+        s += ["writeq %#x %#x" % (REG + IQA, IQ),
+              "writel %#x %#x" % (REG + GCMD, (1 << 31) | (1 << 26))]
+    return s
+
+
+def script(scn, k):
+    s = setup(scn == "cycle")
+    if scn == "hit":
+        s.append(q(PT, DATA | 3))
+        s += ["dma %s 0 4 r" % BDF] * k
+    elif scn == "miss":
+        s += [q(PT + 8 * p, (DATA + (p << 12)) | 3) for p in range(k)]
+        s += ["dma %s %#x 4 r" % (BDF, p << 12) for p in range(k)]
+    else:
+        tail = 0
+        for i in range(k):
+            p = i % 512
+            s.append(q(PT + 8 * p, (DATA + (p << 12)) | 3))
+            s.append("dma %s %#x 4 r" % (BDF, p << 12))
+            s.append(q(PT + 8 * p, 0))
+            # IOTLB invalidate: page (granularity 3), DR|DW, DID 1; wait: SW
+            s.append(q(IQ + tail * 16, 2 | (3 << 4) | (3 << 6) | (1 << 16)))
+            s.append(q(IQ + tail * 16 + 8, p << 12))
+            tail = (tail + 1) % 256
+            s.append(q(IQ + tail * 16, 5 | (1 << 5) | ((i & 0xffffffff) << 32)))
+            s.append(q(IQ + tail * 16 + 8, STATUS))
+            tail = (tail + 1) % 256
+            s.append("writeq %#x %#x" % (REG + IQT, tail << 4))
+    return "\n".join(s) + "\n"
+
+
+def collected(out):
+    with open(out) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                return int(line.split()[1])
+    raise SystemExit("bench-compare: no totals in " + out)
+
+
+def callgrind(out, fns):
+    return ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+            "--log-file=" + out + ".log"] + ["--toggle-collect=" + f for f in fns]
+
+
+def run_libvtd(vtd, path, out, fns):
+    r = subprocess.run(callgrind(out, fns) + [vtd, "replay", path],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode not in (0, 1):
+        raise SystemExit("bench-compare: vtd replay failed: " + r.stderr)
+    return collected(out)
+
+
+def run_qemu(qemu, path, out, fns):
+    env = dict(os.environ, QEMU=qemu, VTD_QEMU_TRACE="0",
+               VTD_QEMU_WRAP=" ".join(callgrind(out, fns)), VTD_QEMU_DEVICE="intel-iommu")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if "QEMU DIED" in r.stdout or r.returncode:
+        raise SystemExit("bench-compare: QEMU %s failed: %s%s" % (qemu, r.stdout[-400:], r.stderr))
+    return collected(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vtd", default=os.path.join(ROOT, "build/tools/vtd/vtd"))
+    ap.add_argument("scenarios", nargs="*", default=["hit", "miss", "cycle"])
+    a = ap.parse_args()
+    if not shutil.which("valgrind"):
+        print("bench-compare: valgrind is not installed: skipped", file=sys.stderr)
+        return 77
+    for sc in a.scenarios:
+        if sc not in ("hit", "miss", "cycle"):
+            ap.error("no scenario '%s' (hit, miss, cycle)" % sc)
+    targets = [("libvtd", None)]
+    q100 = os.environ.get("QEMU100", os.path.join(ROOT, "build-qemu/qemu-system-x86_64"))
+    if os.access(q100, os.X_OK):
+        targets.append(("QEMU 10.0", q100))
+    else:
+        print("bench-compare: no QEMU 10.0 build at %s (make qemu): its column is left out"
+              % q100, file=sys.stderr)
+    q72 = os.environ.get("QEMU72")
+    if q72:
+        targets.append(("QEMU 7.2", q72))
+    tmp = tempfile.mkdtemp(prefix="bench-compare.")
+    try:
+        res = {}
+        for sc in a.scenarios:
+            for name, qemu in targets:
+                lib_fns = ["vtd_iommu_translate"] + (["vtd_iommu_mmio_write"] if sc == "cycle" else [])
+                q_fns = ["vtd_iommu_translate"] + (["vtd_mem_write"] if sc == "cycle" else [])
+                ir = []
+                for k in (K1, K2):
+                    path = os.path.join(tmp, "%s-%d.vtd" % (sc, k))
+                    with open(path, "w") as f:
+                        f.write(script(sc, k))
+                    out = os.path.join(tmp, "cg-%s-%s-%d" % (re.sub(r"\W", "", name), sc, k))
+                    ir.append(run_libvtd(a.vtd, path, out, lib_fns) if qemu is None
+                              else run_qemu(qemu, path, out, q_fns))
+                res[(sc, name)] = (ir[1] - ir[0]) / (K2 - K1)
+        names = [n for n, _ in targets]
+        print("%-8s" % "per op" + "".join("%14s" % n for n in names) +
+              ("%18s" % "best QEMU/libvtd" if len(names) > 1 else ""))
+        for sc in a.scenarios:
+            row = [res[(sc, n)] for n in names]
+            line = "%-8s" % sc + "".join("%14.0f" % v for v in row)
+            if len(row) > 1:
+                line += "%15.1fx" % (min(row[1:]) / row[0])
+            print(line)
+        print("(instructions inside the translate entry point%s, per request; callgrind, "
+              "difference of %d and %d requests)" % (
+                  " and the MMIO write handler" if "cycle" in a.scenarios else "", K1, K2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
