@@ -37,6 +37,17 @@ void vtd_set_clear_q(struct vtd_iommu *s, unsigned off, uint64_t set, uint64_t c
 	vtd_set_q(s, off, (vtd_get_q(s, off) & ~clear) | set);
 }
 
+/* The layout vtd_csr_event() relies on (csr.h). */
+_Static_assert(VTD_REG_FEDATA == VTD_REG_FECTL + 4 && VTD_REG_FEADDR == VTD_REG_FECTL + 8 &&
+		       VTD_REG_FEUADDR == VTD_REG_FECTL + 12,
+	       "FECTL, FEDATA, FEADDR, FEUADDR");
+_Static_assert(VTD_REG_IEDATA == VTD_REG_IECTL + 4 && VTD_REG_IEADDR == VTD_REG_IECTL + 8 &&
+		       VTD_REG_IEUADDR == VTD_REG_IECTL + 12,
+	       "IECTL, IEDATA, IEADDR, IEUADDR");
+_Static_assert(VTD_REG_PEDATA == VTD_REG_PECTL + 4 && VTD_REG_PEADDR == VTD_REG_PECTL + 8 &&
+		       VTD_REG_PEUADDR == VTD_REG_PECTL + 12,
+	       "PECTL, PEDATA, PEADDR, PEUADDR");
+
 /* The MSI programmed in the DATA, ADDR and UADDR registers after ctl
  * (UADDR holds bits 63:32 with x2APIC, ECAP.EIM; zero and read-only
  * otherwise). */
