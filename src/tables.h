@@ -127,9 +127,11 @@ static inline unsigned vtd_pe_fs_levels(const uint64_t *pe) { return vtd_pe_fspm
 #define VTD_FS_EA   (1ull << 10)
 #define VTD_FS_XD   (1ull << 63)
 #define VTD_FS_IGN  0xfff0000000000000ull /* 52-63 (XD among them) */
+_Static_assert(VTD_SS_PS == VTD_FS_PS, "vtd_pte_leaf() tests one PS bit for both stages");
 
 /* Whether a paging entry at level (1 = 4 KiB) maps a page: level 1, or a
- * large page (PS) at level 2 (2 MiB) or 3 (1 GiB). */
+ * large page (PS) at level 2 (2 MiB) or 3 (1 GiB).  PS is bit 7 in both
+ * formats (VTD_SS_PS == VTD_FS_PS), so one test serves both walks. */
 static inline bool vtd_pte_leaf(uint64_t pte, unsigned level)
 {
 	return level == 1 || ((level == 2 || level == 3) && (pte & VTD_SS_PS));

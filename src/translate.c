@@ -234,8 +234,7 @@ static int ss_walk(struct xl *x, const struct ss_codes *fc, uint64_t table, unsi
 			trace(x, what, ea, NULL, 0, "cannot be read");
 			return fail(x, level == levels ? fc->root_err : fc->read_err);
 		}
-		bool ps = (level == 2 || level == 3) && (pte & VTD_SS_PS);
-		bool leaf = level == 1 || ps;
+		bool leaf = vtd_pte_leaf(pte, level), ps = leaf && level > 1;
 		trace(x, what, ea, &pte, 1, "R=%u W=%u%s -> %s 0x%llx", (unsigned)(pte & 1),
 		      (unsigned)((pte >> 1) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",
 		      (unsigned long long)(pte & haw(x) & ~0xfffull));
@@ -333,8 +332,7 @@ static int fs_walk(struct xl *x, const struct fs_ctx *f, uint64_t in, unsigned w
 			/* the root table through FSPTPTR is SFL.4, deeper ones SFL.1 */
 			return fail(x, level == f->levels ? VTD_FR_SFL_4 : VTD_FR_SFL_1);
 		}
-		bool ps = (level == 2 || level == 3) && (pte & VTD_FS_PS);
-		bool leaf = level == 1 || ps;
+		bool leaf = vtd_pte_leaf(pte, level), ps = leaf && level > 1;
 		trace(x, what, ea, &pte, 1, "P=%u R/W=%u U/S=%u A=%u%s -> %s 0x%llx",
 		      (unsigned)(pte & 1), (unsigned)((pte >> 1) & 1), (unsigned)((pte >> 2) & 1),
 		      (unsigned)((pte >> 5) & 1), ps ? " PS=1" : "", leaf ? "page" : "table",

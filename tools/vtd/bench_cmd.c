@@ -162,6 +162,18 @@ static int run_processes(unsigned procs, unsigned threads, unsigned runs, double
 	return rc;
 }
 
+/* A count option: decimal, 1 to max; 0 or -1. */
+static int count_arg(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || errno || s[0] == '-' || !*s || v < 1 || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int run_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -184,9 +196,7 @@ static int run_bench(int argc, char **argv)
 		switch (opt) {
 		case 'j': json = true; break;
 		case 't':
-			errno = 0;
-			threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || errno || threads < 1 || threads > 64 || optarg[0] == '-')
+			if (count_arg(optarg, 64, &threads))
 				return usage_error("bench", "--threads: '%s' is not 1 to 64", optarg);
 			break;
 		case 's':
@@ -195,15 +205,11 @@ static int run_bench(int argc, char **argv)
 				return usage_error("bench", "--seconds: '%s' is not 0.01 to 600", optarg);
 			break;
 		case 'r':
-			errno = 0;
-			runs = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || errno || runs < 1 || runs > 101 || optarg[0] == '-')
+			if (count_arg(optarg, 101, &runs))
 				return usage_error("bench", "--runs: '%s' is not 1 to 101", optarg);
 			break;
 		case 'p':
-			errno = 0;
-			procs = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || errno || procs < 1 || procs > 101 || optarg[0] == '-')
+			if (count_arg(optarg, 101, &procs))
 				return usage_error("bench", "--processes: '%s' is not 1 to 101", optarg);
 			break;
 		case 'l':
