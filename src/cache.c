@@ -3,6 +3,7 @@
 #include "cache.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -399,6 +400,23 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit)
 
 /* ---- IOTLB (see cache.h) --------------------------------------------------------- */
 
+void vtd_spin_wait(struct vtd_spin *l)
+{
+	for (unsigned n = 0;; n++) {
+		if (!__atomic_load_n(&l->v, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+			return;
+		if (n >= 64) {
+			/* a holder off its CPU (or in a sweep): let it run */
+			sched_yield();
+			n = 0;
+		}
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+}
+
 int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
 {
 	memset(t, 0, sizeof(*t));
@@ -428,7 +446,7 @@ int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
 		t->dgen = (uint16_t *)(t->dcount + 65536);
 		t->dswept = t->dgen + 65536;
 	}
-	if (!t->b || !t->dcount || pthread_mutex_init(&t->lock, NULL)) {
+	if (!t->b || !t->dcount) {
 		free(t->b);
 		free(t->dcount);
 		memset(t, 0, sizeof(*t));
@@ -442,7 +460,6 @@ void vtd_iotlb_destroy(struct vtd_iotlb *t)
 {
 	if (!t->b)
 		return;
-	pthread_mutex_destroy(&t->lock);
 	free(t->b);
 	free(t->dcount); /* with dgen and dswept */
 	memset(t, 0, sizeof(*t));
@@ -451,7 +468,7 @@ void vtd_iotlb_destroy(struct vtd_iotlb *t)
 bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
 			    uint32_t pasid, uint64_t *v)
 {
-	pthread_mutex_lock(&t->lock);
+	vtd_spin_lock(&t->lock);
 	bool found = false;
 	for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
 		if (b->tag[w] == tag && iotlb_way_pasid(b->pasids, w) == pasid) {
@@ -459,7 +476,7 @@ bool vtd_iotlb_probe_locked(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uin
 			found = true;
 			break;
 		}
-	pthread_mutex_unlock(&t->lock);
+	vtd_spin_unlock(&t->lock);
 	return found;
 }
 
@@ -553,9 +570,9 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	pasid = tagged ? pasid & 0xfffff : 0;
 	uint64_t tag = iotlb_tag(did, tagged, cls, iotlb_pn(addr, cls));
 	uint32_t home = iotlb_bucket(t, tag, pasid);
-	pthread_mutex_lock(&t->lock);
+	vtd_spin_lock(&t->lock);
 	if (gen && __atomic_load_n(gen, __ATOMIC_ACQUIRE) != gen0) {
-		pthread_mutex_unlock(&t->lock);
+		vtd_spin_unlock(&t->lock);
 		return;
 	}
 	uint64_t val = (v0 & IOTLB_VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & IOTLB_VAL_DATA & ~3ull) |
@@ -585,7 +602,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 		if (match >= 0 && way_live(t, b, (unsigned)w)) {
 			ST(b->val[w], val);
 			iotlb_end(b);
-			pthread_mutex_unlock(&t->lock);
+			vtd_spin_unlock(&t->lock);
 			return;
 		}
 		way_clear(t, b, (unsigned)w, NULL); /* empty or dead: nothing to count */
@@ -601,7 +618,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 		__atomic_fetch_add(&t->tagged, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->used, t->used + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->inserts, t->inserts + 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&t->lock);
+	vtd_spin_unlock(&t->lock);
 }
 
 /* Clear every dead way, so that no stamp older than the current
@@ -645,17 +662,17 @@ static bool iotlb_bump(struct vtd_iotlb *t, uint16_t did)
 
 uint64_t vtd_iotlb_inval_domain(struct vtd_iotlb *t, uint16_t did)
 {
-	pthread_mutex_lock(&t->lock);
+	vtd_spin_lock(&t->lock);
 	uint64_t n = t->dcount[did];
 	if (n && iotlb_bump(t, did))
 		iotlb_sweep(t);
-	pthread_mutex_unlock(&t->lock);
+	vtd_spin_unlock(&t->lock);
 	return n;
 }
 
 uint64_t vtd_iotlb_inval_all(struct vtd_iotlb *t)
 {
-	pthread_mutex_lock(&t->lock);
+	vtd_spin_lock(&t->lock);
 	uint64_t n = t->used;
 	if (t->nbuckets <= 8192) {
 		/* a small table: clearing it is as cheap as bumping 65536
@@ -678,7 +695,7 @@ uint64_t vtd_iotlb_inval_all(struct vtd_iotlb *t)
 		if (sweep)
 			iotlb_sweep(t);
 	}
-	pthread_mutex_unlock(&t->lock);
+	vtd_spin_unlock(&t->lock);
 	return n;
 }
 
@@ -704,7 +721,7 @@ static inline int way_of(const struct vtd_iotlb_bucket *b, uint64_t tag, uint32_
 uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_only,
 			       uint32_t pasid, uint64_t lo, uint64_t hi)
 {
-	pthread_mutex_lock(&t->lock);
+	vtd_spin_lock(&t->lock);
 	uint64_t before = t->invalidated;
 	if (!t->dcount[did])
 		goto out;
@@ -768,7 +785,7 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 	}
 out:;
 	uint64_t n = t->invalidated - before;
-	pthread_mutex_unlock(&t->lock);
+	vtd_spin_unlock(&t->lock);
 	return n;
 }
 
@@ -822,44 +839,53 @@ miss:
 	return false;
 }
 
-static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce, uint32_t fast)
+static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce, uint32_t fast,
+		       uint64_t walk)
 {
 	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
 	ST(sl->gen, gen);
 	ST(sl->fast, gen && ce ? (uint64_t)gen << 32 | fast : 0);
+	ST(sl->walk, gen && ce && fast ? walk : 0);
 	for (int i = 0; i < 4; i++)
 		ST(sl->ce[i], ce ? ce[i] : 0);
 	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
 }
 
 void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
-		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast)
+		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast, uint64_t walk)
 {
 	pthread_mutex_lock(&cc->lock);
 	if (__atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0) {
 		struct vtd_cc_slot *bus = cc->bus[sid >> 8];
 		if (!bus) {
-			/* per-bus slots: 256 x 48 bytes, kept until reset so a
+			/* per-bus slots: 256 x 56 bytes, kept until reset so a
 			 * lock-free reader never sees them freed */
 			bus = calloc(256, sizeof(*bus));
 			if (bus)
 				__atomic_store_n(&cc->bus[sid >> 8], bus, __ATOMIC_RELEASE);
 		}
 		if (bus)
-			slot_write(&bus[sid & 0xff], cc->gen, ce, fast);
+			slot_write(&bus[sid & 0xff], cc->gen, ce, fast, walk);
 	}
 	pthread_mutex_unlock(&cc->lock);
 }
 
-void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, const uint64_t *inval_gen,
-		     uint64_t gen0)
+void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t walk,
+		     const uint64_t *inval_gen, uint64_t gen0)
 {
 	pthread_mutex_lock(&cc->lock);
 	struct vtd_cc_slot *bus = cc->bus[sid >> 8];
 	if (bus && __atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0 &&
-	    bus[sid & 0xff].gen == cc->gen)
-		__atomic_store_n(&bus[sid & 0xff].fast, (uint64_t)cc->gen << 32 | fast,
-				 __ATOMIC_RELEASE);
+	    bus[sid & 0xff].gen == cc->gen) {
+		/* the two words change together for vtd_cc_walk(); the fast
+		 * word alone is read without the count, and stays valid */
+		struct vtd_cc_slot *sl = &bus[sid & 0xff];
+		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		ST(sl->walk, walk);
+		__atomic_store_n(&sl->fast, (uint64_t)cc->gen << 32 | fast, __ATOMIC_RELEASE);
+		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&cc->lock);
 }
 
@@ -895,7 +921,7 @@ void vtd_cc_inval_domain(struct vtd_cc *cc, uint16_t did)
 		struct vtd_cc_slot *bus = cc->bus[b];
 		for (unsigned d = 0; bus && d < 256; d++)
 			if (bus[d].gen == cc->gen && (uint16_t)(bus[d].ce[1] >> 8) == did) {
-				slot_write(&bus[d], 0, NULL, 0);
+				slot_write(&bus[d], 0, NULL, 0, 0);
 				__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
 			}
 	}
@@ -912,7 +938,7 @@ void vtd_cc_inval_devices(struct vtd_cc *cc, uint16_t sid, unsigned fm)
 	struct vtd_cc_slot *bus = cc->bus[sid >> 8];
 	for (unsigned d = 0; bus && d < 256; d++)
 		if ((((sid & 0xff00) | d) & m) == (sid & m) && bus[d].gen == cc->gen) {
-			slot_write(&bus[d], 0, NULL, 0);
+			slot_write(&bus[d], 0, NULL, 0, 0);
 			__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
 		}
 	pthread_mutex_unlock(&cc->lock);

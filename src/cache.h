@@ -171,6 +171,25 @@ uint32_t vtd_ct_domain_count(struct vtd_ctab *t, uint16_t did, uint32_t limit);
  * lock and retry when the count moved.
  */
 #define VTD_IOTLB_WAYS 3
+
+/* The IOTLB's writer lock: one exchange takes it, one store releases it,
+ * where a mutex costs an insert (every miss) some 55 instructions.  Its
+ * sections are short but for the rare whole-table ones (a sweep, a global
+ * invalidation of a large table): a waiter spins briefly, then yields. */
+struct vtd_spin {
+	uint32_t v;
+};
+void vtd_spin_wait(struct vtd_spin *l);
+static inline void vtd_spin_lock(struct vtd_spin *l)
+{
+	if (__builtin_expect(__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE) != 0, 0))
+		vtd_spin_wait(l);
+}
+static inline void vtd_spin_unlock(struct vtd_spin *l)
+{
+	__atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
 #define VTD_IOTLB_PN_BITS 45         /* address bits 56:12 (see iotlb_fold) */
 
 struct vtd_iotlb_bucket {
@@ -191,7 +210,7 @@ struct vtd_iotlb {
 	uint32_t tagged;             /* occupied ways with a PASID tag (a hint) */
 	uint16_t *dgen;              /* per domain id: current generation */
 	/* written under the lock */
-	_Alignas(64) pthread_mutex_t lock;
+	_Alignas(64) struct vtd_spin lock;
 	uint16_t *dswept;            /* per domain: generation at the last sweep */
 	uint32_t *dcount;            /* per domain: live entries */
 	uint64_t dused[65536 / 64];  /* domains with live entries */
@@ -419,6 +438,7 @@ struct vtd_cc_slot {
 	uint32_t seq;                 /* odd while being written */
 	uint32_t gen;                 /* valid while equal to the cache's gen */
 	uint64_t fast;                /* gen << 32 | what the IOTLB hit path needs (VTD_CCF_*) */
+	uint64_t walk;                /* what its miss path needs (VTD_CCW_*), or 0 */
 	uint64_t ce[4];               /* the context entry as read (4 qwords in SM) */
 };
 
@@ -432,6 +452,20 @@ struct vtd_cc_slot {
  * invalidation clears them (vtd_cc_clear_fast). */
 #define VTD_CCF_SS 1u
 #define VTD_CCF_FS 2u
+
+/* The slot's walk word, next to a VTD_CCF_SS fast word whose second stage
+ * needs nothing but a walk (legacy mode; scalable mode without SSADE): the
+ * table's address (51:12), the width of the inputs it takes (bits 10:4,
+ * min(12 + 9 x levels, the unit's AW)) and the levels (2:0).  The IOTLB
+ * miss of such a device then walks from here, without the root, context
+ * and PASID entries (translate.c, fast_miss). */
+#define VTD_CCW_LEVELS(w) ((unsigned)(w) & 7)
+#define VTD_CCW_WIDTH(w)  ((unsigned)((w) >> 4) & 0x7f)
+#define VTD_CCW_TABLE(w)  ((w) & ~0xfffull)
+static inline uint64_t vtd_ccw(uint64_t table, unsigned width, unsigned levels)
+{
+	return (table & ~0xfffull) | (uint64_t)(width & 0x7f) << 4 | (levels & 7);
+}
 
 struct vtd_cc {
 	struct vtd_cc_slot *bus[256];
@@ -448,10 +482,10 @@ bool vtd_cc_lookup(struct vtd_cc *cc, uint16_t sid, uint64_t ce[4]);
 /* Insert, unless an invalidation moved *inval_gen since the caller read
  * gen0 (what it read may be stale). */
 void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
-		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast);
-/* Set the fast word of a valid slot, with the same condition. */
-void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, const uint64_t *inval_gen,
-		     uint64_t gen0);
+		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast, uint64_t walk);
+/* Set the fast and walk words of a valid slot, with the same condition. */
+void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t walk,
+		     const uint64_t *inval_gen, uint64_t gen0);
 /* Clear every slot's fast word (the PASID entries behind them changed). */
 void vtd_cc_clear_fast(struct vtd_cc *cc);
 /* Drop every slot; the slots of one domain (legacy entries' DID); the
@@ -469,6 +503,23 @@ static inline uint32_t vtd_cc_fast(struct vtd_cc *cc, uint16_t sid)
 	if ((uint32_t)(f >> 32) != __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE))
 		return 0;
 	return (uint32_t)f;
+}
+
+/* The walk word of sid's slot, read with its fast word under the slot's
+ * sequence count: 0 unless that fast word is still f and valid. */
+static inline uint64_t vtd_cc_walk(struct vtd_cc *cc, uint16_t sid, uint32_t f)
+{
+	struct vtd_cc_slot *bus = __atomic_load_n(&cc->bus[sid >> 8], __ATOMIC_ACQUIRE);
+	if (!bus)
+		return 0;
+	struct vtd_cc_slot *sl = &bus[sid & 0xff];
+	uint32_t s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
+	uint64_t w = __atomic_load_n(&sl->walk, __ATOMIC_ACQUIRE);
+	uint64_t fw = __atomic_load_n(&sl->fast, __ATOMIC_ACQUIRE);
+	if ((s1 & 1) || __atomic_load_n(&sl->seq, __ATOMIC_RELAXED) != s1 || (uint32_t)fw != f ||
+	    (uint32_t)(fw >> 32) != __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE))
+		return 0;
+	return w;
 }
 
 /* The IOTLB key, inline because every translation computes it: it tags

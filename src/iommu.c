@@ -108,9 +108,9 @@ VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st
 	if (!s)
 		return;
 #define R(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-	uint64_t fast = vtd_counter_sum(&s->fast_hits);
+	uint64_t fast = vtd_counter_sum(&s->fast_hits), fast_miss = vtd_counter_sum(&s->fast_misses);
 	st->iotlb_hits = vtd_counter_sum(&s->iotlb.hits) + fast;
-	st->iotlb_misses = vtd_counter_sum(&s->iotlb.misses);
+	st->iotlb_misses = vtd_counter_sum(&s->iotlb.misses) + fast_miss;
 	st->iotlb_inserts = R(s->iotlb.inserts);
 	st->iotlb_evictions = R(s->iotlb.evictions);
 	st->iotlb_invalidated = R(s->iotlb.invalidated);
@@ -119,7 +119,7 @@ VTD_API void vtd_iommu_get_stats(struct vtd_iommu *s, struct vtd_iommu_stats *st
 	st->pasid_hits = vtd_counter_sum(&s->pasidc.hits);
 	st->pasid_misses = vtd_counter_sum(&s->pasidc.misses);
 	st->pasid_entries = R(s->pasidc.used);
-	st->context_hits = vtd_counter_sum(&s->cc.hits) + fast;
+	st->context_hits = vtd_counter_sum(&s->cc.hits) + fast + fast_miss;
 	st->context_misses = vtd_counter_sum(&s->cc.misses);
 	st->context_invalidated = R(s->cc.invalidated);
 	for (int i = 0; i < 16; i++)

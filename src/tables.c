@@ -108,7 +108,8 @@ static int read_legacy(struct vtd_decode *d, uint64_t root, uint16_t sid, uint64
 	if ((ce[0] & (VTD_LCE_RSVD0 | ~s->haw_mask)) || (ce[1] & VTD_LCE_RSVD1))
 		return VTD_FR_LCT_3;
 	if (!d->uncached)
-		vtd_cc_insert(&s->cc, sid, ce, &s->inval_gen, d->gen0, legacy_fast(s, ce));
+		vtd_cc_insert(&s->cc, sid, ce, &s->inval_gen, d->gen0, legacy_fast(s, ce),
+			      vtd_ss_walk_word(s, vtd_lce_ssptptr(ce), vtd_lce_aw(ce) + 2));
 	return 0;
 }
 
@@ -137,7 +138,7 @@ static int read_scalable(struct vtd_decode *d, uint64_t root, uint16_t sid, uint
 	if ((ce[0] & (VTD_SCE_RSVD0 | ~s->haw_mask)) || (ce[1] & VTD_SCE_RSVD1) || ce[2] || ce[3])
 		return VTD_FR_SCT_3;
 	if (!d->uncached)
-		vtd_cc_insert(&s->cc, sid, ce, &s->inval_gen, d->gen0, 0);
+		vtd_cc_insert(&s->cc, sid, ce, &s->inval_gen, d->gen0, 0, 0);
 	return 0;
 }
 

@@ -179,6 +179,16 @@ static inline uint64_t vtd_fs_rsvd_of(const struct vtd_iommu *s, unsigned level,
 /* The same, from the table vtd_tables_init() filled when the unit was
  * made (the masks depend on its configuration only): one load per level
  * of a walk.  level: 1-6 (SS), 1-5 (FS). */
+/* The context cache's walk word (cache.h, VTD_CCW_*) for a second stage
+ * of `levels` levels at table: the inputs it takes are as wide as the
+ * walk and the unit's AW allow. */
+static inline uint64_t vtd_ss_walk_word(const struct vtd_iommu *s, uint64_t table, unsigned levels)
+{
+	unsigned width = 12 + 9 * levels;
+	if (width > s->cfg.aw_bits)
+		width = s->cfg.aw_bits;
+	return vtd_ccw(table & s->haw_mask, width, levels);
+}
 static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
 {
 	return s->ss_rsvd[leaf][level];

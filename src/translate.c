@@ -575,8 +575,13 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 	if (!rq->pasid_valid && rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X) &&
 	    (pgtt == VTD_PGTT_SS || (fs && pasid == 0))) {
 		uint32_t fast = (uint32_t)x->did << 16 | (fs ? VTD_CCF_FS : VTD_CCF_SS);
-		if (vtd_cc_fast(&s->cc, rq->sid) != fast)
-			vtd_cc_set_fast(&s->cc, rq->sid, fast, &s->inval_gen, x->d.gen0);
+		/* a second stage without A/D flags is a plain walk: its misses
+		 * may take the fast path too */
+		uint64_t walk = pgtt == VTD_PGTT_SS && !x->ssad
+					? vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2)
+					: 0;
+		if (vtd_cc_fast(&s->cc, rq->sid) != fast || vtd_cc_walk(&s->cc, rq->sid, fast) != walk)
+			vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, &s->inval_gen, x->d.gen0);
 	}
 	x->res->did = x->did;
 	/* an execute request is a read that also asks for execute rights */
@@ -592,6 +597,70 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 
 static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
 		     struct vtd_translation *res, enum probed probed);
+
+/*
+ * The IOTLB miss of the fast path's requests when the device's slot holds
+ * a walk word (a second stage that needs nothing but a walk): the walk
+ * from the cached table root, in the flat RAM, then the IOTLB insert.  It
+ * follows ss_walk()'s rules for a walk that succeeds; anything else (a
+ * fault, an entry outside the flat RAM, an output in the interrupt range,
+ * a slot changed under it, a call from inside a callback) hands the
+ * request to the general path, which walks again and finds what to do.
+ * Statistics: an IOTLB miss and a context-cache hit, through one counter
+ * (vtd_iommu_get_stats); a PASID-cache lookup is not counted, as on the
+ * fast hit path.
+ */
+__attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
+					       const struct vtd_dma_request *rq,
+					       struct vtd_translation *res, uint32_t f)
+{
+	/* read before the tables: an invalidation after it voids the insert */
+	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
+	uint64_t w = vtd_cc_walk(&s->cc, rq->sid, f);
+	uint64_t in = rq->addr;
+	if (!w || (in >> VTD_CCW_WIDTH(w)) || VTD_UNLIKELY(vtd_in_callback(s)))
+		return translate(s, rq, res, PROBED_MISS);
+	const uint8_t *ram = s->ram;
+	uint64_t ram_size = s->ram_size, table = VTD_CCW_TABLE(w);
+	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W), p = VTD_PERM_R | VTD_PERM_W;
+	uint64_t out, size;
+	for (unsigned level = VTD_CCW_LEVELS(w);; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		if (!ram || ea >= ram_size || 8 > ram_size - ea)
+			return translate(s, rq, res, PROBED_MISS);
+		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
+					       __ATOMIC_RELAXED);
+		bool leaf = vtd_pte_leaf(pte, level);
+		if (!(pte & (VTD_SS_R | VTD_SS_W)) || (want & ~(unsigned)pte & 3) ||
+		    (pte & vtd_ss_rsvd(s, level, leaf)))
+			return translate(s, rq, res, PROBED_MISS);
+		p &= (unsigned)(pte & 3);
+		if (leaf) {
+			size = 1ull << shift;
+			out = (pte & s->haw_mask & ~(size - 1)) | (in & (size - 1));
+			break;
+		}
+		if (level == 1)
+			return translate(s, rq, res, PROBED_MISS); /* not reached */
+		table = pte & s->haw_mask & ~0xfffull;
+	}
+	if (vtd_in_intr_range(out))
+		return translate(s, rq, res, PROBED_MISS);
+	uint16_t did = (uint16_t)(f >> 16);
+	unsigned order = size >= (1ull << 30) ? 18 : size >= (1ull << 21) ? 9 : 0;
+	vtd_iotlb_insert(&s->iotlb, did, false, 0, in, order, (out & ~(size - 1)) | p, 0,
+			 &s->inval_gen, gen0);
+	res->status = VTD_XLATE_OK;
+	res->addr = out;
+	res->page_size = size;
+	res->perm = p;
+	res->did = did;
+	res->fault = 0;
+	res->fault_recorded = false;
+	res->fault_name = NULL;
+	return vtd_count_ok(&s->fast_misses);
+}
 
 /*
  * The common case in as few instructions as we can: an untraced,
@@ -629,9 +698,12 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	unsigned perm;
 	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
 	uint64_t out, size;
-	if (!((f & VTD_CCF_SS) ? vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false)
-			       : vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)))
+	if (f & VTD_CCF_SS) {
+		if (!vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false))
+			return fast_miss(s, rq, res, f);
+	} else if (!vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) {
 		return translate(s, rq, res, PROBED_MISS);
+	}
 	if (!iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
 		return translate(s, rq, res, PROBED_FOUND);
 	res->status = VTD_XLATE_OK;

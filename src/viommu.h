@@ -66,6 +66,7 @@ struct vtd_iommu {
 	/* hits of the fast path: a context-cache hit and an IOTLB hit each
 	 * (one counter bumped instead of two; summed into both) */
 	struct vtd_counter fast_hits;
+	struct vtd_counter fast_misses; /* translate.c fast_miss: IOTLB misses, context hits */
 	uint64_t inv_count[16];       /* invalidation requests by descriptor type */
 	struct vtd_notifier *notifiers;   /* under lock */
 	struct vtd_nest_dev *nest;        /* attached host devices, under lock */

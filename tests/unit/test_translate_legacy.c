@@ -467,11 +467,70 @@ static void test_legacy_fault_31(void **state)
 	EXPECT_FAULT(xp(SID, 7, 0x1000, RD, false), 0x31, "RTA.2");
 }
 
+
+/* The fast path's miss (translate.c fast_miss): once a device's context
+ * is cached, its IOTLB misses walk from the cached table root.  Results,
+ * faults and statistics are the general path's; a context-cache
+ * invalidation takes the cached root away. */
+static void test_legacy_fast_miss(void **state)
+{
+	(void)state;
+	uint64_t ss = legacy("", 0, 2);
+	ss_map(ss, 4, 0x1000, 0x500000, 1, SS_RW);
+	ss_map(ss, 4, 0x2000, 0x501000, 1, SS_R);
+	ss_map(ss, 4, 0x40000000ull, 0x800000, 2, SS_RW);
+	ss_map(ss, 4, 0x5000, 0xfee00000ull, 1, SS_RW);
+	uint64_t rsv = ss_map(ss, 4, 0x6000, 0x506000, 1, SS_RW);
+	put64(rsv, get64(rsv) | (1ull << 50)); /* above the host address width */
+	EXPECT_OK(xl(SID, 0x1008, RD), 0x500008, 4096, RD | WR); /* caches the context */
+	struct vtd_iommu_stats a, b;
+	vtd_iommu_get_stats(iommu, &a);
+	EXPECT_OK(xl(SID, 0x2010, RD), 0x501010, 4096, RD);
+	assert_int_equal(R.did, DID);
+	EXPECT_OK(xl(SID, 0x40012345ull, WR), 0x812345, 2ull << 20, RD | WR);
+	vtd_iommu_get_stats(iommu, &b);
+	assert_int_equal(b.iotlb_misses - a.iotlb_misses, 2);
+	assert_int_equal(b.context_hits - a.context_hits, 2);
+	assert_int_equal(b.context_misses, a.context_misses);
+	assert_int_equal(b.iotlb_inserts - a.iotlb_inserts, 2);
+	/* what the fast miss inserted now hits */
+	EXPECT_OK(xl(SID, 0x2ff8, RD), 0x501ff8, 4096, RD);
+	EXPECT_OK(xl(SID, 0x401fff00ull, RD), 0x9fff00, 2ull << 20, RD | WR);
+	vtd_iommu_get_stats(iommu, &a);
+	assert_int_equal(a.iotlb_hits - b.iotlb_hits, 2);
+	assert_int_equal(a.iotlb_misses, b.iotlb_misses);
+	/* every fault a fast miss meets is the general path's, recorded */
+	EXPECT_FAULT(xl(SID, 0x3000, RD), 0x06, "LGN.3");       /* not present */
+	assert_true(R.fault_recorded);
+	assert_int_equal(frcd_lo(), 0x3000);
+	EXPECT_FAULT(xl(SID, 0x2000 | 0x10000, WR), 0x05, "LGN.2");
+	EXPECT_FAULT(xl(SID, 1ull << 48, RD), 0x04, "LGN.1");   /* beyond the width */
+	EXPECT_FAULT(xl(SID, 0x6000, RD), 0x0c, "LSL.2");       /* reserved bit */
+	EXPECT_FAULT(xl(SID, 0x5000, RD), 0x0e, "LGN.4");       /* output is an interrupt */
+	/* a table outside RAM: the general path's reads decide */
+	uint64_t l2 = pte_at(ss, 4, 0x80000000ull, 2, SS_RW);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x500000, 4096, RD | WR); /* (after the invalidation) */
+	put64(l2, OUTSIDE | SS_RW);
+	tables_changed = false;                       /* no invalidation: a guest's race */
+	EXPECT_FAULT(xl(SID, 0x80000000ull, RD), 0x07, "LSL.1");
+	/* a new table root behind a device-selective context invalidation */
+	uint64_t ss2 = alloc_page();
+	ss_map(ss2, 4, 0x8000, 0x508000, 1, SS_RW);
+	ss_map(ss2, 4, 0x9000, 0x509000, 1, SS_RW);
+	set_legacy_ctx(CT0, DEVFN, ss2 | 1, (DID << 8) | 2);
+	tables_changed = false;
+	mmio_w(VTD_REG_CCMD, 8, 1ull << 63 | 3ull << 61 | (uint64_t)SID << 16); /* SID 31:16 */
+	EXPECT_OK(xl(SID, 0x8000, RD), 0x508000, 4096, RD | WR);
+	EXPECT_OK(xl(SID, 0x9000, RD), 0x509000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, 0x2000 | 0x20000, RD), 0x06, "LGN.3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_te_disabled_identity),
 		T(test_legacy_4level_4k),
+		T(test_legacy_fast_miss),
 		T(test_legacy_3level),
 		T(test_legacy_large_pages),
 		T(test_legacy_perm_intersect),

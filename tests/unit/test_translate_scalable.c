@@ -472,6 +472,37 @@ static void test_sm_fault_5c(void **state)
  * Scalable mode: second-stage accessed/dirty flags and snooped walks
  * ========================================================================= */
 
+/* The fast path's miss in scalable mode: a second-stage RID_PASID entry
+ * without SSADE is walked from the cached root; with SSADE every miss
+ * takes the general path, which sets the accessed flags. */
+static void test_sm_ss_fast_miss(void **state)
+{
+	(void)state;
+	uint64_t ss = sm_ss("x-scalable-mode=on", 0, 0);
+	ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	ss_map(ss, 4, 0x2000, 0x6000, 1, SS_R);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	struct vtd_iommu_stats a, b;
+	vtd_iommu_get_stats(iommu, &a);
+	EXPECT_OK(xl(SID, 0x2008, RD), 0x6008, 4096, RD);
+	vtd_iommu_get_stats(iommu, &b);
+	assert_int_equal(b.iotlb_misses - a.iotlb_misses, 1);
+	assert_int_equal(b.context_hits - a.context_hits, 1);
+	assert_int_equal(b.pasid_misses, a.pasid_misses);
+	EXPECT_FAULT(xl(SID, 0x3000, RD), 0x79, "SSL.2");  /* not present */
+	EXPECT_FAULT(xl(SID, 0x2000 | 0x10000, WR), 0x79, "SSL.2");
+
+	guest_teardown(NULL);
+	ss = sm_ss(SSAD_CFG, PE_SSADE, 0);
+	set_pe(0, ss | PGTT(2) | SSAW(2) | PE_SSADE | 1, DID | PE_PWSNP, 0);
+	ss_map(ss, 4, 0x1000, 0x5000, 1, SS_RW);
+	uint64_t l1 = ss_map(ss, 4, 0x2000, 0x6000, 1, SS_RW);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x5000, 4096, RD | WR);
+	assert_int_equal(get64(l1) & SS_A, 0);
+	EXPECT_OK(xl(SID, 0x2000, WR), 0x6000, 4096, RD | WR);
+	assert_int_equal(get64(l1) & (SS_A | SS_D), SS_A | SS_D);
+}
+
 /* Second-stage accessed/dirty flags (x-ssads: ECAP.SLADS, PASID-entry
  * SSADE): A on every entry used, D on the leaf of a write, a cached
  * translation does not let a write skip a clear D; without SLADS SSADE is
@@ -580,6 +611,7 @@ int main(void)
 		T(test_sm_fault_5b),
 		T(test_sm_fault_5c),
 		T(test_sm_ss_ad),
+		T(test_sm_ss_fast_miss),
 		T(test_sm_fault_7c_90),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
