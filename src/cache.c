@@ -537,29 +537,43 @@ static inline void iotlb_end(struct vtd_iotlb_bucket *b)
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* One look at each way of b (ways numbered from base in the pair): the
- * first empty and first dead ones, and the way holding tag for pasid
- * (returns true when found: the insert refreshes or reuses it). */
-static inline bool scan_ways(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b,
-			     int base, uint64_t tag, uint32_t pasid, int *empty, int *dead,
-			     int *match)
+/* The way of b holding (tag, pasid), or -1; *empty: its first empty way
+ * (tag 0, which no live key has), or -1. */
+static inline int way_match(const struct vtd_iotlb_bucket *b, uint64_t tag, uint32_t pasid,
+			    int *empty)
 {
+	*empty = -1;
 #pragma GCC unroll 3
 	for (int i = 0; i < VTD_IOTLB_WAYS; i++) {
 		uint64_t tg = b->tag[i];
-		if (!tg) {
-			if (*empty < 0)
-				*empty = base + i;
-		} else if (tg == tag && iotlb_way_pasid(b->pasids, (unsigned)i) == pasid) {
-			*match = base + i;
-			return true;
-		} else if (*dead < 0 && iotlb_val_stamp(b->val[i]) != t->dgen[IOTLB_TAG_DID(tg)]) {
-			*dead = base + i;
-		}
+		if (tg == tag && iotlb_way_pasid(b->pasids, (unsigned)i) == pasid)
+			return i;
+		if (!tg && *empty < 0)
+			*empty = i;
 	}
-	return false;
+	return -1;
 }
 
+/* The first dead way of b, or -1. */
+static inline int way_dead(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b)
+{
+#pragma GCC unroll 3
+	for (int i = 0; i < VTD_IOTLB_WAYS; i++)
+		if (b->tag[i] && !way_live(t, b, (unsigned)i))
+			return i;
+	return -1;
+}
+
+/*
+ * An entry lives in its home bucket or the other one of the pair
+ * (adjacent lines: the second look is nearly free).  The insert takes the
+ * way of the same key (live: refreshed; dead: reused), else an empty way,
+ * else a dead way of home, else the next live way of home in turn.  A
+ * table in churn (every miss evicts) is the common case under streaming
+ * DMA, so the checks are ordered for it: dead ways are looked for only
+ * in home, and replacing a live entry of the same domain and size class
+ * leaves every count but two as it was.
+ */
 void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
 		      uint64_t addr, unsigned order, uint64_t v0, uint32_t v1, const uint64_t *gen,
 		      uint64_t gen0)
@@ -570,6 +584,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	pasid = tagged ? pasid & 0xfffff : 0;
 	uint64_t tag = iotlb_tag(did, tagged, cls, iotlb_pn(addr, cls));
 	uint32_t home = iotlb_bucket(t, tag, pasid);
+	struct vtd_iotlb_bucket *b = &t->b[home];
 	vtd_spin_lock(&t->lock);
 	if (gen && __atomic_load_n(gen, __ATOMIC_ACQUIRE) != gen0) {
 		vtd_spin_unlock(&t->lock);
@@ -577,34 +592,45 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	}
 	uint64_t val = (v0 & IOTLB_VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & IOTLB_VAL_DATA & ~3ull) |
 		       iotlb_stamp_bits(t->dgen[did]);
-	/* An entry lives in its home bucket or the other one of the pair
-	 * (adjacent lines: the second look is nearly free).  Take the same
-	 * key (live: refresh it; dead: reuse its way), else an empty way,
-	 * else a dead one, home first, else the next live one of home: one
-	 * look at each of the six ways decides. */
-	struct vtd_iotlb_bucket *pair[2] = { &t->b[home], &t->b[home ^ 1] };
-	int match = -1, empty = -1, dead = -1;
-	if (!scan_ways(t, pair[0], 0, tag, pasid, &empty, &dead, &match))
-		scan_ways(t, pair[1], VTD_IOTLB_WAYS, tag, pasid, &empty, &dead, &match);
-	int j = match >= 0 ? match : empty >= 0 ? empty : dead;
-	struct vtd_iotlb_bucket *b;
-	int w;
-	if (j < 0) {
-		b = pair[0];
-		iotlb_begin(b);
+	/* a key is in one way of the pair at most: both are searched for it
+	 * before an empty way is taken */
+	struct vtd_iotlb_bucket *other = &t->b[home ^ 1];
+	int e0, e1, w = way_match(b, tag, pasid, &e0);
+	if (w < 0) {
+		if ((w = way_match(other, tag, pasid, &e1)) >= 0)
+			b = other;
+		else if (e0 >= 0)
+			w = e0;
+		else if (e1 >= 0)
+			b = other, w = e1;
+		else
+			w = way_dead(t, b);
+	}
+	iotlb_begin(b);
+	if (w < 0) {
 		w = b->hand % VTD_IOTLB_WAYS;
 		b->hand = (uint8_t)((w + 1) % VTD_IOTLB_WAYS);
-		way_clear(t, b, (unsigned)w, &t->evictions);
-	} else {
-		b = pair[j / VTD_IOTLB_WAYS];
-		w = j % VTD_IOTLB_WAYS;
-		iotlb_begin(b);
-		if (match >= 0 && way_live(t, b, (unsigned)w)) {
+		uint64_t old = b->tag[w];
+		/* (a way of a full bucket is live: dead ones went first) */
+		if ((old >> IOTLB_TAG_DID_S) == (tag >> IOTLB_TAG_DID_S) && way_live(t, b, (unsigned)w)) {
+			/* same domain, class and tagging: the counts stay */
+			ST(b->pasids, (b->pasids & ~(0xfffffull << (20 * w))) |
+					      ((uint64_t)pasid << (20 * w)));
 			ST(b->val[w], val);
+			ST(b->tag[w], tag);
 			iotlb_end(b);
+			__atomic_store_n(&t->evictions, t->evictions + 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&t->inserts, t->inserts + 1, __ATOMIC_RELAXED);
 			vtd_spin_unlock(&t->lock);
 			return;
 		}
+		way_clear(t, b, (unsigned)w, &t->evictions);
+	} else if (b->tag[w] == tag && way_live(t, b, (unsigned)w)) {
+		ST(b->val[w], val);
+		iotlb_end(b);
+		vtd_spin_unlock(&t->lock);
+		return;
+	} else {
 		way_clear(t, b, (unsigned)w, NULL); /* empty or dead: nothing to count */
 	}
 	uint64_t pm = 0xfffffull << (20 * w);

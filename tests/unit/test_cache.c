@@ -76,6 +76,47 @@ static void check_books(void)
 		assert_int_equal(T.class_count[c], count[c]);
 		assert_int_equal((T.class_mask >> c) & 1, count[c] != 0);
 	}
+	/* a key is held by one way of its pair of buckets at most: a second
+	 * copy would outlive a page-selective invalidation of the first */
+	for (uint32_t i = 0; i < T.nbuckets; i += 2)
+		for (unsigned a = 0; a < 2 * VTD_IOTLB_WAYS; a++)
+			for (unsigned b = a + 1; b < 2 * VTD_IOTLB_WAYS; b++) {
+				const struct vtd_iotlb_bucket *ba = &T.b[i + a / VTD_IOTLB_WAYS];
+				const struct vtd_iotlb_bucket *bb = &T.b[i + b / VTD_IOTLB_WAYS];
+				uint64_t ta = ba->tag[a % VTD_IOTLB_WAYS], tb = bb->tag[b % VTD_IOTLB_WAYS];
+				if (ta && ta == tb &&
+				    iotlb_way_pasid(ba->pasids, a % VTD_IOTLB_WAYS) ==
+					    iotlb_way_pasid(bb->pasids, b % VTD_IOTLB_WAYS))
+					fail_msg("key 0x%" PRIx64 " twice in buckets %u/%u", ta, i, i + 1);
+			}
+}
+
+/* A key that went to the other bucket of its pair (home was full) is
+ * refreshed there when home has an empty way again, not copied into it:
+ * a page-selective invalidation then drops it. */
+static void test_pair_one_copy(void **st)
+{
+	(void)st;
+	mk(12);
+	/* four pages of domain 1 with the same home bucket */
+	uint64_t pages[4];
+	unsigned n = 0;
+	uint32_t home = iotlb_bucket(&T, iotlb_tag(1, false, 0, 0), 0);
+	for (uint64_t pn = 0; n < 4 && pn < 100000; pn++)
+		if (iotlb_bucket(&T, iotlb_tag(1, false, 0, pn), 0) == home)
+			pages[n++] = pn << 12;
+	assert_int_equal(n, 4);
+	for (unsigned i = 0; i < 4; i++)
+		put(1, false, 0, pages[i], 0, 0x100000 * (i + 1));
+	check_books();
+	assert_int_equal(get(1, false, 0, pages[3]), 0x400000); /* in the other bucket */
+	assert_int_equal(vtd_iotlb_inval_range(&T, 1, false, 0, pages[0], pages[0] + 0xfff), 1);
+	put(1, false, 0, pages[3], 0, 0x500000);                 /* home has room now */
+	check_books();
+	assert_int_equal(get(1, false, 0, pages[3]), 0x500000);
+	assert_int_equal(vtd_iotlb_inval_range(&T, 1, false, 0, pages[3], pages[3] + 0xfff), 1);
+	assert_int_equal(get(1, false, 0, pages[3]), ~0ull);
+	check_books();
 }
 
 static void test_keys(void **st)
@@ -440,6 +481,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_generation_wrap, teardown),
 		cmocka_unit_test_teardown(test_range_probe_vs_scan, teardown),
 		cmocka_unit_test_teardown(test_random_reference, teardown),
+		cmocka_unit_test_teardown(test_pair_one_copy, teardown),
 		cmocka_unit_test(test_ct_lazy_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
