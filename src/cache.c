@@ -510,7 +510,7 @@ static inline bool way_live(const struct vtd_iotlb *t, const struct vtd_iotlb_bu
 
 /* Empty way w of bucket b; lock held, the bucket's count odd.  A live
  * entry leaves the statistics as dropped by `why` (its counter). */
-static void way_clear(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, unsigned w, uint64_t *why)
+static inline void way_clear(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, unsigned w, uint64_t *why)
 {
 	uint64_t tag = b->tag[w];
 	if (!tag)
@@ -768,14 +768,15 @@ uint64_t vtd_iotlb_inval_range(struct vtd_iotlb *t, uint16_t did, bool pasid_onl
 	 * a legacy-format request also covers PASID-tagged entries, whose
 	 * PASIDs it does not name: those can only be found by looking */
 	uint64_t probes = 0;
-	for (unsigned c = 0; c < 3; c++)
-		if (t->class_count[c])
-			probes += (hi >> (12 + iotlb_class_order[c])) - (lo >> (12 + iotlb_class_order[c])) + 1;
+	uint32_t classes = t->class_mask & 7;
+	for (uint32_t m = classes; m; m &= m - 1) {
+		unsigned o = iotlb_class_order[__builtin_ctz(m)];
+		probes += (hi >> (12 + o)) - (lo >> (12 + o)) + 1;
+	}
 	bool probe = iotlb_cacheable(lo) && iotlb_cacheable(hi) && iotlb_fold(lo) <= iotlb_fold(hi);
 	if (probe && probes <= t->nbuckets / 8 + 16 && (pasid_only || !t->tagged)) {
-		for (unsigned c = 0; c < 3; c++) {
-			if (!t->class_count[c])
-				continue;
+		for (uint32_t m = classes; m; m &= m - 1) {
+			unsigned c = (unsigned)__builtin_ctz(m);
 			uint64_t first = iotlb_pn(lo, c), last = iotlb_pn(hi, c);
 			for (uint64_t pn = first; pn <= last; pn++) {
 				uint64_t tag = iotlb_tag(did, pasid_only, c, pn);
@@ -907,8 +908,7 @@ void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t wa
 		 * word alone is read without the count, and stays valid */
 		struct vtd_cc_slot *sl = &bus[sid & 0xff];
 		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		ST(sl->walk, walk);
+		ST(sl->walk, walk); /* (release: after the odd count, as in slot_write) */
 		__atomic_store_n(&sl->fast, (uint64_t)cc->gen << 32 | fast, __ATOMIC_RELEASE);
 		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
 	}

@@ -492,7 +492,7 @@ void vtd_inval_kick(struct vtd_iommu *s)
 			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) & wrap, shift);
 		uint64_t d[4] = { 0 };
 		uint64_t addr = s->iq + ((uint64_t)s->iq_head << shift);
-		if (vtd_mem_read(s, addr, d, (size_t)1 << shift)) {
+		if (vtd_mem_read_desc(s, addr, d, s->iq_dw)) {
 			iq_error(s, IQEI_FETCH);
 			break;
 		}

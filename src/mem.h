@@ -9,6 +9,8 @@
 
 #include "viommu.h"
 
+#include <string.h>
+
 int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len);
 int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len);
 /* A qword of the guest's tables: inline for the flat RAM, as every level
@@ -20,6 +22,21 @@ static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 		return 0;
 	}
 	return vtd_mem_read(s, gpa, v, 8);
+}
+/* An invalidation descriptor (16 or 32 bytes, dw: 256-bit descriptors):
+ * copied inline from the flat RAM, as the queue reads one per
+ * descriptor; the callbacks otherwise (one call per descriptor). */
+static inline int vtd_mem_read_desc(struct vtd_iommu *s, uint64_t gpa, uint64_t d[4], bool dw)
+{
+	size_t len = dw ? 32 : 16;
+	if (VTD_LIKELY(s->ram && gpa < s->ram_size && len <= s->ram_size - gpa)) {
+		if (dw)
+			memcpy(d, s->ram + gpa, 32);
+		else
+			memcpy(d, s->ram + gpa, 16);
+		return 0;
+	}
+	return vtd_mem_read(s, gpa, d, len);
 }
 /*
  * Locked read-modify-writes of guest memory, as the spec requires for
