@@ -486,28 +486,31 @@ void vtd_inval_kick(struct vtd_iommu *s)
 				 ? (tail - s->iq_head) & wrap : 0;
 	for (uint32_t k = 1; k < IQ_LOOKAHEAD && k < ahead; k++)
 		iq_prefetch(s, (s->iq_head + k) & wrap, shift);
-	/* at most one lap of the queue per kick */
-	for (uint32_t n = 0; s->iq_head != tail && n < s->iq_size; n++) {
+	/* at most one lap of the queue per kick; IQH is written once, at
+	 * the end: under s->lock no one reads it in between */
+	uint32_t head = s->iq_head;
+	for (uint32_t n = 0; head != tail && n < s->iq_size; n++) {
 		if (n + IQ_LOOKAHEAD < ahead)
-			iq_prefetch(s, (s->iq_head + IQ_LOOKAHEAD) & wrap, shift);
+			iq_prefetch(s, (head + IQ_LOOKAHEAD) & wrap, shift);
 		uint64_t d[4] = { 0 };
-		uint64_t addr = s->iq + ((uint64_t)s->iq_head << shift);
+		uint64_t addr = s->iq + ((uint64_t)head << shift);
 		if (vtd_mem_read_desc(s, addr, d, s->iq_dw)) {
+			s->iq_head = head;
 			iq_error(s, IQEI_FETCH);
 			break;
 		}
 		enum iqei e = run_desc(s, d);
-		if (e == IQEI_NONE) {
-			unsigned type = desc_type(d[0]);
-			if (type < 16) /* processed descriptors, by type (one writer: s->lock) */
-				__atomic_store_n(&s->inv_count[type], s->inv_count[type] + 1,
-						 __ATOMIC_RELAXED);
-		} else {
+		if (e != IQEI_NONE) {
 			/* IQH stays on the offending descriptor */
+			s->iq_head = head;
 			iq_error(s, e);
 			break;
 		}
-		s->iq_head = (s->iq_head + 1) & wrap;
-		vtd_set_q(s, VTD_REG_IQH, (uint64_t)s->iq_head << shift);
+		unsigned type = desc_type(d[0]);
+		if (type < 16) /* processed descriptors, by type (one writer: s->lock) */
+			__atomic_store_n(&s->inv_count[type], s->inv_count[type] + 1, __ATOMIC_RELAXED);
+		head = (head + 1) & wrap;
+		s->iq_head = head;
 	}
+	vtd_set_q(s, VTD_REG_IQH, (uint64_t)s->iq_head << shift);
 }

@@ -296,7 +296,7 @@ static void forward(struct vtd_nest_dev *d, const struct binding *b, bool whole,
 
 /* Forward a guest invalidation to the nested tables it concerns.  pasid
  * VTD_HOST_NO_PASID means every PASID of the domain (legacy descriptors). */
-void vtd_nest_invalidate(struct vtd_iommu *s, bool all_domains, uint16_t did, uint32_t pasid,
+void vtd_nest_invalidate_devs(struct vtd_iommu *s, bool all_domains, uint16_t did, uint32_t pasid,
 			 uint64_t addr, unsigned am, bool ih, bool whole)
 {
 	for (struct vtd_nest_dev *d = s->nest; d; d = d->next) {

@@ -222,7 +222,8 @@ static void sync_range(struct vtd_iommu *s, struct vtd_notifier *n, uint64_t lo,
 }
 
 /* Called after invalidations: all domains (global) or one, a range or all. */
-void vtd_notify_sync(struct vtd_iommu *s, bool all_domains, uint16_t did, uint64_t lo, uint64_t hi)
+void vtd_notify_sync_list(struct vtd_iommu *s, bool all_domains, uint16_t did, uint64_t lo,
+			  uint64_t hi)
 {
 	for (struct vtd_notifier *n = s->notifiers; n; n = n->next) {
 		/* a notifier whose device was not mapped yet may have just

@@ -618,31 +618,35 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
 	uint64_t w = vtd_cc_walk(&s->cc, rq->sid, f);
 	uint64_t in = rq->addr;
-	if (!w || (in >> VTD_CCW_WIDTH(w)) || VTD_UNLIKELY(vtd_in_callback(s)))
+	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
+	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)) ||
+	    VTD_UNLIKELY(vtd_in_callback(s)))
 		return translate(s, rq, res, PROBED_MISS);
 	const uint8_t *ram = s->ram;
-	uint64_t ram_size = s->ram_size, table = VTD_CCW_TABLE(w);
+	/* the last byte offset an 8-byte entry may start at */
+	if (!ram || s->ram_size < 8)
+		return translate(s, rq, res, PROBED_MISS);
+	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
 	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W), p = VTD_PERM_R | VTD_PERM_W;
 	uint64_t out, size;
 	for (unsigned level = VTD_CCW_LEVELS(w);; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
-		if (!ram || ea >= ram_size || 8 > ram_size - ea)
+		if (ea > last)
 			return translate(s, rq, res, PROBED_MISS);
 		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
 					       __ATOMIC_RELAXED);
-		bool leaf = vtd_pte_leaf(pte, level);
-		if (!(pte & (VTD_SS_R | VTD_SS_W)) || (want & ~(unsigned)pte & 3) ||
-		    (pte & vtd_ss_rsvd(s, level, leaf)))
+		/* PS makes a leaf at levels 2 and 3 only (vtd_pte_leaf) */
+		bool leaf = level == 1 || ((pte & VTD_SS_PS) && level <= 3);
+		unsigned rw = (unsigned)pte & 3;
+		if (!rw || (want & ~rw) || (pte & vtd_ss_rsvd(s, level, leaf)))
 			return translate(s, rq, res, PROBED_MISS);
-		p &= (unsigned)(pte & 3);
+		p &= rw;
 		if (leaf) {
 			size = 1ull << shift;
 			out = (pte & s->haw_mask & ~(size - 1)) | (in & (size - 1));
 			break;
 		}
-		if (level == 1)
-			return translate(s, rq, res, PROBED_MISS); /* not reached */
 		table = pte & s->haw_mask & ~0xfffull;
 	}
 	if (vtd_in_intr_range(out))
