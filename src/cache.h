@@ -454,17 +454,23 @@ struct vtd_cc_slot {
 #define VTD_CCF_FS 2u
 
 /* The slot's walk word, next to a VTD_CCF_SS fast word whose second stage
- * needs nothing but a walk (legacy mode; scalable mode without SSADE): the
- * table's address (51:12), the width of the inputs it takes (bits 10:4,
- * min(12 + 9 x levels, the unit's AW)) and the levels (2:0).  The IOTLB
- * miss of such a device then walks from here, without the root, context
- * and PASID entries (translate.c, fast_miss). */
+ * needs nothing but a walk (legacy mode; scalable mode without SSADE), or
+ * a VTD_CCF_FS one whose first stage is not nested: the table's address
+ * (51:12), the width of the inputs it takes (bits 10:4; second stage:
+ * min(12 + 9 x levels, the unit's AW), first stage: 12 + 9 x levels,
+ * canonical), the levels (2:0) and, for a first stage, VTD_CCW_EAFE,
+ * VTD_CCW_NOSNOOP and VTD_CCW_WPE.  The IOTLB miss of such a device then
+ * walks from here, without the root, context and PASID entries
+ * (translate.c, fast_miss and fast_miss_fs). */
 #define VTD_CCW_LEVELS(w) ((unsigned)(w) & 7)
+#define VTD_CCW_EAFE      (1ull << 3)   /* first stage: EAFE (A sets EA too) */
+#define VTD_CCW_NOSNOOP   (1ull << 11)  /* first stage: no A/D update can be made */
+#define VTD_CCW_WPE       (1ull << 63)  /* first stage: WPE (for the IOTLB entry) */
 #define VTD_CCW_WIDTH(w)  ((unsigned)((w) >> 4) & 0x7f)
-#define VTD_CCW_TABLE(w)  ((w) & ~0xfffull)
+#define VTD_CCW_TABLE(w)  ((w) & 0x000ffffffffff000ull)
 static inline uint64_t vtd_ccw(uint64_t table, unsigned width, unsigned levels)
 {
-	return (table & ~0xfffull) | (uint64_t)(width & 0x7f) << 4 | (levels & 7);
+	return (table & 0x000ffffffffff000ull) | (uint64_t)(width & 0x7f) << 4 | (levels & 7);
 }
 
 struct vtd_cc {

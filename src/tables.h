@@ -179,6 +179,14 @@ static inline uint64_t vtd_fs_rsvd_of(const struct vtd_iommu *s, unsigned level,
 /* The same, from the table vtd_tables_init() filled when the unit was
  * made (the masks depend on its configuration only): one load per level
  * of a walk.  level: 1-6 (SS), 1-5 (FS). */
+static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+{
+	return s->ss_rsvd[leaf][level];
+}
+static inline uint64_t vtd_fs_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
+{
+	return s->fs_rsvd[leaf][level];
+}
 /* The context cache's walk word (cache.h, VTD_CCW_*) for a second stage
  * of `levels` levels at table: the inputs it takes are as wide as the
  * walk and the unit's AW allow. */
@@ -188,14 +196,6 @@ static inline uint64_t vtd_ss_walk_word(const struct vtd_iommu *s, uint64_t tabl
 	if (width > s->cfg.aw_bits)
 		width = s->cfg.aw_bits;
 	return vtd_ccw(table & s->haw_mask, width, levels);
-}
-static inline uint64_t vtd_ss_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
-{
-	return s->ss_rsvd[leaf][level];
-}
-static inline uint64_t vtd_fs_rsvd(const struct vtd_iommu *s, unsigned level, bool leaf)
-{
-	return s->fs_rsvd[leaf][level];
 }
 /* Fill the unit's reserved-bit tables (after cfg, cap and haw_mask). */
 void vtd_tables_init(struct vtd_iommu *s);

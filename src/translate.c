@@ -577,9 +577,14 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		uint32_t fast = (uint32_t)x->did << 16 | (fs ? VTD_CCF_FS : VTD_CCF_SS);
 		/* a second stage without A/D flags is a plain walk: its misses
 		 * may take the fast path too */
-		uint64_t walk = pgtt == VTD_PGTT_SS && !x->ssad
-					? vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2)
-					: 0;
+		uint64_t walk = 0;
+		if (pgtt == VTD_PGTT_SS && !x->ssad)
+			walk = vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2);
+		else if (pgtt == VTD_PGTT_FS)
+			walk = vtd_ccw(vtd_pe_fsptptr(pe), 12 + 9 * vtd_pe_fs_levels(pe),
+				       vtd_pe_fs_levels(pe)) |
+			       (vtd_pe_eafe(pe) ? VTD_CCW_EAFE : 0) |
+			       (x->nosnoop ? VTD_CCW_NOSNOOP : 0) | (vtd_pe_wpe(pe) ? VTD_CCW_WPE : 0);
 		if (vtd_cc_fast(&s->cc, rq->sid) != fast || vtd_cc_walk(&s->cc, rq->sid, fast) != walk)
 			vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, &s->inval_gen, x->d.gen0);
 	}
@@ -667,6 +672,82 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 }
 
 /*
+ * The same for a first stage that is not nested (requests without PASID:
+ * PASID 0 as RID_PASID, user requests, no execute): fs_walk()'s rules for
+ * a walk that succeeds, the accessed and dirty flags set as it sets them
+ * (locked updates; a walk that stops half-way leaves set flags the general
+ * path's walk would set again), the IOTLB entry as sm_first_stage() makes
+ * it.
+ */
+__attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
+						  const struct vtd_dma_request *rq,
+						  struct vtd_translation *res, uint32_t f)
+{
+	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
+	uint64_t w = vtd_cc_walk(&s->cc, rq->sid, f);
+	uint64_t in = rq->addr;
+	unsigned levels = VTD_CCW_LEVELS(w);
+	/* 4 or 5 levels; the input canonical for them */
+	if (!w || levels - 4u > 1u || VTD_UNLIKELY(vtd_in_callback(s)))
+		return translate(s, rq, res, PROBED_MISS);
+	uint64_t top = in >> (VTD_CCW_WIDTH(w) - 1);
+	const uint8_t *ram = s->ram;
+	if ((top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1))) || !ram || s->ram_size < 8)
+		return translate(s, rq, res, PROBED_MISS);
+	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
+	bool write = rq->perm & VTD_PERM_W, rw = true;
+	uint64_t eas[5], ptes[5], out = 0, size = 0, pte = 0;
+	unsigned n = 0;
+	for (unsigned level = levels;; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		if (ea > last)
+			return translate(s, rq, res, PROBED_MISS);
+		pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea), __ATOMIC_RELAXED);
+		bool leaf = level == 1 || ((pte & VTD_FS_PS) && level <= 3);
+		/* present, user at every level (a request without PASID is a
+		 * user request), nothing reserved */
+		if ((pte & (VTD_FS_P | VTD_FS_US)) != (VTD_FS_P | VTD_FS_US) ||
+		    (pte & vtd_fs_rsvd(s, level, leaf)))
+			return translate(s, rq, res, PROBED_MISS);
+		rw &= (pte & VTD_FS_RW) != 0;
+		eas[n] = ea;
+		ptes[n++] = pte;
+		if (leaf) {
+			size = 1ull << shift;
+			out = (pte & s->haw_mask & ~(size - 1)) | (in & (size - 1));
+			break;
+		}
+		table = pte & s->haw_mask & ~0xfffull;
+	}
+	if ((write && !rw) || vtd_in_intr_range(out))
+		return translate(s, rq, res, PROBED_MISS);
+	uint64_t abit = VTD_FS_A | ((w & VTD_CCW_EAFE) ? VTD_FS_EA : 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t bits = abit | ((i == n - 1 && write) ? VTD_FS_D : 0);
+		if ((ptes[i] & bits) == bits)
+			continue;
+		if ((w & VTD_CCW_NOSNOOP) || vtd_mem_set_bits64(s, eas[i], ptes[i], bits))
+			return translate(s, rq, res, PROBED_MISS);
+	}
+	uint16_t did = (uint16_t)(f >> 16);
+	unsigned order = size >= (1ull << 30) ? 18 : size >= (1ull << 21) ? 9 : 0;
+	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
+			 (((pte & VTD_FS_D) || write) ? F_DIRTY : 0);
+	vtd_iotlb_insert(&s->iotlb, did, true, 0, in, order,
+			 (out & ~(size - 1)) | VTD_PERM_R | VTD_PERM_W, flags, &s->inval_gen, gen0);
+	res->status = VTD_XLATE_OK;
+	res->addr = out;
+	res->page_size = size;
+	res->perm = VTD_PERM_R | (rw ? VTD_PERM_W : 0);
+	res->did = did;
+	res->fault = 0;
+	res->fault_recorded = false;
+	res->fault_name = NULL;
+	return vtd_count_ok(&s->fast_misses);
+}
+
+/*
  * The common case in as few instructions as we can: an untraced,
  * untranslated request without PASID from a device whose context (legacy)
  * or RID_PASID entry (scalable) is cached and checked (one word:
@@ -706,7 +787,7 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 		if (!vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false))
 			return fast_miss(s, rq, res, f);
 	} else if (!vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) {
-		return translate(s, rq, res, PROBED_MISS);
+		return fast_miss_fs(s, rq, res, f);
 	}
 	if (!iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
 		return translate(s, rq, res, PROBED_FOUND);

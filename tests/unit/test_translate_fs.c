@@ -98,6 +98,86 @@ static void test_fs_user_supervisor(void **state)
 	EXPECT_FAULT(xl(SID, 0x1000, RD), 0x81, "SGN.2");
 }
 
+/* The fast path's first-stage miss (translate.c fast_miss_fs): once the
+ * RID_PASID entry is cached, a miss walks from the cached root and sets
+ * the flags fs_walk() sets; what it cannot serve goes to the general path,
+ * whose faults are the ones recorded; the IOTLB entry it makes says WPE,
+ * which a supervisor request with PASID 0 hitting it must obey. */
+static void test_fs_fast_miss(void **state)
+{
+	(void)state;
+	uint64_t fs = sm_fs(FLTS, 0);
+	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	uint64_t b = fs_map(fs, 0x3000, 0x4000, 1, FS_PRU);
+	uint64_t c = fs_map(fs, 0x5000, 0x6000, 1, FS_P | FS_US);     /* user, read-only */
+	uint64_t d = fs_map(fs, 0x7000, 0x8000, 1, FS_P | FS_US);
+	fs_map(fs, 0x9000, 0xa000, 1, FS_P | FS_RW);                  /* supervisor only */
+	uint64_t big = fs_map(fs, 0x40000000ull, 0x600000, 2, FS_PRU);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);       /* caches the entry */
+	struct vtd_iommu_stats s0, s1;
+	vtd_iommu_get_stats(iommu, &s0);
+	EXPECT_OK(xl(SID, 0x3008, WR), 0x4008, 4096, RD | WR);
+	assert_int_equal(get64(b) & (FS_A | FS_D | FS_EA), FS_A | FS_D);
+	assert_true(get64(pte_at(fs, 4, 0x3000, 4, FS_PRU)) & FS_A);
+	EXPECT_OK(xl(SID, 0x5010, RD), 0x6010, 4096, RD);
+	assert_int_equal(get64(c) & (FS_A | FS_D), FS_A);
+	EXPECT_OK(xl(SID, 0x40123456ull, RD), 0x723456, 2ull << 20, RD | WR);
+	assert_int_equal(get64(big) & (FS_A | FS_D), FS_A);
+	vtd_iommu_get_stats(iommu, &s1);
+	assert_int_equal(s1.iotlb_misses - s0.iotlb_misses, 3);
+	assert_int_equal(s1.context_hits - s0.context_hits, 3);
+	assert_int_equal(s1.context_misses, s0.context_misses);
+	/* faults: the general path's, recorded; no flag set by a failed walk */
+	EXPECT_FAULT(xl(SID, 0x7000, WR), 0x85, "SGN.6");
+	assert_int_equal(get64(d) & FS_D, 0);
+	assert_true(R.fault_recorded);
+	EXPECT_FAULT(xl(SID, 0x9000, RD), 0x81, "SGN.2");
+	EXPECT_FAULT(xl(SID, 0xb000, RD), 0x71, "SFL.2");
+	EXPECT_FAULT(xl(SID, 1ull << 47, RD), 0x80, "SGN.1");        /* not canonical */
+
+	/* WPE in the entry the fast miss made */
+	guest_teardown(NULL);
+	fs = sm_fs(NEST ",x-pasid-mode=on", 0);
+	/* snooped walks (PWSNP, as x-nest offers ECAP.SMPWC): flags can be set */
+	set_pe(0, PGTT(1) | 1, DID | PE_PWSNP, fs | PE_SRE | PE_WPE);
+	sm_ctx(DEVFN, PDIR | CE_PASIDE | 1, 0);
+	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	/* read-only, dirty already: the entry's rights alone decide a write */
+	fs_map(fs, 0x3000, 0x4000, 1, FS_P | FS_US | FS_D);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	vtd_iommu_get_stats(iommu, &s0);
+	EXPECT_OK(xl(SID, 0x3000, RD), 0x4000, 4096, RD);             /* fast miss */
+	vtd_iommu_get_stats(iommu, &s1);
+	assert_int_equal(s1.pasid_hits + s1.pasid_misses, s0.pasid_hits + s0.pasid_misses);
+	assert_int_equal(s1.iotlb_inserts - s0.iotlb_inserts, 1);
+	EXPECT_FAULT(xp(SID, 0, 0x3000, WR, true), 0x85, "SGN.6");   /* hits it: WPE */
+	/* without WPE a supervisor may write there */
+	set_pe(0, PGTT(1) | 1, DID | PE_PWSNP, fs | PE_SRE);
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	EXPECT_OK(xl(SID, 0x3000, RD), 0x4000, 4096, RD);
+	EXPECT_OK(xp(SID, 0, 0x3000, WR, true), 0x4000, 4096, RD | WR);
+	/* non-snooped walks (PWSNP=0 under ECAP.SMPWC): a flag to set is SFL.9,
+	 * found by the general path; with the flags set already, the walk
+	 * needs no update and succeeds */
+	guest_teardown(NULL);
+	fs = sm_fs(FLTS ",x-smpwc=on", 0);
+	fs_map(fs, 0x1000, 0x2000, 1, FS_PRU);
+	uint64_t e = fs_map(fs, 0x5000, 0x6000, 1, FS_PRU);
+	for (unsigned l = 4; l >= 1; l--) {
+		uint64_t a = pte_at(fs, 4, 0x1000, l, FS_PRU);
+		put64(a, get64(a) | FS_A);
+	}
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	EXPECT_FAULT(xl(SID, 0x5000, RD), 0x90, "SFL.9");
+	assert_int_equal(get64(e) & FS_A, 0);
+	for (unsigned l = 4; l >= 1; l--) {
+		uint64_t a = pte_at(fs, 4, 0x5000, l, FS_PRU);
+		put64(a, get64(a) | FS_A);
+	}
+	EXPECT_OK(xl(SID, 0x1000, RD), 0x2000, 4096, RD | WR);
+	EXPECT_OK(xl(SID, 0x5000, RD), 0x6000, 4096, RD | WR);
+}
+
 /* SGN.6 (85h): a user write to R/W=0; supervisor writes only with WPE. */
 static void test_fs_write_protect(void **state)
 {
@@ -370,6 +450,7 @@ int main(void)
 		T(test_fs_canonical),
 		T(test_fs_user_supervisor),
 		T(test_fs_write_protect),
+		T(test_fs_fast_miss),
 		T(test_fs_fault_71),
 		T(test_fs_fault_72),
 		T(test_fs_1g_needs_fs1gp),
