@@ -312,7 +312,9 @@ __attribute__((always_inline))
 static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, uint64_t tag,
 			       uint32_t pasid, uint64_t *v, bool lock_fallback)
 {
-	for (int attempt = 0; attempt < 64; attempt++) {
+	/* the fast path (no lock fallback) looks once: a bucket being
+	 * written is a miss there, and the walk decides */
+	for (int attempt = 0; attempt < (lock_fallback ? 64 : 1); attempt++) {
 		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1)
 			continue;
