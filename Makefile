@@ -12,7 +12,7 @@ MESON      ?= meson
 NINJA      ?= ninja
 VTD        := $(BUILD)/tools/vtd/vtd
 
-.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test icount bench-compare bench-e2e
+.PHONY: all bootstrap build run check test install clean clean-vm clean-qemu fuzz fuzz-afl fuzz-cov valgrind abi-check abi-update diff-qemu vm-test qemu qemu-test icount icount-lines bench-compare bench-e2e
 
 all: build
 
@@ -197,6 +197,13 @@ valgrind: build
 # machine-independent, for comparing commits.
 icount: build
 	@sh scripts/icount.sh $(VTD)
+
+# Where one scenario's instructions go, line by line of src/ (per request):
+# make icount-lines SCENARIO=ss-miss [TOP=40]
+SCENARIO ?= iotlb-hit
+TOP      ?= 40
+icount-lines: build
+	@sh scripts/icount-lines.sh $(VTD) $(SCENARIO) $(TOP)
 
 # Instructions per request in libvtd, QEMU 10.0's and QEMU 7.2's intel-iommu
 # on the same guest actions (scripts/bench-compare.py); builds QEMU 10.0

@@ -31,7 +31,7 @@ GUEST_CMDLINE = {
 # same properties (libvtd follows current QEMU).  Bits in these masks are
 # ignored by the comparison and reported as diagnostics instead.
 #   (filled from measurements; each entry: mode -> (cap_mask, ecap_mask, why))
-ESRTPS = 1 << 63  # CAP.ESRTPS: QEMU advertises it from 8.0 on, 7.2 does not
+ESRTPS = 1 << 63  # CAP.ESRTPS: 7.2 and 10.0 do not advertise it (vtd_cap_init gained it in 10.2)
 KNOWN_DIFF = {
     "legacy": (ESRTPS, 0, "CAP.ESRTPS (bit 63) is not set by QEMU 7.2"),
     "scalable": (ESRTPS, 0, "CAP.ESRTPS (bit 63) is not set by QEMU 7.2"),
