@@ -68,6 +68,8 @@ typedef struct LibvtdAS {
     PCIBus *bus;
     int devfn;
     bool ioapic;                  /* the I/O APIC: its interrupts carry no RID */
+    int root_bus_num;             /* a root bus's number, fixed; -1 behind a
+                                   * bridge, whose number the guest sets */
     IOMMUMemoryRegion iommu;      /* translated DMA (GSTS.TES=1) */
     MemoryRegion nodmar;          /* untranslated DMA (GSTS.TES=0) */
     MemoryRegion ir;              /* MSI window 0xfee00000, above both */
@@ -283,7 +285,10 @@ static uint16_t libvtd_as_sid(LibvtdAS *vas)
     if (vas->ioapic) {
         return VTD_Q35_IOAPIC_SID;
     }
-    return PCI_BUILD_BDF(pci_bus_num(vas->bus), vas->devfn);
+    /* pci_bus_num() goes through QOM class casts: about 85 instructions a
+     * translation, where a root bus's number cannot change */
+    int bus = vas->root_bus_num >= 0 ? vas->root_bus_num : pci_bus_num(vas->bus);
+    return PCI_BUILD_BDF(bus, vas->devfn);
 }
 
 static int libvtd_remap(LibvtdIOMMUState *s, uint16_t sid, uint64_t addr, uint32_t data,
@@ -552,6 +557,7 @@ static LibvtdAS *libvtd_get_as(LibvtdIOMMUState *s, PCIBus *bus, int devfn, bool
     vas->bus = bus;
     vas->devfn = devfn;
     vas->ioapic = ioapic;
+    vas->root_bus_num = !ioapic && pci_bus_is_root(bus) ? pci_bus_num(bus) : -1;
 
     g_autofree char *name = ioapic ? g_strdup("libvtd-ioapic") :
         g_strdup_printf("libvtd-%s-%02x.%x", pci_bus_is_root(bus) ? "root" : bus->qbus.name,
