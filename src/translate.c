@@ -111,10 +111,16 @@ static inline bool iotlb_use(const struct vtd_dma_request *rq, bool priv, uint64
 	return !vtd_in_intr_range(*out);
 }
 
+/* The IOTLB's size order for a page of size bytes (4 KiB, 2 MiB, 1 GiB). */
+static inline unsigned page_order(uint64_t size)
+{
+	return size >= (1ull << 30) ? 18 : size >= (1ull << 21) ? 9 : 0;
+}
+
 static void iotlb_put(struct xl *x, uint64_t k0, uint64_t in, uint64_t out,
 		      uint64_t psize, unsigned perm, unsigned flags)
 {
-	unsigned order = psize >= (1ull << 30) ? 18 : psize >= (1ull << 21) ? 9 : 0;
+	unsigned order = page_order(psize);
 	uint64_t size = 1ull << (12 + order);
 	uint64_t v0 = ((out - (in & (size - 1))) & ~(size - 1)) | (perm & 3);
 	vtd_iotlb_insert(&x->d.s->iotlb, x->did, (k0 >> 40) & 1, (uint32_t)(k0 >> 16) & 0xfffff, in,
@@ -603,6 +609,34 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 static int translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
 		     struct vtd_translation *res, enum probed probed);
 
+/* A translation made by the fast path, reported as the general path
+ * reports one (which clears the result first). */
+static inline void fast_result(struct vtd_translation *res, uint64_t out, uint64_t size,
+			       unsigned perm, uint16_t did)
+{
+	res->status = VTD_XLATE_OK;
+	res->addr = out;
+	res->page_size = size;
+	res->perm = perm;
+	res->did = did;
+	res->fault = 0;
+	res->fault_recorded = false;
+	res->fault_name = NULL;
+}
+
+/* The walk word of the request's device while its fast word is still f,
+ * or 0 (take the general path, as from inside a callback); *gen0: the
+ * invalidation generation, read first: an invalidation after it voids the
+ * insert that follows the walk. */
+static inline uint64_t fast_walk_word(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+				      uint32_t f, uint64_t *gen0)
+{
+	*gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
+	if (VTD_UNLIKELY(vtd_in_callback(s)))
+		return 0;
+	return vtd_cc_walk(&s->cc, rq->sid, f);
+}
+
 /*
  * The IOTLB miss of the fast path's requests when the device's slot holds
  * a walk word (a second stage that needs nothing but a walk): the walk
@@ -619,13 +653,9 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 					       const struct vtd_dma_request *rq,
 					       struct vtd_translation *res, uint32_t f)
 {
-	/* read before the tables: an invalidation after it voids the insert */
-	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
-	uint64_t w = vtd_cc_walk(&s->cc, rq->sid, f);
-	uint64_t in = rq->addr;
+	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0), in = rq->addr;
 	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
-	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)) ||
-	    VTD_UNLIKELY(vtd_in_callback(s)))
+	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return translate(s, rq, res, PROBED_MISS);
 	const uint8_t *ram = s->ram;
 	/* the last byte offset an 8-byte entry may start at */
@@ -657,17 +687,9 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	if (vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
 	uint16_t did = (uint16_t)(f >> 16);
-	unsigned order = size >= (1ull << 30) ? 18 : size >= (1ull << 21) ? 9 : 0;
-	vtd_iotlb_insert(&s->iotlb, did, false, 0, in, order, (out & ~(size - 1)) | p, 0,
+	vtd_iotlb_insert(&s->iotlb, did, false, 0, in, page_order(size), (out & ~(size - 1)) | p, 0,
 			 &s->inval_gen, gen0);
-	res->status = VTD_XLATE_OK;
-	res->addr = out;
-	res->page_size = size;
-	res->perm = p;
-	res->did = did;
-	res->fault = 0;
-	res->fault_recorded = false;
-	res->fault_name = NULL;
+	fast_result(res, out, size, p, did);
 	return vtd_count_ok(&s->fast_misses);
 }
 
@@ -683,12 +705,10 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 						  const struct vtd_dma_request *rq,
 						  struct vtd_translation *res, uint32_t f)
 {
-	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
-	uint64_t w = vtd_cc_walk(&s->cc, rq->sid, f);
-	uint64_t in = rq->addr;
+	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0), in = rq->addr;
 	unsigned levels = VTD_CCW_LEVELS(w);
 	/* 4 or 5 levels; the input canonical for them */
-	if (!w || levels - 4u > 1u || VTD_UNLIKELY(vtd_in_callback(s)))
+	if (!w || levels - 4u > 1u)
 		return translate(s, rq, res, PROBED_MISS);
 	uint64_t top = in >> (VTD_CCW_WIDTH(w) - 1);
 	const uint8_t *ram = s->ram;
@@ -731,19 +751,11 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 			return translate(s, rq, res, PROBED_MISS);
 	}
 	uint16_t did = (uint16_t)(f >> 16);
-	unsigned order = size >= (1ull << 30) ? 18 : size >= (1ull << 21) ? 9 : 0;
 	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
 			 (((pte & VTD_FS_D) || write) ? F_DIRTY : 0);
-	vtd_iotlb_insert(&s->iotlb, did, true, 0, in, order,
+	vtd_iotlb_insert(&s->iotlb, did, true, 0, in, page_order(size),
 			 (out & ~(size - 1)) | VTD_PERM_R | VTD_PERM_W, flags, &s->inval_gen, gen0);
-	res->status = VTD_XLATE_OK;
-	res->addr = out;
-	res->page_size = size;
-	res->perm = VTD_PERM_R | (rw ? VTD_PERM_W : 0);
-	res->did = did;
-	res->fault = 0;
-	res->fault_recorded = false;
-	res->fault_name = NULL;
+	fast_result(res, out, size, VTD_PERM_R | (rw ? VTD_PERM_W : 0), did);
 	return vtd_count_ok(&s->fast_misses);
 }
 
@@ -791,14 +803,7 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	}
 	if (!iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
 		return translate(s, rq, res, PROBED_FOUND);
-	res->status = VTD_XLATE_OK;
-	res->addr = out;
-	res->page_size = size;
-	res->perm = perm;
-	res->did = did;
-	res->fault = 0;
-	res->fault_recorded = false;
-	res->fault_name = NULL;
+	fast_result(res, out, size, perm, did);
 	return vtd_count_ok(&s->fast_hits);
 }
 
