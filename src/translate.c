@@ -637,6 +637,43 @@ static inline uint64_t fast_walk_word(struct vtd_iommu *s, const struct vtd_dma_
 	return vtd_cc_walk(&s->cc, rq->sid, f);
 }
 
+/* fast_miss's walk: `levels` levels from the walk word's table, in the
+ * flat RAM; false for anything the general path must decide. */
+__attribute__((always_inline)) static inline bool
+ss_fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned perm, unsigned levels,
+	     uint64_t *out, uint64_t *size, unsigned *p)
+{
+	const uint8_t *ram = s->ram;
+	/* the last byte offset an 8-byte entry may start at */
+	if (!ram || s->ram_size < 8)
+		return false;
+	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
+	unsigned want = perm & (VTD_PERM_R | VTD_PERM_W), rights = VTD_PERM_R | VTD_PERM_W;
+#pragma GCC unroll 6
+	for (unsigned level = levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		if (ea > last)
+			return false;
+		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
+					       __ATOMIC_RELAXED);
+		/* PS makes a leaf at levels 2 and 3 only (vtd_pte_leaf) */
+		bool leaf = level == 1 || ((pte & VTD_SS_PS) && level <= 3);
+		unsigned rw = (unsigned)pte & 3;
+		if (!rw || (want & ~rw) || (pte & vtd_ss_rsvd(s, level, leaf)))
+			return false;
+		rights &= rw;
+		if (leaf) {
+			*size = 1ull << shift;
+			*out = (pte & s->haw_mask & ~(*size - 1)) | (in & (*size - 1));
+			*p = rights;
+			return true;
+		}
+		table = pte & s->haw_mask & ~0xfffull;
+	}
+	return false; /* not reached: level 1 is a leaf */
+}
+
 /*
  * The IOTLB miss of the fast path's requests when the device's slot holds
  * a walk word (a second stage that needs nothing but a walk): the walk
@@ -657,33 +694,24 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
 	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return translate(s, rq, res, PROBED_MISS);
-	const uint8_t *ram = s->ram;
-	/* the last byte offset an 8-byte entry may start at */
-	if (!ram || s->ram_size < 8)
-		return translate(s, rq, res, PROBED_MISS);
-	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
-	unsigned want = rq->perm & (VTD_PERM_R | VTD_PERM_W), p = VTD_PERM_R | VTD_PERM_W;
+	/* the usual levels get a walk of their own: shifts, leaf tests and
+	 * reserved masks become constants */
 	uint64_t out, size;
-	for (unsigned level = VTD_CCW_LEVELS(w);; level--) {
-		unsigned shift = 12 + 9 * (level - 1);
-		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
-		if (ea > last)
-			return translate(s, rq, res, PROBED_MISS);
-		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
-					       __ATOMIC_RELAXED);
-		/* PS makes a leaf at levels 2 and 3 only (vtd_pte_leaf) */
-		bool leaf = level == 1 || ((pte & VTD_SS_PS) && level <= 3);
-		unsigned rw = (unsigned)pte & 3;
-		if (!rw || (want & ~rw) || (pte & vtd_ss_rsvd(s, level, leaf)))
-			return translate(s, rq, res, PROBED_MISS);
-		p &= rw;
-		if (leaf) {
-			size = 1ull << shift;
-			out = (pte & s->haw_mask & ~(size - 1)) | (in & (size - 1));
-			break;
-		}
-		table = pte & s->haw_mask & ~0xfffull;
+	unsigned p;
+	bool ok;
+	switch (VTD_CCW_LEVELS(w)) {
+	case 4:
+		ok = ss_fast_walk(s, w, in, rq->perm, 4, &out, &size, &p);
+		break;
+	case 3:
+		ok = ss_fast_walk(s, w, in, rq->perm, 3, &out, &size, &p);
+		break;
+	default:
+		ok = ss_fast_walk(s, w, in, rq->perm, VTD_CCW_LEVELS(w), &out, &size, &p);
+		break;
 	}
+	if (!ok)
+		return translate(s, rq, res, PROBED_MISS);
 	if (vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
 	uint16_t did = (uint16_t)(f >> 16);
@@ -691,6 +719,47 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 			 &s->inval_gen, gen0);
 	fast_result(res, out, size, p, did);
 	return vtd_count_ok(&s->fast_misses);
+}
+
+/* fast_miss_fs's walk: `levels` levels from the walk word's table, in the
+ * flat RAM, the entries and their addresses kept for the flags; false for
+ * anything the general path must decide. */
+__attribute__((always_inline)) static inline bool
+fs_fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, uint64_t eas[5],
+	     uint64_t ptes[5], unsigned *n, bool *rw, uint64_t *out, uint64_t *size)
+{
+	const uint8_t *ram = s->ram;
+	if (!ram || s->ram_size < 8)
+		return false;
+	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
+	bool writable = true;
+#pragma GCC unroll 5
+	for (unsigned level = levels, i = 0; level >= 1; level--, i++) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		if (ea > last)
+			return false;
+		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
+					       __ATOMIC_RELAXED);
+		bool leaf = level == 1 || ((pte & VTD_FS_PS) && level <= 3);
+		/* present, user at every level (a request without PASID is a
+		 * user request), nothing reserved */
+		if ((pte & (VTD_FS_P | VTD_FS_US)) != (VTD_FS_P | VTD_FS_US) ||
+		    (pte & vtd_fs_rsvd(s, level, leaf)))
+			return false;
+		writable &= (pte & VTD_FS_RW) != 0;
+		eas[i] = ea;
+		ptes[i] = pte;
+		if (leaf) {
+			*size = 1ull << shift;
+			*out = (pte & s->haw_mask & ~(*size - 1)) | (in & (*size - 1));
+			*n = i + 1;
+			*rw = writable;
+			return true;
+		}
+		table = pte & s->haw_mask & ~0xfffull;
+	}
+	return false; /* not reached: level 1 is a leaf */
 }
 
 /*
@@ -711,35 +780,15 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	if (!w || levels - 4u > 1u)
 		return translate(s, rq, res, PROBED_MISS);
 	uint64_t top = in >> (VTD_CCW_WIDTH(w) - 1);
-	const uint8_t *ram = s->ram;
-	if ((top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1))) || !ram || s->ram_size < 8)
+	if (top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1)))
 		return translate(s, rq, res, PROBED_MISS);
-	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
-	bool write = rq->perm & VTD_PERM_W, rw = true;
-	uint64_t eas[5], ptes[5], out = 0, size = 0, pte = 0;
-	unsigned n = 0;
-	for (unsigned level = levels;; level--) {
-		unsigned shift = 12 + 9 * (level - 1);
-		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
-		if (ea > last)
-			return translate(s, rq, res, PROBED_MISS);
-		pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea), __ATOMIC_RELAXED);
-		bool leaf = level == 1 || ((pte & VTD_FS_PS) && level <= 3);
-		/* present, user at every level (a request without PASID is a
-		 * user request), nothing reserved */
-		if ((pte & (VTD_FS_P | VTD_FS_US)) != (VTD_FS_P | VTD_FS_US) ||
-		    (pte & vtd_fs_rsvd(s, level, leaf)))
-			return translate(s, rq, res, PROBED_MISS);
-		rw &= (pte & VTD_FS_RW) != 0;
-		eas[n] = ea;
-		ptes[n++] = pte;
-		if (leaf) {
-			size = 1ull << shift;
-			out = (pte & s->haw_mask & ~(size - 1)) | (in & (size - 1));
-			break;
-		}
-		table = pte & s->haw_mask & ~0xfffull;
-	}
+	bool write = rq->perm & VTD_PERM_W, rw;
+	uint64_t eas[5], ptes[5], out, size;
+	unsigned n;
+	if (!(levels == 4 ? fs_fast_walk(s, w, in, 4, eas, ptes, &n, &rw, &out, &size)
+			  : fs_fast_walk(s, w, in, 5, eas, ptes, &n, &rw, &out, &size)))
+		return translate(s, rq, res, PROBED_MISS);
+	uint64_t pte = ptes[n - 1];
 	if ((write && !rw) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
 	uint64_t abit = VTD_FS_A | ((w & VTD_CCW_EAFE) ? VTD_FS_EA : 0);
