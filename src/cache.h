@@ -349,7 +349,7 @@ static inline bool iotlb_probe(struct vtd_iotlb *t, struct vtd_iotlb_bucket *b, 
  * constant tagged/pasid) this folds into a short straight line. */
 __attribute__((always_inline))
 static inline bool iotlb_find_class(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t pasid,
-				    uint64_t addr, unsigned c, uint64_t want_stamp,
+				    uint64_t addr, unsigned c,
 				    struct vtd_iotlb_val *out, bool lock_fallback)
 {
 	uint64_t tag = iotlb_tag(did, tagged, c, iotlb_pn(addr, c));
@@ -358,7 +358,10 @@ static inline bool iotlb_find_class(struct vtd_iotlb *t, uint16_t did, bool tagg
 	uint64_t v;
 	if ((iotlb_probe(t, &t->b[i], tag, p, &v, lock_fallback) ||
 	     iotlb_probe(t, &t->b[i ^ 1], tag, p, &v, lock_fallback)) &&
-	    (v & IOTLB_VAL_STAMP) == want_stamp) {
+	    /* the domain's generation is read once a way matched: a miss
+	     * does not need it */
+	    (v & IOTLB_VAL_STAMP) ==
+		    iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE))) {
 		out->v0 = (v & IOTLB_VAL_ADDR) | (v & 3);
 		out->v1 = (uint32_t)((v & IOTLB_VAL_DATA) >> 2);
 		out->order = iotlb_class_order[c];
@@ -375,15 +378,14 @@ static inline bool vtd_iotlb_find(struct vtd_iotlb *t, uint16_t did, bool tagged
 {
 	if (!iotlb_cacheable(addr))
 		return false;
-	uint64_t want_stamp = iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE));
 	uint32_t m = __atomic_load_n(&t->class_mask, __ATOMIC_RELAXED) & 7;
 	/* the common case, 4 KiB entries only: one probe, constants folded */
 	if (m == 1)
-		return iotlb_find_class(t, did, tagged, pasid, addr, 0, want_stamp, out, lock_fallback);
+		return iotlb_find_class(t, did, tagged, pasid, addr, 0, out, lock_fallback);
 	/* the size classes that have entries, smallest first */
 	for (; m; m &= m - 1)
-		if (iotlb_find_class(t, did, tagged, pasid, addr, (unsigned)__builtin_ctz(m), want_stamp,
-				     out, lock_fallback))
+		if (iotlb_find_class(t, did, tagged, pasid, addr, (unsigned)__builtin_ctz(m), out,
+				     lock_fallback))
 			return true;
 	return false;
 }
