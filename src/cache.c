@@ -441,10 +441,11 @@ int vtd_iotlb_init(struct vtd_iotlb *t, uint32_t entries)
 	t->b = b;
 	/* the per-domain arrays in one block (one allocation, zeroed lazily by
 	 * the OS): dcount first, for its alignment */
-	t->dcount = calloc(65536, sizeof(*t->dcount) + sizeof(*t->dgen) + sizeof(*t->dswept));
+	t->dcount = calloc(65536, sizeof(*t->dcount) + sizeof(*t->dstamp) + sizeof(*t->dswept));
 	if (t->dcount) {
-		t->dgen = (uint16_t *)(t->dcount + 65536);
-		t->dswept = t->dgen + 65536;
+		/* (dcount's 256 KiB keep dstamp 8-byte aligned) */
+		t->dstamp = (uint64_t *)(void *)(t->dcount + 65536);
+		t->dswept = (uint16_t *)(void *)(t->dstamp + 65536);
 	}
 	if (!t->b || !t->dcount) {
 		free(t->b);
@@ -461,7 +462,7 @@ void vtd_iotlb_destroy(struct vtd_iotlb *t)
 	if (!t->b)
 		return;
 	free(t->b);
-	free(t->dcount); /* with dgen and dswept */
+	free(t->dcount); /* with dstamp and dswept */
 	memset(t, 0, sizeof(*t));
 }
 
@@ -505,7 +506,7 @@ static inline void class_add(struct vtd_iotlb *t, unsigned cls, int d)
 static inline bool way_live(const struct vtd_iotlb *t, const struct vtd_iotlb_bucket *b, unsigned w)
 {
 	uint64_t tag = b->tag[w];
-	return tag && iotlb_val_stamp(b->val[w]) == t->dgen[IOTLB_TAG_DID(tag)];
+	return tag && (b->val[w] & IOTLB_VAL_STAMP) == t->dstamp[IOTLB_TAG_DID(tag)];
 }
 
 /* Empty way w of bucket b; lock held, the bucket's count odd.  A live
@@ -591,7 +592,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 		return;
 	}
 	uint64_t val = (v0 & IOTLB_VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & IOTLB_VAL_DATA & ~3ull) |
-		       iotlb_stamp_bits(t->dgen[did]);
+		       t->dstamp[did];
 	/* a key is in one way of the pair at most: both are searched for it
 	 * before an empty way is taken */
 	struct vtd_iotlb_bucket *other = &t->b[home ^ 1];
@@ -666,12 +667,13 @@ static void iotlb_sweep(struct vtd_iotlb *t)
 		if (open)
 			iotlb_end(b);
 	}
-	memcpy(t->dswept, t->dgen, 65536 * sizeof(*t->dgen));
+	for (uint32_t d = 0; d < 65536; d++)
+		t->dswept[d] = iotlb_val_stamp(t->dstamp[d]);
 	__atomic_store_n(&t->sweeps, t->sweeps + 1, __ATOMIC_RELAXED);
 }
 
 /* Drop a domain's live entries at once; true when a sweep is due.  Dead
- * entries carry stamps in [dswept, dgen); sweeping once the distance
+ * entries carry stamps in [dswept, the generation); sweeping once the distance
  * reaches half the stamp space keeps the next generation off all of
  * them. */
 static bool iotlb_bump(struct vtd_iotlb *t, uint16_t did)
@@ -681,8 +683,8 @@ static bool iotlb_bump(struct vtd_iotlb *t, uint16_t did)
 	t->dused[did / 64] &= ~(1ull << (did % 64));
 	__atomic_store_n(&t->used, t->used - n, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->invalidated, t->invalidated + n, __ATOMIC_RELAXED);
-	uint16_t g = (uint16_t)(t->dgen[did] + 1);
-	__atomic_store_n(&t->dgen[did], g, __ATOMIC_RELEASE);
+	uint16_t g = (uint16_t)(iotlb_val_stamp(t->dstamp[did]) + 1);
+	__atomic_store_n(&t->dstamp[did], iotlb_stamp_bits(g), __ATOMIC_RELEASE);
 	return (uint16_t)(g - t->dswept[did]) >= IOTLB_SWEEP_AFTER;
 }
 

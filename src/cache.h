@@ -208,7 +208,9 @@ struct vtd_iotlb {
 	uint32_t class_count[3];     /* occupied ways per page-size class (a hint) */
 	uint32_t class_mask;         /* bit c: class_count[c] != 0 (one load per hit) */
 	uint32_t tagged;             /* occupied ways with a PASID tag (a hint) */
-	uint16_t *dgen;              /* per domain id: current generation */
+	uint64_t *dstamp;            /* per domain id: its current generation, as
+				      * stamp bits (iotlb_stamp_bits): compared
+				      * with an entry's without decoding */
 	/* written under the lock */
 	_Alignas(64) struct vtd_spin lock;
 	uint16_t *dswept;            /* per domain: generation at the last sweep */
@@ -360,8 +362,7 @@ static inline bool iotlb_find_class(struct vtd_iotlb *t, uint16_t did, bool tagg
 	     iotlb_probe(t, &t->b[i ^ 1], tag, p, &v, lock_fallback)) &&
 	    /* the domain's generation is read once a way matched: a miss
 	     * does not need it */
-	    (v & IOTLB_VAL_STAMP) ==
-		    iotlb_stamp_bits(__atomic_load_n(&t->dgen[did], __ATOMIC_ACQUIRE))) {
+	    (v & IOTLB_VAL_STAMP) == __atomic_load_n(&t->dstamp[did], __ATOMIC_ACQUIRE)) {
 		out->v0 = (v & IOTLB_VAL_ADDR) | (v & 3);
 		out->v1 = (uint32_t)((v & IOTLB_VAL_DATA) >> 2);
 		out->order = iotlb_class_order[c];

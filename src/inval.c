@@ -414,13 +414,14 @@ static enum iqei desc_pgrp_resp(struct vtd_iommu *s, const uint64_t d[4], bool h
 	return IQEI_NONE;
 }
 
-/* One descriptor; returns IQEI_NONE or the error. */
-static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4])
+/* One descriptor of type `type` (desc_type(d[0])); returns IQEI_NONE or
+ * the error. */
+static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4], unsigned type)
 {
 	/* the upper half of a 256-bit descriptor is reserved for the types
 	 * that have no use for it */
 	bool hi_zero = !s->iq_dw || (!d[2] && !d[3]);
-	switch ((enum vtd_desc_type)desc_type(d[0])) {
+	switch ((enum vtd_desc_type)type) {
 	case VTD_DESC_CC: return desc_cc(s, d, hi_zero);
 	case VTD_DESC_IOTLB: return desc_iotlb(s, d, hi_zero);
 	case VTD_DESC_DEVTLB: return desc_devtlb(s, d, hi_zero);
@@ -499,14 +500,14 @@ void vtd_inval_kick(struct vtd_iommu *s)
 			iq_error(s, IQEI_FETCH);
 			break;
 		}
-		enum iqei e = run_desc(s, d);
+		unsigned type = desc_type(d[0]);
+		enum iqei e = run_desc(s, d, type);
 		if (e != IQEI_NONE) {
 			/* IQH stays on the offending descriptor */
 			s->iq_head = head;
 			iq_error(s, e);
 			break;
 		}
-		unsigned type = desc_type(d[0]);
 		if (type < 16) /* processed descriptors, by type (one writer: s->lock) */
 			__atomic_store_n(&s->inv_count[type], s->inv_count[type] + 1, __ATOMIC_RELAXED);
 		head = (head + 1) & wrap;
