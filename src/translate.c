@@ -808,20 +808,54 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	return vtd_count_ok(&s->fast_misses);
 }
 
+/* A hit of the fast path: the entry's rights, dirty flag and output
+ * decide whether it serves the request (else the walk does). */
+static inline int fast_use(struct vtd_iommu *s, const struct vtd_dma_request *rq,
+			   struct vtd_translation *res, uint16_t did, const struct vtd_iotlb_val *v)
+{
+	uint64_t out, size;
+	unsigned perm;
+	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
+	if (!iotlb_use(rq, false, v->v0, v->v1, v->order, &out, &size, &perm))
+		return translate(s, rq, res, PROBED_FOUND);
+	fast_result(res, out, size, perm, did);
+	return vtd_count_ok(&s->fast_hits);
+}
+
+/* The fast path's lookup when the IOTLB holds large pages too (every size
+ * class with entries is probed): out of line, so that the 4 KiB-only
+ * lookup inlined below keeps to the registers a leaf may use. */
+__attribute__((noinline)) static int fast_classes(struct vtd_iommu *s,
+						  const struct vtd_dma_request *rq,
+						  struct vtd_translation *res, uint32_t f)
+{
+	uint16_t did = (uint16_t)(f >> 16);
+	struct vtd_iotlb_val v;
+	if (f & VTD_CCF_SS) {
+		if (!vtd_iotlb_find(&s->iotlb, did, false, 0, rq->addr, &v, false))
+			return fast_miss(s, rq, res, f);
+	} else if (!vtd_iotlb_find(&s->iotlb, did, true, 0, rq->addr, &v, false)) {
+		return fast_miss_fs(s, rq, res, f);
+	}
+	return fast_use(s, rq, res, did, &v);
+}
+
 /*
  * The common case in as few instructions as we can: an untraced,
  * untranslated request without PASID from a device whose context (legacy)
  * or RID_PASID entry (scalable) is cached and checked (one word:
  * VTD_CCF_SS or VTD_CCF_FS and the DID), hitting the IOTLB with the
- * rights it asks for.  Anything else, misses included, takes the general
+ * rights it asks for.  A miss of a device whose slot holds a walk word
+ * walks from it (fast_miss, fast_miss_fs); anything else takes the general
  * path, which explains and counts everything itself.  A change of
  * translation mode (SRTP, TE) drops the context cache, so the fast word
  * is never read across one.
  *
  * Every way out that is not a hit is a tail call, and the hit path calls
- * nothing (a bucket in constant churn is a miss here, a thread without a
- * counter slot of its own counts by a tail call): the function then needs
- * no stack frame and saves no register.
+ * nothing (a bucket being written is a miss here, a thread without a
+ * counter slot of its own counts by a tail call), so no call costs it a
+ * frame; the probe's registers still cost it five saves (doc/performance.md,
+ * "Where the instructions go now").
  */
 VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_request *rq,
 				struct vtd_translation *res)
@@ -839,21 +873,20 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	uint32_t f = vtd_cc_fast(&s->cc, rq->sid);
 	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)))
 		return translate(s, rq, res, NOT_PROBED);
+	/* no large-page entries (the size-class hint): one probe, inline;
+	 * none at all (as after a strict unmap's invalidation): no probe */
+	uint32_t classes = __atomic_load_n(&s->iotlb.class_mask, __ATOMIC_RELAXED);
+	if (VTD_UNLIKELY(classes & 6) || !iotlb_cacheable(addr))
+		return fast_classes(s, rq, res, f);
 	uint16_t did = (uint16_t)(f >> 16);
 	struct vtd_iotlb_val v;
-	unsigned perm;
-	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
-	uint64_t out, size;
 	if (f & VTD_CCF_SS) {
-		if (!vtd_iotlb_find(&s->iotlb, did, false, 0, addr, &v, false))
+		if (!(classes & 1) || !iotlb_find_class(&s->iotlb, did, false, 0, addr, 0, &v, false))
 			return fast_miss(s, rq, res, f);
-	} else if (!vtd_iotlb_find(&s->iotlb, did, true, 0, addr, &v, false)) {
+	} else if (!(classes & 1) || !iotlb_find_class(&s->iotlb, did, true, 0, addr, 0, &v, false)) {
 		return fast_miss_fs(s, rq, res, f);
 	}
-	if (!iotlb_use(rq, false, v.v0, v.v1, v.order, &out, &size, &perm))
-		return translate(s, rq, res, PROBED_FOUND);
-	fast_result(res, out, size, perm, did);
-	return vtd_count_ok(&s->fast_hits);
+	return fast_use(s, rq, res, did, &v);
 }
 
 /* probed: the fast path looked this request up in the IOTLB already and
