@@ -594,10 +594,13 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, uint16_t did, bool tagged, uint32_t p
 	uint64_t val = (v0 & IOTLB_VAL_ADDR) | (v0 & 3) | (((uint64_t)v1 << 2) & IOTLB_VAL_DATA & ~3ull) |
 		       t->dstamp[did];
 	/* a key is in one way of the pair at most: both are searched for it
-	 * before an empty way is taken */
+	 * before an empty way is taken; an IOTLB with no occupied way (as
+	 * after a strict unmap's invalidation) needs no search */
 	struct vtd_iotlb_bucket *other = &t->b[home ^ 1];
-	int e0, e1, w = way_match(b, tag, pasid, &e0);
-	if (w < 0) {
+	int e0, e1, w = -1;
+	if (!(t->class_mask & 7))
+		w = 0;
+	else if ((w = way_match(b, tag, pasid, &e0)) < 0) {
 		if ((w = way_match(other, tag, pasid, &e1)) >= 0)
 			b = other;
 		else if (e0 >= 0)
