@@ -20,6 +20,13 @@ Scenarios, legacy mode, a 4-level second stage (aw-bits=48), DID 1:
          cleared, a page-selective IOTLB descriptor and a wait descriptor
          (status write) queued, IQT written: what Linux does per streaming
          DMA with caching mode on (strict unmapping)
+The same in scalable mode (x-scalable-mode=on: root, scalable context
+entry, PASID directory and table; the DMA, without PASID, takes RID_PASID
+0), through a 4-level second stage (PGTT 2, DID 1: sm-hit, sm-miss,
+sm-cycle) and through a 4-level first stage (x-flts=on, PGTT 1: fs-hit,
+fs-miss; QEMU 7.2 has no first stage, its column reads "-" there).  The
+edu device makes no DMA with a PASID, so PASID-tagged requests and nested
+translation are measured by `make icount` only.
 
 QEMU binaries: $QEMU100 (default: the device issue's QEMU 10.0 source build,
 build-qemu/qemu-system-x86_64, -O2 -g) and $QEMU72 (a QEMU 7.2 build with
@@ -40,6 +47,8 @@ ROOT = os.path.dirname(HERE)
 REG = 0xFED90000
 GCMD, RTADDR, IQT, IQA = 0x18, 0x20, 0x88, 0x90
 ROOTT, CTX, PML4, PDPT, PD, PT = 0x100000, 0x101000, 0x102000, 0x103000, 0x104000, 0x105000
+PDIR, PTAB = 0x106000, 0x107000
+SCENARIOS = ["hit", "miss", "cycle", "sm-hit", "sm-miss", "sm-cycle", "fs-hit", "fs-miss"]
 IQ, STATUS, DATA = 0x200000, 0x201000, 0x1000000
 BDF, DEVFN = "00:03.0", 0x18
 K1, K2 = 40, 240
@@ -49,15 +58,42 @@ def q(addr, val):
     return "write %#x 8 0x%s" % (addr, val.to_bytes(8, "little").hex())
 
 
-def setup(cycle):
-    s = ["# config: aw-bits=48",
-         q(ROOTT, CTX | 1),
-         q(CTX + DEVFN * 16, PML4 | 1),          # P, TT=0, SLPTPTR
-         q(CTX + DEVFN * 16 + 8, 2 | (1 << 8)),  # AW=2 (4-level), DID 1
-         q(PML4, PDPT | 3), q(PDPT, PD | 3), q(PD, PT | 3),
-         "writeq %#x %#x" % (REG + RTADDR, ROOTT),
-         "writel %#x %#x" % (REG + GCMD, 1 << 30),
-         "writel %#x %#x" % (REG + GCMD, 1 << 31)]
+def mode_of(scn):
+    """legacy, sm (scalable, second stage) or fs (scalable, first stage)"""
+    return scn.split("-")[0] if "-" in scn else "legacy"
+
+
+def config_of(mode):
+    """The unit's properties: the script's '# config:' line for QEMU
+    (qemu_replay.py), --config for vtd replay"""
+    return "aw-bits=48" + {"legacy": "", "sm": ",x-scalable-mode=on",
+                           "fs": ",x-scalable-mode=on,x-flts=on"}[mode]
+
+
+def setup(mode, cycle):
+    # second stage: R/W (3); first stage: P, R/W and U/S (7), as Linux maps
+    # DMA buffers for a device (requests without PASID are user requests)
+    nl = 7 if mode == "fs" else 3
+    s = ["# config: " + config_of(mode)]
+    if mode == "legacy":
+        s += [q(ROOTT, CTX | 1),
+              q(CTX + DEVFN * 16, PML4 | 1),          # P, TT=0, SLPTPTR
+              q(CTX + DEVFN * 16 + 8, 2 | (1 << 8))]  # AW=2 (4-level), DID 1
+    else:
+        pgtt = 1 if mode == "fs" else 2
+        s += [q(ROOTT, CTX | 1),                      # lower half: devfn < 128
+              q(CTX + (DEVFN & 0x7f) * 32, PDIR | 1), # P, PDTS 0, PASID directory
+              q(CTX + (DEVFN & 0x7f) * 32 + 8, 0),    # RID_PASID 0
+              q(PDIR, PTAB | 1),
+              # PASID entry 0: P, AW=2 (48 bits, which QEMU 10.0 also takes
+              # as the first stage's width), PGTT, the table; DID 1
+              q(PTAB, (0 if mode == "fs" else PML4) | (2 << 2) | (pgtt << 6) | 1),
+              q(PTAB + 8, 1),
+              q(PTAB + 16, PML4 if mode == "fs" else 0)]
+    s += [q(PML4, PDPT | nl), q(PDPT, PD | nl), q(PD, PT | nl),
+          "writeq %#x %#x" % (REG + RTADDR, ROOTT | (0x400 if mode != "legacy" else 0)),
+          "writel %#x %#x" % (REG + GCMD, 1 << 30),
+          "writel %#x %#x" % (REG + GCMD, 1 << 31)]
     if cycle:
         s += ["writeq %#x %#x" % (REG + IQA, IQ),
               "writel %#x %#x" % (REG + GCMD, (1 << 31) | (1 << 26))]
@@ -65,18 +101,21 @@ def setup(cycle):
 
 
 def script(scn, k):
-    s = setup(scn == "cycle")
-    if scn == "hit":
-        s.append(q(PT, DATA | 3))
+    mode = mode_of(scn)
+    base = scn.split("-")[-1]
+    leaf = 7 if mode == "fs" else 3
+    s = setup(mode, base == "cycle")
+    if base == "hit":
+        s.append(q(PT, DATA | leaf))
         s += ["dma %s 0 4 r" % BDF] * k
-    elif scn == "miss":
-        s += [q(PT + 8 * p, (DATA + (p << 12)) | 3) for p in range(k)]
+    elif base == "miss":
+        s += [q(PT + 8 * p, (DATA + (p << 12)) | leaf) for p in range(k)]
         s += ["dma %s %#x 4 r" % (BDF, p << 12) for p in range(k)]
     else:
         tail = 0
         for i in range(k):
             p = i % 512
-            s.append(q(PT + 8 * p, (DATA + (p << 12)) | 3))
+            s.append(q(PT + 8 * p, (DATA + (p << 12)) | leaf))
             s.append("dma %s %#x 4 r" % (BDF, p << 12))
             s.append(q(PT + 8 * p, 0))
             # IOTLB invalidate: page (granularity 3), DR|DW, DID 1; wait: SW
@@ -103,17 +142,18 @@ def callgrind(out, fns):
             "--log-file=" + out + ".log"] + ["--toggle-collect=" + f for f in fns]
 
 
-def run_libvtd(vtd, path, out, fns):
-    r = subprocess.run(callgrind(out, fns) + [vtd, "replay", path],
+def run_libvtd(vtd, path, out, fns, config):
+    r = subprocess.run(callgrind(out, fns) + [vtd, "replay", "--config", config, path],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode not in (0, 1):
         raise SystemExit("bench-compare: vtd replay failed: " + r.stderr)
     return collected(out)
 
 
-def run_qemu(qemu, path, out, fns):
+def run_qemu(qemu, path, out, fns, mode):
     env = dict(os.environ, QEMU=qemu, VTD_QEMU_TRACE="0",
-               VTD_QEMU_WRAP=" ".join(callgrind(out, fns)), VTD_QEMU_DEVICE="intel-iommu")
+               VTD_QEMU_WRAP=" ".join(callgrind(out, fns)), VTD_QEMU_DEVICE="intel-iommu",
+               VTD_QEMU_PASS="x-flts" if mode == "fs" else "")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if "QEMU DIED" in r.stdout or r.returncode:
@@ -124,14 +164,14 @@ def run_qemu(qemu, path, out, fns):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vtd", default=os.path.join(ROOT, "build/tools/vtd/vtd"))
-    ap.add_argument("scenarios", nargs="*", default=["hit", "miss", "cycle"])
+    ap.add_argument("scenarios", nargs="*", default=SCENARIOS)
     a = ap.parse_args()
     if not shutil.which("valgrind"):
         print("bench-compare: valgrind is not installed: skipped", file=sys.stderr)
         return 77
     for sc in a.scenarios:
-        if sc not in ("hit", "miss", "cycle"):
-            ap.error("no scenario '%s' (hit, miss, cycle)" % sc)
+        if sc not in SCENARIOS:
+            ap.error("no scenario '%s' (%s)" % (sc, ", ".join(SCENARIOS)))
     targets = [("libvtd", None)]
     q100 = os.environ.get("QEMU100", os.path.join(ROOT, "build-qemu/qemu-system-x86_64"))
     if os.access(q100, os.X_OK):
@@ -147,29 +187,35 @@ def main():
         res = {}
         for sc in a.scenarios:
             for name, qemu in targets:
-                lib_fns = ["vtd_iommu_translate"] + (["vtd_iommu_mmio_write"] if sc == "cycle" else [])
-                q_fns = ["vtd_iommu_translate"] + (["vtd_mem_write"] if sc == "cycle" else [])
+                if name == "QEMU 7.2" and mode_of(sc) == "fs":
+                    continue   # no x-flts in 7.2
+                cyc = sc.endswith("cycle")
+                lib_fns = ["vtd_iommu_translate"] + (["vtd_iommu_mmio_write"] if cyc else [])
+                q_fns = ["vtd_iommu_translate"] + (["vtd_mem_write"] if cyc else [])
                 ir = []
                 for k in (K1, K2):
                     path = os.path.join(tmp, "%s-%d.vtd" % (sc, k))
                     with open(path, "w") as f:
                         f.write(script(sc, k))
                     out = os.path.join(tmp, "cg-%s-%s-%d" % (re.sub(r"\W", "", name), sc, k))
-                    ir.append(run_libvtd(a.vtd, path, out, lib_fns) if qemu is None
-                              else run_qemu(qemu, path, out, q_fns))
+                    ir.append(run_libvtd(a.vtd, path, out, lib_fns, config_of(mode_of(sc)))
+                              if qemu is None
+                              else run_qemu(qemu, path, out, q_fns, mode_of(sc)))
                 res[(sc, name)] = (ir[1] - ir[0]) / (K2 - K1)
         names = [n for n, _ in targets]
         print("%-8s" % "per op" + "".join("%14s" % n for n in names) +
               ("%18s" % "best QEMU/libvtd" if len(names) > 1 else ""))
         for sc in a.scenarios:
-            row = [res[(sc, n)] for n in names]
-            line = "%-8s" % sc + "".join("%14.0f" % v for v in row)
-            if len(row) > 1:
-                line += "%15.1fx" % (min(row[1:]) / row[0])
+            row = [res.get((sc, n)) for n in names]
+            line = "%-8s" % sc + "".join("%14s" % "-" if v is None else "%14.0f" % v for v in row)
+            qemus = [v for v in row[1:] if v is not None]
+            if qemus:
+                line += "%15.1fx" % (min(qemus) / row[0])
             print(line)
         print("(instructions inside the translate entry point%s, per request; callgrind, "
               "difference of %d and %d requests)" % (
-                  " and the MMIO write handler" if "cycle" in a.scenarios else "", K1, K2))
+                  " and the MMIO write handler" if any(sc.endswith("cycle") for sc in a.scenarios)
+                  else "", K1, K2))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

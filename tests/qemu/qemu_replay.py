@@ -67,6 +67,9 @@ REASONS = {0x01: "LRT.2", 0x02: "LCT.2", 0x03: "LCT.4", 0x04: "LGN.1",
 PASS_PROPS = {"aw-bits", "caching-mode", "intremap", "device-iotlb", "pt",
               "x-scalable-mode", "dma-drain", "snoop-control", "x-pasid-mode",
               "version"}
+# VTD_QEMU_PASS: more properties to pass on, comma-separated, to a QEMU that
+# has them (x-flts: 10.0; scripts/bench-compare.py's first-stage rows)
+PASS_PROPS |= set(filter(None, os.environ.get("VTD_QEMU_PASS", "").split(",")))
 # What the comparison runs unless told otherwise: QEMU 7.2 on TCG cannot do
 # eim=on (needs KVM with kernel-irqchip=split) and defaults to aw-bits=39,
 # QEMU 11 (libvtd) to 48.
