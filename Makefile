@@ -219,7 +219,8 @@ bench-compare: build qemu
 # I/O (integrations/qemu/test/bench-e2e.py; also in
 # $(QEMU_BUILD)/bench-e2e.json).  Builds, or reuses, what qemu-test uses;
 # about 5 minutes on 2 cores, most of it under callgrind.  BENCH_E2E_N, _CG_N,
-# _REPEAT and _ACCEL (auto|tcg|kvm) override the defaults.
+# _REPEAT, _ACCEL (auto|tcg|kvm) and _MODE (legacy|scalable: the unit's
+# mode on both devices) override the defaults.
 bench-e2e:
 	@sh scripts/bootstrap.sh --vm --qemu
 	@set -e; OUT=$(QEMU_BUILD) sh integrations/qemu/build.sh; \

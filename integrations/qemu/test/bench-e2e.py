@@ -25,8 +25,9 @@ Every figure is labelled with the accelerator that produced it; the
 instruction run is always under TCG (valgrind).
 
 usage: bench-e2e.py --qemu QEMU --kernel BZIMAGE --initrd CPIO
-                    [--n 16384] [--cg-n 2048] [--repeat 3] [--accel auto|tcg|kvm]
-                    [--logdir build-qemu] [--json build-qemu/bench-e2e.json]
+                    [--mode legacy|scalable] [--n 16384] [--cg-n 2048] [--repeat 3]
+                    [--accel auto|tcg|kvm] [--logdir build-qemu]
+                    [--json build-qemu/bench-e2e[-scalable].json]
 """
 import argparse
 import json
@@ -45,12 +46,17 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "vm"))
 from run import die_with_parent, kvm_usable  # noqa: E402
 
 FIRMWARE = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
-# legacy mode, interrupt remapping, caching mode: the same string on both
-PROPS = "intremap=on,eim=off,caching-mode=on"
+# --mode -> (the same properties on both devices, the guest's intel_iommu=):
+# legacy mode with interrupt remapping, or scalable mode (second-stage
+# tables for Linux's DMA API), caching mode in both (strict unmapping)
+MODES = {"legacy": ("intremap=on,eim=off,caching-mode=on", "on"),
+         "scalable": ("x-scalable-mode=on,caching-mode=on", "on,sm_on")}
+PROPS, _IOMMU_ARG = MODES["legacy"]
 # no_timer_check: under valgrind the timer through the remapped I/O APIC
 # does not tick within the kernel's check (it panics); the same command
 # line everywhere
-CMDLINE = "console=ttyS0 loglevel=1 panic=-1 intel_iommu=on no_timer_check"
+CMDLINE_FMT = "console=ttyS0 loglevel=1 panic=-1 intel_iommu=%s no_timer_check"
+CMDLINE = CMDLINE_FMT % _IOMMU_ARG
 # Corresponding entry points: DMA translation (the IOMMU memory region's
 # translate), the register window's MMIO write and read handlers, and the
 # MSI window (a device's MSI write, remapped).  None calls another, as
@@ -381,13 +387,20 @@ def main():
                     default=os.environ.get("BENCH_E2E_ACCEL", "auto"))
     ap.add_argument("--kvm-probe", type=int, default=20,
                     help="s for a KVM guest to reach /init before TCG is used")
+    ap.add_argument("--mode", choices=sorted(MODES),
+                    default=os.environ.get("BENCH_E2E_MODE", "legacy"),
+                    help="legacy (default) or scalable mode, the same on both devices")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--logdir", default="build-qemu")
     ap.add_argument("--json", default=None)
     ap.add_argument("--timeout", type=int, default=300, help="s per plain boot")
     ap.add_argument("--cg-timeout", type=int, default=1200, help="s per boot under callgrind")
     a = ap.parse_args()
-    a.json = a.json or os.path.join(a.logdir, "bench-e2e.json")
+    global PROPS, CMDLINE
+    PROPS, arg = MODES[a.mode]
+    CMDLINE = CMDLINE_FMT % arg
+    a.json = a.json or os.path.join(
+        a.logdir, "bench-e2e.json" if a.mode == "legacy" else "bench-e2e-%s.json" % a.mode)
     os.makedirs(a.logdir, exist_ok=True)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, on_signal)
