@@ -161,6 +161,23 @@ def run_qemu(qemu, path, out, fns, mode):
     return collected(out)
 
 
+def faults(target, qemu, path, mode, vtd):
+    """The DMA outcomes of a script, once without callgrind (the counted
+    runs leave the trace off): a line naming a fault, or None.  A script
+    whose DMA faults would count a fault path, not the translation."""
+    if qemu is None:
+        cmd, env = [vtd, "replay", "--config", config_of(mode), path], None
+    else:
+        cmd = [sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path]
+        env = dict(os.environ, QEMU=qemu, VTD_QEMU_DEVICE="intel-iommu",
+                   VTD_QEMU_PASS="x-flts" if mode == "fs" else "")
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bad = [l for l in r.stdout.splitlines() if "FAULT" in l or "DIED" in l]
+    if bad or r.returncode not in (0, 1):
+        return "%s: %s" % (target, (bad or [r.stderr.strip()])[0])
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vtd", default=os.path.join(ROOT, "build/tools/vtd/vtd"))
@@ -197,6 +214,11 @@ def main():
                     path = os.path.join(tmp, "%s-%d.vtd" % (sc, k))
                     with open(path, "w") as f:
                         f.write(script(sc, k))
+                    if k == K1:
+                        bad = faults(name, qemu, path, mode_of(sc), a.vtd)
+                        if bad:
+                            raise SystemExit("bench-compare: %s: a DMA of the script faults (%s)"
+                                             % (sc, bad))
                     out = os.path.join(tmp, "cg-%s-%s-%d" % (re.sub(r"\W", "", name), sc, k))
                     ir.append(run_libvtd(a.vtd, path, out, lib_fns, config_of(mode_of(sc)))
                               if qemu is None
