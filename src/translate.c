@@ -637,20 +637,29 @@ static inline uint64_t fast_walk_word(struct vtd_iommu *s, const struct vtd_dma_
 	return vtd_cc_walk(&s->cc, rq->sid, f);
 }
 
-/* fast_miss's walk: `levels` levels from the walk word's table, in the
- * flat RAM; false for anything the general path must decide. */
+/*
+ * The fast misses' walk: `levels` levels from the walk word's table, in
+ * the flat RAM, for a second stage (fs false) or a first stage; false for
+ * anything the general path must decide.  Always inlined with constant
+ * fs and levels, so shifts, leaf tests and reserved masks are constants.
+ * Each entry must be present (second stage: R or W; first stage: P, and
+ * U/S, as a request without PASID is a user request) with no reserved bit
+ * set.  *all: the AND of the entries, whose R/W bits are the rights every
+ * level grants; eas/ptes (may be NULL): the entries and their addresses,
+ * *n of them, the leaf last.
+ */
 __attribute__((always_inline)) static inline bool
-ss_fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned perm, unsigned levels,
-	     uint64_t *out, uint64_t *size, unsigned *p)
+fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, bool fs,
+	  uint64_t *eas, uint64_t *ptes, unsigned *n, uint64_t *all, uint64_t *out,
+	  uint64_t *size)
 {
 	const uint8_t *ram = s->ram;
 	/* the last byte offset an 8-byte entry may start at */
 	if (!ram || s->ram_size < 8)
 		return false;
-	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
-	unsigned want = perm & (VTD_PERM_R | VTD_PERM_W), rights = VTD_PERM_R | VTD_PERM_W;
+	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w), acc = ~0ull;
 #pragma GCC unroll 6
-	for (unsigned level = levels; level >= 1; level--) {
+	for (unsigned level = levels, i = 0; level >= 1; level--, i++) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
 		if (ea > last)
@@ -659,19 +668,39 @@ ss_fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned perm, unsign
 					       __ATOMIC_RELAXED);
 		/* PS makes a leaf at levels 2 and 3 only (vtd_pte_leaf) */
 		bool leaf = level == 1 || ((pte & VTD_SS_PS) && level <= 3);
-		unsigned rw = (unsigned)pte & 3;
-		if (!rw || (want & ~rw) || (pte & vtd_ss_rsvd(s, level, leaf)))
+		bool present = fs ? (pte & (VTD_FS_P | VTD_FS_US)) == (VTD_FS_P | VTD_FS_US)
+				  : (pte & (VTD_SS_R | VTD_SS_W)) != 0;
+		if (!present ||
+		    (pte & (fs ? vtd_fs_rsvd(s, level, leaf) : vtd_ss_rsvd(s, level, leaf))))
 			return false;
-		rights &= rw;
+		acc &= pte;
+		if (eas) {
+			eas[i] = ea;
+			ptes[i] = pte;
+		}
 		if (leaf) {
 			*size = 1ull << shift;
 			*out = (pte & s->haw_mask & ~(*size - 1)) | (in & (*size - 1));
-			*p = rights;
+			*n = i + 1;
+			*all = acc;
 			return true;
 		}
 		table = pte & s->haw_mask & ~0xfffull;
 	}
 	return false; /* not reached: level 1 is a leaf */
+}
+
+/* A fast miss's end: the IOTLB entry (v0: the page and its second-stage
+ * rights, flags: F_*), then the result as the general path gives it. */
+static inline int fast_miss_done(struct vtd_iommu *s, struct vtd_translation *res, uint32_t f,
+				 bool tagged, uint64_t in, uint64_t out, uint64_t size,
+				 unsigned ss_perm, unsigned flags, unsigned perm, uint64_t gen0)
+{
+	uint16_t did = (uint16_t)(f >> 16);
+	vtd_iotlb_insert(&s->iotlb, did, tagged, 0, in, page_order(size),
+			 (out & ~(size - 1)) | ss_perm, flags, &s->inval_gen, gen0);
+	fast_result(res, out, size, perm, did);
+	return vtd_count_ok(&s->fast_misses);
 }
 
 /*
@@ -694,72 +723,26 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
 	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return translate(s, rq, res, PROBED_MISS);
-	/* the usual levels get a walk of their own: shifts, leaf tests and
-	 * reserved masks become constants */
-	uint64_t out, size;
-	unsigned p;
+	/* the usual levels get a walk of their own */
+	uint64_t out, size, all;
+	unsigned n;
 	bool ok;
 	switch (VTD_CCW_LEVELS(w)) {
 	case 4:
-		ok = ss_fast_walk(s, w, in, rq->perm, 4, &out, &size, &p);
+		ok = fast_walk(s, w, in, 4, false, NULL, NULL, &n, &all, &out, &size);
 		break;
 	case 3:
-		ok = ss_fast_walk(s, w, in, rq->perm, 3, &out, &size, &p);
+		ok = fast_walk(s, w, in, 3, false, NULL, NULL, &n, &all, &out, &size);
 		break;
 	default:
-		ok = ss_fast_walk(s, w, in, rq->perm, VTD_CCW_LEVELS(w), &out, &size, &p);
+		ok = fast_walk(s, w, in, VTD_CCW_LEVELS(w), false, NULL, NULL, &n, &all, &out, &size);
 		break;
 	}
-	if (!ok)
+	/* rights granted by every level, then those the request asks */
+	unsigned p = (unsigned)all & (VTD_PERM_R | VTD_PERM_W);
+	if (!ok || (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~p) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	if (vtd_in_intr_range(out))
-		return translate(s, rq, res, PROBED_MISS);
-	uint16_t did = (uint16_t)(f >> 16);
-	vtd_iotlb_insert(&s->iotlb, did, false, 0, in, page_order(size), (out & ~(size - 1)) | p, 0,
-			 &s->inval_gen, gen0);
-	fast_result(res, out, size, p, did);
-	return vtd_count_ok(&s->fast_misses);
-}
-
-/* fast_miss_fs's walk: `levels` levels from the walk word's table, in the
- * flat RAM, the entries and their addresses kept for the flags; false for
- * anything the general path must decide. */
-__attribute__((always_inline)) static inline bool
-fs_fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, uint64_t eas[5],
-	     uint64_t ptes[5], unsigned *n, bool *rw, uint64_t *out, uint64_t *size)
-{
-	const uint8_t *ram = s->ram;
-	if (!ram || s->ram_size < 8)
-		return false;
-	uint64_t last = s->ram_size - 8, table = VTD_CCW_TABLE(w);
-	bool writable = true;
-#pragma GCC unroll 5
-	for (unsigned level = levels, i = 0; level >= 1; level--, i++) {
-		unsigned shift = 12 + 9 * (level - 1);
-		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
-		if (ea > last)
-			return false;
-		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
-					       __ATOMIC_RELAXED);
-		bool leaf = level == 1 || ((pte & VTD_FS_PS) && level <= 3);
-		/* present, user at every level (a request without PASID is a
-		 * user request), nothing reserved */
-		if ((pte & (VTD_FS_P | VTD_FS_US)) != (VTD_FS_P | VTD_FS_US) ||
-		    (pte & vtd_fs_rsvd(s, level, leaf)))
-			return false;
-		writable &= (pte & VTD_FS_RW) != 0;
-		eas[i] = ea;
-		ptes[i] = pte;
-		if (leaf) {
-			*size = 1ull << shift;
-			*out = (pte & s->haw_mask & ~(*size - 1)) | (in & (*size - 1));
-			*n = i + 1;
-			*rw = writable;
-			return true;
-		}
-		table = pte & s->haw_mask & ~0xfffull;
-	}
-	return false; /* not reached: level 1 is a leaf */
+	return fast_miss_done(s, res, f, false, in, out, size, p, 0, p, gen0);
 }
 
 /*
@@ -782,12 +765,14 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	uint64_t top = in >> (VTD_CCW_WIDTH(w) - 1);
 	if (top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1)))
 		return translate(s, rq, res, PROBED_MISS);
-	bool write = rq->perm & VTD_PERM_W, rw;
-	uint64_t eas[5], ptes[5], out, size;
+	bool write = rq->perm & VTD_PERM_W;
+	uint64_t eas[5], ptes[5], out, size, all;
 	unsigned n;
-	if (!(levels == 4 ? fs_fast_walk(s, w, in, 4, eas, ptes, &n, &rw, &out, &size)
-			  : fs_fast_walk(s, w, in, 5, eas, ptes, &n, &rw, &out, &size)))
+	if (!(levels == 4 ? fast_walk(s, w, in, 4, true, eas, ptes, &n, &all, &out, &size)
+			  : fast_walk(s, w, in, 5, true, eas, ptes, &n, &all, &out, &size)))
 		return translate(s, rq, res, PROBED_MISS);
+	/* R/W at every level */
+	bool rw = all & VTD_FS_RW;
 	uint64_t pte = ptes[n - 1];
 	if ((write && !rw) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
@@ -799,13 +784,10 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 		if ((w & VTD_CCW_NOSNOOP) || vtd_mem_set_bits64(s, eas[i], ptes[i], bits))
 			return translate(s, rq, res, PROBED_MISS);
 	}
-	uint16_t did = (uint16_t)(f >> 16);
 	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
 			 (((pte & VTD_FS_D) || write) ? F_DIRTY : 0);
-	vtd_iotlb_insert(&s->iotlb, did, true, 0, in, page_order(size),
-			 (out & ~(size - 1)) | VTD_PERM_R | VTD_PERM_W, flags, &s->inval_gen, gen0);
-	fast_result(res, out, size, VTD_PERM_R | (rw ? VTD_PERM_W : 0), did);
-	return vtd_count_ok(&s->fast_misses);
+	return fast_miss_done(s, res, f, true, in, out, size, VTD_PERM_R | VTD_PERM_W, flags,
+			      VTD_PERM_R | (rw ? VTD_PERM_W : 0), gen0);
 }
 
 /* A hit of the fast path: the entry's rights, dirty flag and output
