@@ -142,35 +142,34 @@ def callgrind(out, fns):
             "--log-file=" + out + ".log"] + ["--toggle-collect=" + f for f in fns]
 
 
-def run_libvtd(vtd, path, out, fns, config):
-    r = subprocess.run(callgrind(out, fns) + [vtd, "replay", "--config", config, path],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if r.returncode not in (0, 1):
-        raise SystemExit("bench-compare: vtd replay failed: " + r.stderr)
-    return collected(out)
-
-
-def run_qemu(qemu, path, out, fns, mode):
-    env = dict(os.environ, QEMU=qemu, VTD_QEMU_TRACE="0",
-               VTD_QEMU_WRAP=" ".join(callgrind(out, fns)), VTD_QEMU_DEVICE="intel-iommu",
+def command(vtd, qemu, path, mode, wrap=None):
+    """The command (and its environment) that runs a script on libvtd (qemu
+    None) or on a QEMU; wrap: the callgrind command it runs under, which
+    also turns QEMU's trace off (its cost is not the vIOMMU's)."""
+    if qemu is None:
+        return (wrap or []) + [vtd, "replay", "--config", config_of(mode), path], None
+    env = dict(os.environ, QEMU=qemu, VTD_QEMU_DEVICE="intel-iommu",
                VTD_QEMU_PASS="x-flts" if mode == "fs" else "")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path],
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if "QEMU DIED" in r.stdout or r.returncode:
+    if wrap:
+        env.update(VTD_QEMU_TRACE="0", VTD_QEMU_WRAP=" ".join(wrap))
+    return [sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path], env
+
+
+def run_counted(vtd, qemu, path, mode, out, fns):
+    cmd, env = command(vtd, qemu, path, mode, callgrind(out, fns))
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if qemu is None and r.returncode not in (0, 1):
+        raise SystemExit("bench-compare: vtd replay failed: " + r.stderr)
+    if qemu is not None and ("QEMU DIED" in r.stdout or r.returncode):
         raise SystemExit("bench-compare: QEMU %s failed: %s%s" % (qemu, r.stdout[-400:], r.stderr))
     return collected(out)
 
 
-def faults(target, qemu, path, mode, vtd):
+def faults(target, vtd, qemu, path, mode):
     """The DMA outcomes of a script, once without callgrind (the counted
     runs leave the trace off): a line naming a fault, or None.  A script
     whose DMA faults would count a fault path, not the translation."""
-    if qemu is None:
-        cmd, env = [vtd, "replay", "--config", config_of(mode), path], None
-    else:
-        cmd = [sys.executable, os.path.join(ROOT, "tests/qemu/qemu_replay.py"), path]
-        env = dict(os.environ, QEMU=qemu, VTD_QEMU_DEVICE="intel-iommu",
-                   VTD_QEMU_PASS="x-flts" if mode == "fs" else "")
+    cmd, env = command(vtd, qemu, path, mode)
     r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     bad = [l for l in r.stdout.splitlines() if "FAULT" in l or "DIED" in l]
     if bad or r.returncode not in (0, 1):
@@ -215,14 +214,13 @@ def main():
                     with open(path, "w") as f:
                         f.write(script(sc, k))
                     if k == K1:
-                        bad = faults(name, qemu, path, mode_of(sc), a.vtd)
+                        bad = faults(name, a.vtd, qemu, path, mode_of(sc))
                         if bad:
                             raise SystemExit("bench-compare: %s: a DMA of the script faults (%s)"
                                              % (sc, bad))
                     out = os.path.join(tmp, "cg-%s-%s-%d" % (re.sub(r"\W", "", name), sc, k))
-                    ir.append(run_libvtd(a.vtd, path, out, lib_fns, config_of(mode_of(sc)))
-                              if qemu is None
-                              else run_qemu(qemu, path, out, q_fns, mode_of(sc)))
+                    ir.append(run_counted(a.vtd, qemu, path, mode_of(sc), out,
+                                          lib_fns if qemu is None else q_fns))
                 res[(sc, name)] = (ir[1] - ir[0]) / (K2 - K1)
         names = [n for n, _ in targets]
         print("%-8s" % "per op" + "".join("%14s" % n for n in names) +
