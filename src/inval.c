@@ -451,7 +451,7 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4], unsigned typ
 static void iq_prefetch(struct vtd_iommu *s, uint32_t idx, unsigned shift)
 {
 	uint64_t gpa = s->iq + ((uint64_t)idx << shift), d[2];
-	if (!s->ram || gpa >= s->ram_size || s->ram_size - gpa < sizeof(d))
+	if (!vtd_mem_in_ram(s, gpa, sizeof(d)))
 		return;
 	memcpy(d, s->ram + gpa, sizeof(d));
 	unsigned type = desc_type(d[0]);

@@ -24,14 +24,9 @@ static void dirty(struct vtd_iommu *s, uint64_t gpa, uint64_t len)
 		VTD_CALLBACK(s, s->ram_dirty(s->event_opaque, gpa, len));
 }
 
-static inline bool in_ram(const struct vtd_iommu *s, uint64_t gpa, size_t len)
-{
-	return s->ram && gpa < s->ram_size && len <= s->ram_size - gpa;
-}
-
 int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len)
 {
-	if (in_ram(s, gpa, len)) {
+	if (vtd_mem_in_ram(s, gpa, len)) {
 		memcpy(buf, s->ram + gpa, len);
 		return 0;
 	}
@@ -44,7 +39,7 @@ int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len)
 
 int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len)
 {
-	if (in_ram(s, gpa, len)) {
+	if (vtd_mem_in_ram(s, gpa, len)) {
 		memcpy(s->ram + gpa, buf, len);
 		dirty(s, gpa, len);
 		return 0;
@@ -58,7 +53,7 @@ int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len
 
 int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 {
-	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+	if (!(gpa & 7) && vtd_mem_in_ram(s, gpa, 8)) {
 		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_SEQ_CST);
 		return 0;
 	}
@@ -67,7 +62,7 @@ int vtd_mem_load64_sc(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 
 int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_t desired)
 {
-	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+	if (!(gpa & 7) && vtd_mem_in_ram(s, gpa, 8)) {
 		uint64_t old = *expected;
 		if (__atomic_compare_exchange_n((uint64_t *)(void *)(s->ram + gpa), expected,
 						desired, false, __ATOMIC_SEQ_CST,
@@ -97,7 +92,7 @@ int vtd_mem_cas64(struct vtd_iommu *s, uint64_t gpa, uint64_t *expected, uint64_
 
 int vtd_mem_or64(struct vtd_iommu *s, uint64_t gpa, uint64_t hint, uint64_t bits)
 {
-	if (!(gpa & 7) && in_ram(s, gpa, 8)) {
+	if (!(gpa & 7) && vtd_mem_in_ram(s, gpa, 8)) {
 		uint64_t old = __atomic_fetch_or((uint64_t *)(void *)(s->ram + gpa), bits,
 						  __ATOMIC_SEQ_CST);
 		if ((old | bits) != old)

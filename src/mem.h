@@ -13,10 +13,18 @@
 
 int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len);
 int vtd_mem_write(struct vtd_iommu *s, uint64_t gpa, const void *buf, size_t len);
+/* Whether [gpa, gpa + len) lies in the flat RAM (without overflow). */
+static inline bool vtd_mem_in_ram(const struct vtd_iommu *s, uint64_t gpa, size_t len)
+{
+	return s->ram && gpa < s->ram_size && len <= s->ram_size - gpa;
+}
 /* A qword of the guest's tables: inline for the flat RAM, as every level
  * of every walk reads one. */
 static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 {
+	/* vtd_mem_in_ram(s, gpa, 8), written out: through the helper gcc 12
+	 * schedules the nested walk's reads worse (make icount: nested-miss
+	 * 3568 -> 3632) */
 	if (VTD_LIKELY(!(gpa & 7) && s->ram && gpa < s->ram_size && 8 <= s->ram_size - gpa)) {
 		*v = __atomic_load_n((uint64_t *)(void *)(s->ram + gpa), __ATOMIC_RELAXED);
 		return 0;
@@ -29,7 +37,7 @@ static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 static inline int vtd_mem_read_desc(struct vtd_iommu *s, uint64_t gpa, uint64_t d[4], bool dw)
 {
 	size_t len = dw ? 32 : 16;
-	if (VTD_LIKELY(s->ram && gpa < s->ram_size && len <= s->ram_size - gpa)) {
+	if (VTD_LIKELY(vtd_mem_in_ram(s, gpa, len))) {
 		if (dw)
 			memcpy(d, s->ram + gpa, 32);
 		else
