@@ -42,6 +42,7 @@ struct guest {
 	uint64_t pt;           /* the DMA's page table (SS, or FS for first stage and nested) */
 	unsigned levels;       /* its levels */
 	bool sm;               /* scalable mode */
+	uint32_t pasid;        /* the requests' PASID (mode "pasid"), or 0: none */
 };
 
 static void put64(struct guest *g, uint64_t a, uint64_t v) { memcpy(g->ram + a, &v, 8); }
@@ -93,9 +94,10 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 	if (!g->ram)
 		return -1;
 	g->next = 0x100000;
-	bool fs5 = !strcmp(mode, "fs5");
+	bool fs5 = !strcmp(mode, "fs5"), tagged = !strcmp(mode, "pasid");
 	const char *props = !strcmp(mode, "ss") ? "" : !strcmp(mode, "fs") ? "x-scalable-mode=on,x-flts=on"
 			    : fs5 ? "x-scalable-mode=on,x-flts=on,x-fs5lp=on"
+			    : tagged ? "x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
 			    : "x-scalable-mode=on,x-nest=on";
 	struct vtd_config cfg;
 	if (vtd_config_parse(&cfg, props, NULL))
@@ -119,8 +121,14 @@ static int guest_new(struct guest *g, const char *mode, unsigned npages, uint32_
 	} else {
 		uint64_t pdir = alloc_page(g), ptab = alloc_page(g), fs = alloc_page(g);
 		put64(g, root, ctxt | 1);
-		put64(g, ctxt + 0x18 * 32, pdir | 1);
+		/* (tagged: PASIDE; the first stage is PASID 1's, the
+		 * requests carry PASID 1) */
+		put64(g, ctxt + 0x18 * 32, pdir | (tagged ? 1u << 3 : 0) | 1);
 		put64(g, pdir, ptab | 1);
+		if (tagged) {
+			g->pasid = 1;
+			ptab += 64;
+		}
 		bool nested = !strcmp(mode, "nested");
 		uint64_t ss = 0;
 		if (nested) {
@@ -155,7 +163,8 @@ static void guest_free(struct guest *g)
 
 static inline int xl(struct guest *g, uint64_t iova)
 {
-	struct vtd_dma_request rq = { .sid = 0x18, .addr = iova, .perm = VTD_PERM_R };
+	struct vtd_dma_request rq = { .sid = 0x18, .addr = iova, .perm = VTD_PERM_R,
+				      .pasid_valid = g->pasid != 0, .pasid = g->pasid };
 	struct vtd_translation t;
 	t.trace = NULL;
 	return vtd_iommu_translate(g->iommu, &rq, &t);
@@ -258,19 +267,19 @@ static int hit_loop(void *ctx, uint64_t ops, uint64_t seed)
 }
 
 /* A guest with HIT_PAGES pages mapped and all of them in the IOTLB. */
-static int hit_guest(struct guest *g)
+static int hit_guest(struct guest *g, const char *mode)
 {
-	if (guest_new(g, "ss", HIT_PAGES, 16384))
+	if (guest_new(g, mode, HIT_PAGES, 16384))
 		return -1;
 	for (unsigned i = 0; i < HIT_PAGES; i++)
 		xl(g, (uint64_t)i << 12);
 	return 0;
 }
 
-static double run_hit(unsigned threads, uint64_t ops, bool cpu)
+static double run_hit(const char *mode, unsigned threads, uint64_t ops, bool cpu)
 {
 	struct guest g;
-	if (hit_guest(&g))
+	if (hit_guest(&g, mode))
 		return -1;
 	double r = mt_measure(threads, ops, cpu, &g, hit_loop);
 	guest_free(&g);
@@ -302,7 +311,7 @@ static double scaling(unsigned threads, uint64_t ops, void *ctx,
 static double run_hit_scaling(unsigned threads, uint64_t ops)
 {
 	struct guest g;
-	if (hit_guest(&g))
+	if (hit_guest(&g, "ss"))
 		return -1;
 	double r = scaling(threads, ops, &g, hit_loop);
 	guest_free(&g);
@@ -660,6 +669,8 @@ const struct bench_scenario bench_scenarios[] = {
 	{ "fs-miss", "first-stage 4-level walk + insert + eviction", "ref-hot4", NULL },
 	{ "fs5-miss", "first-stage 5-level walk (x-fs5lp) + insert + eviction", "ref-hot5", NULL },
 	{ "nested-miss", "nested walk (4-level over 4-level) + insert + eviction", "ref-hot8", NULL },
+	{ "pasid-hit", "IOTLB hit of a request with PASID (first stage of PASID 1)", "ref-hash", NULL },
+	{ "pasid-miss", "first-stage 4-level walk + insert + eviction, requests with PASID 1", "ref-hot4", NULL },
 	{ "strict-cycle", "map, DMA (a miss), unmap, queued page invalidation + wait: legacy 4-level", "ss-miss", NULL },
 	{ "strict-cycle-fs", "the strict cycle on a first-stage 4-level table (PASID-based IOTLB)", "fs-miss", NULL },
 	{ "strict-cycle-nested", "the strict cycle on a first stage nested over a second stage", "nested-miss", NULL },
@@ -688,14 +699,16 @@ double bench_run_once(const char *name, unsigned threads, double scale)
 	if (!strcmp(name, "ref-hot4")) return run_chase(4, 2000 * k, 4096);
 	if (!strcmp(name, "ref-hot5")) return run_chase(5, 1600 * k, 4096);
 	if (!strcmp(name, "ref-hot8")) return run_chase(8, 1000 * k, 4096);
-	if (!strcmp(name, "iotlb-hit")) return run_hit(1, 1000 * k, false);
-	if (!strcmp(name, "iotlb-hit-mt")) return run_hit(threads, 500 * k, false);
-	if (!strcmp(name, "iotlb-mt-cpu")) return run_hit(threads, 500 * k, true);
+	if (!strcmp(name, "iotlb-hit")) return run_hit("ss", 1, 1000 * k, false);
+	if (!strcmp(name, "iotlb-hit-mt")) return run_hit("ss", threads, 500 * k, false);
+	if (!strcmp(name, "iotlb-mt-cpu")) return run_hit("ss", threads, 500 * k, true);
+	if (!strcmp(name, "pasid-hit")) return run_hit("pasid", 1, 1000 * k, false);
 	if (!strcmp(name, "iotlb-scaling")) return run_hit_scaling(threads, 250 * k);
 	if (!strcmp(name, "ss-miss")) return run_miss("ss", 200 * k);
 	if (!strcmp(name, "fs-miss")) return run_miss("fs", 200 * k);
 	if (!strcmp(name, "fs5-miss")) return run_miss("fs5", 200 * k);
 	if (!strcmp(name, "nested-miss")) return run_miss("nested", 100 * k);
+	if (!strcmp(name, "pasid-miss")) return run_miss("pasid", 100 * k);
 	if (!strcmp(name, "strict-cycle")) return run_strict("ss", 100 * k);
 	if (!strcmp(name, "strict-cycle-fs")) return run_strict("fs", 100 * k);
 	if (!strcmp(name, "strict-cycle-nested")) return run_strict("nested", 50 * k);

@@ -34,8 +34,8 @@ TOP=${2:-40}
 command -v valgrind >/dev/null 2>&1 || { echo "icount-lines: valgrind is not installed" >&2; exit 77; }
 [ -x "$VTD" ] || { echo "icount-lines: no vtd binary at '$VTD' (make build)" >&2; exit 1; }
 case $SC in
-iotlb-hit) loop=hit_loop ;;
-ss-miss|fs-miss|fs5-miss|nested-miss) loop=run_miss ;;
+iotlb-hit|pasid-hit) loop=hit_loop ;;
+ss-miss|fs-miss|fs5-miss|nested-miss|pasid-miss) loop=run_miss ;;
 strict-cycle|strict-cycle-fs|strict-cycle-nested) loop=run_strict ;;
 *) echo "icount-lines: no timed loop known for scenario '$SC'" >&2; exit 2 ;;
 esac

@@ -67,7 +67,7 @@ set -u
 
 VTD=${1:-${VTD:-build/tools/vtd/vtd}}
 [ $# -gt 0 ] && shift
-SCENARIOS=${*:-iotlb-hit ss-miss fs-miss fs5-miss nested-miss strict-cycle strict-cycle-fs strict-cycle-nested}
+SCENARIOS=${*:-iotlb-hit pasid-hit ss-miss fs-miss fs5-miss nested-miss pasid-miss strict-cycle strict-cycle-fs strict-cycle-nested}
 
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "icount: valgrind is not installed (apt-get install valgrind): skipped" >&2
@@ -89,8 +89,8 @@ for sc in $SCENARIOS; do
     # and the MMIO write of IQT that runs the queue)
     targets=vtd_iommu_translate
     case $sc in
-    iotlb-hit) loop=hit_loop ;;
-    ss-miss|fs-miss|fs5-miss|nested-miss) loop=run_miss ;;
+    iotlb-hit|pasid-hit) loop=hit_loop ;;
+    ss-miss|fs-miss|fs5-miss|nested-miss|pasid-miss) loop=run_miss ;;
     strict-cycle|strict-cycle-fs|strict-cycle-nested)
         loop=run_strict targets="vtd_iommu_translate vtd_iommu_mmio_write" ;;
     *) echo "icount: no timed loop known for scenario '$sc'" >&2; exit 1 ;;

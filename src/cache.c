@@ -878,6 +878,7 @@ static void slot_write(struct vtd_cc_slot *sl, uint32_t gen, const uint64_t *ce,
 	ST(sl->gen, gen);
 	ST(sl->fast, gen && ce ? (uint64_t)gen << 32 | fast : 0);
 	ST(sl->walk, gen && ce && fast ? walk : 0);
+	ST(sl->walk2, 0);
 	for (int i = 0; i < 4; i++)
 		ST(sl->ce[i], ce ? ce[i] : 0);
 	__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
@@ -890,7 +891,7 @@ void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
 	if (__atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0) {
 		struct vtd_cc_slot *bus = cc->bus[sid >> 8];
 		if (!bus) {
-			/* per-bus slots: 256 x 56 bytes, kept until reset so a
+			/* per-bus slots: 256 x 64 bytes, kept until reset so a
 			 * lock-free reader never sees them freed */
 			bus = calloc(256, sizeof(*bus));
 			if (bus)
@@ -903,7 +904,7 @@ void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
 }
 
 void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t walk,
-		     const uint64_t *inval_gen, uint64_t gen0)
+		     uint64_t walk2, const uint64_t *inval_gen, uint64_t gen0)
 {
 	pthread_mutex_lock(&cc->lock);
 	struct vtd_cc_slot *bus = cc->bus[sid >> 8];
@@ -914,6 +915,7 @@ void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t wa
 		struct vtd_cc_slot *sl = &bus[sid & 0xff];
 		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELAXED);
 		ST(sl->walk, walk); /* (release: after the odd count, as in slot_write) */
+		ST(sl->walk2, walk2);
 		__atomic_store_n(&sl->fast, (uint64_t)cc->gen << 32 | fast, __ATOMIC_RELEASE);
 		__atomic_store_n(&sl->seq, sl->seq + 1, __ATOMIC_RELEASE);
 	}

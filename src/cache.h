@@ -444,6 +444,7 @@ struct vtd_cc_slot {
 	uint32_t gen;                 /* valid while equal to the cache's gen */
 	uint64_t fast;                /* gen << 32 | what the IOTLB hit path needs (VTD_CCF_*) */
 	uint64_t walk;                /* what its miss path needs (VTD_CCW_*), or 0 */
+	uint64_t walk2;               /* with VTD_CCW_NESTED: the second stage's walk word */
 	uint64_t ce[4];               /* the context entry as read (4 qwords in SM) */
 };
 
@@ -460,7 +461,9 @@ struct vtd_cc_slot {
 
 /* The slot's walk word, next to a VTD_CCF_SS fast word whose second stage
  * needs nothing but a walk (legacy mode; scalable mode without SSADE), or
- * a VTD_CCF_FS one whose first stage is not nested: the table's address
+ * a VTD_CCF_FS one (a first stage, or a nested one over a second stage
+ * without SSADE: VTD_CCW_NESTED, and the slot's walk2 is the second
+ * stage's word, as for VTD_CCF_SS): the table's address
  * (51:12), the width of the inputs it takes (bits 10:4; second stage:
  * min(12 + 9 x levels, the unit's AW), first stage: 12 + 9 x levels,
  * canonical), the levels (2:0) and, for a first stage, VTD_CCW_EAFE,
@@ -470,6 +473,7 @@ struct vtd_cc_slot {
 #define VTD_CCW_LEVELS(w) ((unsigned)(w) & 7)
 #define VTD_CCW_EAFE      (1ull << 3)   /* first stage: EAFE (A sets EA too) */
 #define VTD_CCW_NOSNOOP   (1ull << 11)  /* first stage: no A/D update can be made */
+#define VTD_CCW_NESTED    (1ull << 62)  /* first stage: nested (walk2 is the second stage) */
 #define VTD_CCW_WPE       (1ull << 63)  /* first stage: WPE (for the IOTLB entry) */
 #define VTD_CCW_WIDTH(w)  ((unsigned)((w) >> 4) & 0x7f)
 #define VTD_CCW_TABLE(w)  ((w) & 0x000ffffffffff000ull)
@@ -496,7 +500,7 @@ void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
 		   const uint64_t *inval_gen, uint64_t gen0, uint32_t fast, uint64_t walk);
 /* Set the fast and walk words of a valid slot, with the same condition. */
 void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t walk,
-		     const uint64_t *inval_gen, uint64_t gen0);
+		     uint64_t walk2, const uint64_t *inval_gen, uint64_t gen0);
 /* Clear every slot's fast word (the PASID entries behind them changed). */
 void vtd_cc_clear_fast(struct vtd_cc *cc);
 /* Drop every slot; the slots of one domain (legacy entries' DID); the
@@ -516,9 +520,10 @@ static inline uint32_t vtd_cc_fast(struct vtd_cc *cc, uint16_t sid)
 	return (uint32_t)f;
 }
 
-/* The walk word of sid's slot, read with its fast word under the slot's
- * sequence count: 0 unless that fast word is still f and valid. */
-static inline uint64_t vtd_cc_walk(struct vtd_cc *cc, uint16_t sid, uint32_t f)
+/* The walk word of sid's slot, read with its fast word (and into *walk2,
+ * unless NULL, the second one) under the slot's sequence count: 0 unless
+ * that fast word is still f and valid. */
+static inline uint64_t vtd_cc_walk(struct vtd_cc *cc, uint16_t sid, uint32_t f, uint64_t *walk2)
 {
 	struct vtd_cc_slot *bus = __atomic_load_n(&cc->bus[sid >> 8], __ATOMIC_ACQUIRE);
 	if (!bus)
@@ -526,6 +531,8 @@ static inline uint64_t vtd_cc_walk(struct vtd_cc *cc, uint16_t sid, uint32_t f)
 	struct vtd_cc_slot *sl = &bus[sid & 0xff];
 	uint32_t s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
 	uint64_t w = __atomic_load_n(&sl->walk, __ATOMIC_ACQUIRE);
+	if (walk2)
+		*walk2 = __atomic_load_n(&sl->walk2, __ATOMIC_ACQUIRE);
 	uint64_t fw = __atomic_load_n(&sl->fast, __ATOMIC_ACQUIRE);
 	if ((s1 & 1) || __atomic_load_n(&sl->seq, __ATOMIC_RELAXED) != s1 || (uint32_t)fw != f ||
 	    (uint32_t)(fw >> 32) != __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE))

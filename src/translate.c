@@ -583,16 +583,22 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		uint32_t fast = (uint32_t)x->did << 16 | (fs ? VTD_CCF_FS : VTD_CCF_SS);
 		/* a second stage without A/D flags is a plain walk: its misses
 		 * may take the fast path too */
-		uint64_t walk = 0;
+		uint64_t walk = 0, walk2 = 0, w2 = 0;
 		if (pgtt == VTD_PGTT_SS && !x->ssad)
 			walk = vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2);
-		else if (pgtt == VTD_PGTT_FS)
+		else if (pgtt == VTD_PGTT_FS || (pgtt == VTD_PGTT_NESTED && !x->ssad))
 			walk = vtd_ccw(vtd_pe_fsptptr(pe), 12 + 9 * vtd_pe_fs_levels(pe),
 				       vtd_pe_fs_levels(pe)) |
 			       (vtd_pe_eafe(pe) ? VTD_CCW_EAFE : 0) |
 			       (x->nosnoop ? VTD_CCW_NOSNOOP : 0) | (vtd_pe_wpe(pe) ? VTD_CCW_WPE : 0);
-		if (vtd_cc_fast(&s->cc, rq->sid) != fast || vtd_cc_walk(&s->cc, rq->sid, fast) != walk)
-			vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, &s->inval_gen, x->d.gen0);
+		/* nested without SSADE: the second stage's word beside it */
+		if (pgtt == VTD_PGTT_NESTED && walk) {
+			walk |= VTD_CCW_NESTED;
+			walk2 = vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2);
+		}
+		if (vtd_cc_fast(&s->cc, rq->sid) != fast ||
+		    vtd_cc_walk(&s->cc, rq->sid, fast, &w2) != walk || w2 != walk2)
+			vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, walk2, &s->inval_gen, x->d.gen0);
 	}
 	x->res->did = x->did;
 	/* an execute request is a read that also asks for execute rights */
@@ -629,12 +635,12 @@ static inline void fast_result(struct vtd_translation *res, uint64_t out, uint64
  * invalidation generation, read first: an invalidation after it voids the
  * insert that follows the walk. */
 static inline uint64_t fast_walk_word(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-				      uint32_t f, uint64_t *gen0)
+				      uint32_t f, uint64_t *gen0, uint64_t *walk2)
 {
 	*gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE);
 	if (VTD_UNLIKELY(vtd_in_callback(s)))
 		return 0;
-	return vtd_cc_walk(&s->cc, rq->sid, f);
+	return vtd_cc_walk(&s->cc, rq->sid, f, walk2);
 }
 
 /*
@@ -648,10 +654,17 @@ static inline uint64_t fast_walk_word(struct vtd_iommu *s, const struct vtd_dma_
  * level grants; eas/ptes (may be NULL): the entries and their addresses,
  * *n of them, the leaf last.
  */
+struct fast_nest {
+	uint64_t w2;        /* the second stage's walk word */
+	unsigned tperm;     /* the rights it grants on every table read (AND) */
+};
+static bool fast_ss(struct vtd_iommu *s, uint64_t w2, uint64_t gpa, uint64_t *hpa,
+		    uint64_t *size, unsigned *perm);
+
 __attribute__((always_inline)) static inline bool
 fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, bool fs,
-	  uint64_t *eas, uint64_t *ptes, unsigned *n, uint64_t *all, uint64_t *out,
-	  uint64_t *size)
+	  struct fast_nest *nest, uint64_t *eas, uint64_t *ptes, unsigned *n, uint64_t *all,
+	  uint64_t *out, uint64_t *size)
 {
 	const uint8_t *ram = s->ram;
 	/* the last byte offset an 8-byte entry may start at */
@@ -662,6 +675,16 @@ fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, bool fs
 	for (unsigned level = levels, i = 0; level >= 1; level--, i++) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t ea = table + ((in >> shift) & 0x1ff) * 8;
+		if (nest) {
+			/* a nested first stage's tables are guest-physical:
+			 * each entry's address through the second stage,
+			 * which must let it be read */
+			uint64_t tsize;
+			unsigned tp;
+			if (!fast_ss(s, nest->w2, ea, &ea, &tsize, &tp) || !(tp & VTD_PERM_R))
+				return false;
+			nest->tperm &= tp;
+		}
 		if (ea > last)
 			return false;
 		uint64_t pte = __atomic_load_n((const uint64_t *)(const void *)(ram + ea),
@@ -688,6 +711,29 @@ fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, bool fs
 		table = pte & s->haw_mask & ~0xfffull;
 	}
 	return false; /* not reached: level 1 is a leaf */
+}
+
+/* A second-stage walk of the fast misses (w2: its walk word) for a
+ * guest-physical address: *hpa, the page's *size and the rights every
+ * level grants; false for anything the general path must decide (as
+ * fast_walk).  Out of line: a nested miss walks the second stage once per
+ * first-stage level and once for its output. */
+__attribute__((noinline)) static bool fast_ss(struct vtd_iommu *s, uint64_t w2, uint64_t gpa,
+					      uint64_t *hpa, uint64_t *size, unsigned *perm)
+{
+	/* (levels 2 to 6: the walk ends at level 1 at the latest) */
+	if (VTD_CCW_LEVELS(w2) - 2u > 4u || (gpa >> VTD_CCW_WIDTH(w2)))
+		return false;
+	uint64_t all;
+	unsigned n;
+	bool ok = VTD_CCW_LEVELS(w2) == 4
+			  ? fast_walk(s, w2, gpa, 4, false, NULL, NULL, NULL, &n, &all, hpa, size)
+			  : fast_walk(s, w2, gpa, VTD_CCW_LEVELS(w2), false, NULL, NULL, NULL, &n,
+				      &all, hpa, size);
+	if (!ok)
+		return false;
+	*perm = (unsigned)all & (VTD_PERM_R | VTD_PERM_W);
+	return true;
 }
 
 /* A fast miss's end: the IOTLB entry (v0: the page and its second-stage
@@ -719,7 +765,7 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 					       const struct vtd_dma_request *rq,
 					       struct vtd_translation *res, uint32_t f)
 {
-	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0), in = rq->addr;
+	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0, NULL), in = rq->addr;
 	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
 	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return translate(s, rq, res, PROBED_MISS);
@@ -729,13 +775,13 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	bool ok;
 	switch (VTD_CCW_LEVELS(w)) {
 	case 4:
-		ok = fast_walk(s, w, in, 4, false, NULL, NULL, &n, &all, &out, &size);
+		ok = fast_walk(s, w, in, 4, false, NULL, NULL, NULL, &n, &all, &out, &size);
 		break;
 	case 3:
-		ok = fast_walk(s, w, in, 3, false, NULL, NULL, &n, &all, &out, &size);
+		ok = fast_walk(s, w, in, 3, false, NULL, NULL, NULL, &n, &all, &out, &size);
 		break;
 	default:
-		ok = fast_walk(s, w, in, VTD_CCW_LEVELS(w), false, NULL, NULL, &n, &all, &out, &size);
+		ok = fast_walk(s, w, in, VTD_CCW_LEVELS(w), false, NULL, NULL, NULL, &n, &all, &out, &size);
 		break;
 	}
 	/* rights granted by every level, then those the request asks */
@@ -746,18 +792,75 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 }
 
 /*
- * The same for a first stage that is not nested (requests without PASID:
- * PASID 0 as RID_PASID, user requests, no execute): fs_walk()'s rules for
- * a walk that succeeds, the accessed and dirty flags set as it sets them
- * (locked updates; a walk that stops half-way leaves set flags the general
- * path's walk would set again), the IOTLB entry as sm_first_stage() makes
- * it.
+ * A first-stage fast miss's end, once its walk succeeded with the rights
+ * the request asks (rw: R/W at every level): the accessed and dirty flags
+ * set as fs_walk() sets them (locked updates, after every check; a walk
+ * that stops half-way leaves set flags the general path's walk would set
+ * again), then the IOTLB entry as sm_first_stage() makes it.  tw: the
+ * rights of the second-stage pages the tables are in (nested), which a
+ * flag update needs to write.
+ */
+__attribute__((always_inline)) static inline int
+fast_fs_done(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_translation *res,
+	     uint32_t f, uint64_t w, const uint64_t *eas, const uint64_t *ptes, unsigned n, bool rw,
+	     unsigned tw, uint64_t out, uint64_t size, unsigned ss_perm, unsigned perm,
+	     uint64_t gen0)
+{
+	bool write = rq->perm & VTD_PERM_W;
+	uint64_t abit = VTD_FS_A | ((w & VTD_CCW_EAFE) ? VTD_FS_EA : 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t bits = abit | ((i == n - 1 && write) ? VTD_FS_D : 0);
+		if ((ptes[i] & bits) == bits)
+			continue;
+		if ((w & VTD_CCW_NOSNOOP) || !(tw & VTD_PERM_W) ||
+		    vtd_mem_set_bits64(s, eas[i], ptes[i], bits))
+			return translate(s, rq, res, PROBED_MISS);
+	}
+	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
+			 (((ptes[n - 1] & VTD_FS_D) || write) ? F_DIRTY : 0);
+	return fast_miss_done(s, res, f, true, rq->addr, out, size, ss_perm, flags, perm, gen0);
+}
+
+/*
+ * The same for a nested first stage over a second stage without SSADE
+ * (w2: its walk word): each table's address through the second stage,
+ * which must grant read (and write where a flag is set: fast_fs_done);
+ * the output through it with the rights the request asks; the page the
+ * smaller of the two; the rights those of both; the IOTLB entry keeping
+ * the second stage's, as sm_first_stage() does.
+ */
+__attribute__((noinline)) static int fast_miss_nest(struct vtd_iommu *s,
+						    const struct vtd_dma_request *rq,
+						    struct vtd_translation *res, uint32_t f,
+						    uint64_t w, uint64_t w2, uint64_t gen0)
+{
+	struct fast_nest nest = { w2, VTD_PERM_R | VTD_PERM_W };
+	uint64_t eas[5], ptes[5], out, size, all, ssize, in = rq->addr;
+	unsigned n, sp;
+	if (!(VTD_CCW_LEVELS(w) == 4
+		      ? fast_walk(s, w, in, 4, true, &nest, eas, ptes, &n, &all, &out, &size)
+		      : fast_walk(s, w, in, 5, true, &nest, eas, ptes, &n, &all, &out, &size)))
+		return translate(s, rq, res, PROBED_MISS);
+	bool rw = all & VTD_FS_RW;
+	if (((rq->perm & VTD_PERM_W) && !rw) || !fast_ss(s, w2, out, &out, &ssize, &sp) ||
+	    (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~sp) || vtd_in_intr_range(out))
+		return translate(s, rq, res, PROBED_MISS);
+	return fast_fs_done(s, rq, res, f, w, eas, ptes, n, rw, nest.tperm, out,
+			    ssize < size ? ssize : size, sp, (VTD_PERM_R | (rw ? VTD_PERM_W : 0)) & sp,
+			    gen0);
+}
+
+/*
+ * The same for a first stage (requests without PASID: PASID 0 as
+ * RID_PASID, user requests, no execute): fs_walk()'s rules for a walk
+ * that succeeds, then fast_fs_done(); a nested one goes on in
+ * fast_miss_nest().
  */
 __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 						  const struct vtd_dma_request *rq,
 						  struct vtd_translation *res, uint32_t f)
 {
-	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0), in = rq->addr;
+	uint64_t gen0, w2 = 0, w = fast_walk_word(s, rq, f, &gen0, &w2), in = rq->addr;
 	unsigned levels = VTD_CCW_LEVELS(w);
 	/* 4 or 5 levels; the input canonical for them */
 	if (!w || levels - 4u > 1u)
@@ -765,29 +868,19 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	uint64_t top = in >> (VTD_CCW_WIDTH(w) - 1);
 	if (top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1)))
 		return translate(s, rq, res, PROBED_MISS);
-	bool write = rq->perm & VTD_PERM_W;
+	if (w & VTD_CCW_NESTED)
+		return fast_miss_nest(s, rq, res, f, w, w2, gen0);
 	uint64_t eas[5], ptes[5], out, size, all;
 	unsigned n;
-	if (!(levels == 4 ? fast_walk(s, w, in, 4, true, eas, ptes, &n, &all, &out, &size)
-			  : fast_walk(s, w, in, 5, true, eas, ptes, &n, &all, &out, &size)))
+	if (!(levels == 4 ? fast_walk(s, w, in, 4, true, NULL, eas, ptes, &n, &all, &out, &size)
+			  : fast_walk(s, w, in, 5, true, NULL, eas, ptes, &n, &all, &out, &size)))
 		return translate(s, rq, res, PROBED_MISS);
 	/* R/W at every level */
 	bool rw = all & VTD_FS_RW;
-	uint64_t pte = ptes[n - 1];
-	if ((write && !rw) || vtd_in_intr_range(out))
+	if (((rq->perm & VTD_PERM_W) && !rw) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	uint64_t abit = VTD_FS_A | ((w & VTD_CCW_EAFE) ? VTD_FS_EA : 0);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t bits = abit | ((i == n - 1 && write) ? VTD_FS_D : 0);
-		if ((ptes[i] & bits) == bits)
-			continue;
-		if ((w & VTD_CCW_NOSNOOP) || vtd_mem_set_bits64(s, eas[i], ptes[i], bits))
-			return translate(s, rq, res, PROBED_MISS);
-	}
-	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
-			 (((pte & VTD_FS_D) || write) ? F_DIRTY : 0);
-	return fast_miss_done(s, res, f, true, in, out, size, VTD_PERM_R | VTD_PERM_W, flags,
-			      VTD_PERM_R | (rw ? VTD_PERM_W : 0), gen0);
+	return fast_fs_done(s, rq, res, f, w, eas, ptes, n, rw, VTD_PERM_R | VTD_PERM_W, out, size,
+			    VTD_PERM_R | VTD_PERM_W, VTD_PERM_R | (rw ? VTD_PERM_W : 0), gen0);
 }
 
 /* A hit of the fast path: the entry's rights, dirty flag and output

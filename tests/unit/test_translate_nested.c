@@ -74,6 +74,95 @@ static void test_nested_walk(void **state)
 	EXPECT_FAULT(xl(SID, 0x6000, RD), 0x72, "SFL.3");
 }
 
+/* The fast path's nested miss (translate.c fast_miss_nest): once the
+ * RID_PASID entry is cached, a miss walks the first stage from the cached
+ * root with each table's address, and the output, through the cached
+ * second stage: the page the smaller of the two, the rights both grant,
+ * A/D flags set as the general walk sets them.  Everything it cannot
+ * serve is the general path's fault, recorded.  The tables are built
+ * before the first request, so that no invalidation drops the cached
+ * entry between the requests below. */
+static void test_nested_fast_miss(void **state)
+{
+	(void)state;
+	uint64_t fs, ss;
+	nest(&fs, &ss, SS_RW, 0);
+	uint64_t b = fs_map(fs, GVA + 0x1000, GPA + 0x1000, 1, FS_PRU);
+	fs_map(fs, GVA + 0x2000, GPA + 0x2000, 1, FS_PRU);            /* SS read-only */
+	uint64_t ro = fs_map(fs, GVA + 0x3000, GPA + 0x3000, 1, FS_P | FS_US);
+	fs_map(fs, 0x200000, GPA + 0x200000, 2, FS_PRU);              /* FS 2M, SS 4K */
+	fs_map(fs, GVA + 0x5000, 0x40434000ull, 1, FS_PRU);           /* FS 4K, SS 2M */
+	fs_map(fs, GVA + 0x6000, GPA + 0x6000, 1, FS_PRU);            /* SS read-only */
+	fs_map(fs, GVA + 0x8000, GPA + 0x8000, 1, FS_PRU);            /* SS: interrupts */
+	fs_map(fs, GVA + 0xa000, GPA + 0xa000, 1, FS_PRU);            /* SS: nothing */
+	fs_map(fs, GVA + 0xb000, GPA + 0xb000, 1, FS_PRU);
+	/* FS leaves in L1 tables of their own, whose SS pages are read-only
+	 * and write-only */
+	uint64_t c = fs_map(fs, GVA + 0x200000, GPA + 0x7000, 1, FS_PRU);
+	fs_map(fs, GVA + 0x400000, GPA + 0x7000, 1, FS_PRU);
+	ss_map(ss, 4, GPA + 0x1000, HPA + 0x1000, 1, SS_RW);
+	ss_map(ss, 4, GPA + 0x2000, HPA + 0x2000, 1, SS_R);
+	ss_map(ss, 4, GPA + 0x3000, HPA + 0x3000, 1, SS_RW);
+	ss_map(ss, 4, GPA + 0x205000, HPA + 0x5000, 1, SS_RW);
+	ss_map(ss, 4, 0x40400000ull, 0xc00000, 2, SS_RW);
+	ss_map(ss, 4, GPA + 0x6000, HPA + 0x6000, 1, SS_R);
+	ss_map(ss, 4, GPA + 0x7000, HPA + 0x7000, 1, SS_RW);
+	ss_map(ss, 4, GPA + 0x8000, 0xfee00000ull, 1, SS_RW);
+	ss_map(ss, 4, GPA + 0xb000, HPA + 0xb000, 1, SS_RW);
+	nest_identity(ss);
+	uint64_t t1 = pte_at(fs, 4, GVA + 0x200000, 1, FS_PRU) & ~0xfffull;
+	put64(pte_at(ss, 4, t1, 1, SS_RW), t1 | SS_R);
+	uint64_t t2 = pte_at(fs, 4, GVA + 0x400000, 1, FS_PRU) & ~0xfffull;
+	put64(pte_at(ss, 4, t2, 1, SS_RW), t2 | SS_W);
+
+	EXPECT_OK(xl(SID, GVA | 0x678, RD), HPA | 0x678, 4096, RD | WR); /* caches the entry */
+	struct vtd_iommu_stats s0, s1;
+	vtd_iommu_get_stats(iommu, &s0);
+	EXPECT_OK(xl(SID, GVA + 0x1008, WR), HPA + 0x1008, 4096, RD | WR);
+	assert_int_equal(get64(b) & (FS_A | FS_D), FS_A | FS_D);
+	EXPECT_OK(xl(SID, GVA + 0x2010, RD), HPA + 0x2010, 4096, RD);
+	EXPECT_OK(xl(SID, GVA + 0x3020, RD), HPA + 0x3020, 4096, RD);
+	assert_int_equal(get64(ro) & (FS_A | FS_D), FS_A);
+	EXPECT_OK(xl(SID, 0x205abc, RD), HPA + 0x5abc, 4096, RD | WR);
+	EXPECT_OK(xl(SID, GVA + 0x5010, RD), 0xc34010, 4096, RD | WR);
+	assert_int_equal(R.did, DID);
+	vtd_iommu_get_stats(iommu, &s1);
+	assert_int_equal(s1.iotlb_misses - s0.iotlb_misses, 5);
+	assert_int_equal(s1.iotlb_inserts - s0.iotlb_inserts, 5);
+	assert_int_equal(s1.context_hits - s0.context_hits, 5);
+	assert_int_equal(s1.context_misses, s0.context_misses);
+	/* the fast path reads no PASID entry */
+	assert_int_equal(s1.pasid_hits + s1.pasid_misses, s0.pasid_hits + s0.pasid_misses);
+	/* what it inserted hits, with the sizes and rights it found */
+	EXPECT_OK(xl(SID, GVA + 0x2ff8, RD), HPA + 0x2ff8, 4096, RD);
+	EXPECT_OK(xl(SID, GVA + 0x5ff0, RD), 0xc34ff0, 4096, RD | WR);
+	vtd_iommu_get_stats(iommu, &s0);
+	assert_int_equal(s0.iotlb_hits - s1.iotlb_hits, 2);
+	/* a write found an entry made by a read, whose leaf is not dirty:
+	 * the walk sets D */
+	uint64_t big = pte_at(fs, 4, 0x200000, 2, FS_PRU);
+	assert_int_equal(get64(big) & FS_D, 0);
+	EXPECT_OK(xl(SID, 0x205004, WR), HPA + 0x5004, 4096, RD | WR);
+	assert_int_equal(get64(big) & (FS_A | FS_D), FS_A | FS_D);
+	/* faults: the general path's, recorded */
+	EXPECT_FAULT(xl(SID, GVA + 0x6000, WR), 0x85, "SGN.6");    /* SS read-only */
+	assert_true(R.fault_recorded);
+	EXPECT_FAULT(xl(SID, GVA + 0x8000, RD), 0x87, "SGN.8");    /* an interrupt */
+	EXPECT_FAULT(xl(SID, GVA + 0x9000, RD), 0x71, "SFL.2");    /* FS: not present */
+	EXPECT_FAULT(xl(SID, GVA + 0xa000, RD), 0x79, "SSL.2");    /* SS: not present */
+	EXPECT_FAULT(xl(SID, GVA + 0x200000, RD), 0x77, "SFL.8");  /* A on a read-only table */
+	assert_int_equal(get64(c) & FS_A, 0);
+	EXPECT_FAULT(xl(SID, GVA + 0x400000, RD), 0x76, "SFL.7");  /* a table not readable */
+	EXPECT_FAULT(xl(SID, 1ull << 47, RD), 0x80, "SGN.1");      /* not canonical */
+	/* the entry is still cached: a miss still walks fast */
+	vtd_iommu_get_stats(iommu, &s0);
+	EXPECT_OK(xl(SID, GVA + 0xb000, WR), HPA + 0xb000, 4096, RD | WR);
+	vtd_iommu_get_stats(iommu, &s1);
+	assert_int_equal(s1.iotlb_misses - s0.iotlb_misses, 1);
+	assert_int_equal(s1.context_misses, s0.context_misses);
+	assert_int_equal(s1.pasid_hits + s1.pasid_misses, s0.pasid_hits + s0.pasid_misses);
+}
+
 /* SFL.5 (74h): a first-stage table address beyond the SS's width (SS
  * 3-level, 39 bits, FSPTPTR at 2^40). */
 static void test_nested_fault_74(void **state)
@@ -183,6 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_nested_walk),
+		T(test_nested_fast_miss),
 		T(test_nested_fault_74),
 		T(test_nested_fault_76),
 		T(test_nested_root_no_read_is_75),
