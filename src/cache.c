@@ -830,7 +830,39 @@ int vtd_cc_init(struct vtd_cc *cc)
 	if (r)
 		return -r;
 	cc->gen = 1; /* never 0 again: a slot of generation 0 is empty */
+	cc->pgen = 1;
+	cc->pf = calloc(VTD_PF_SLOTS, sizeof(*cc->pf));
+	if (!cc->pf) {
+		pthread_mutex_destroy(&cc->lock);
+		cc->gen = 0;
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+/* Every PASID-tagged slot dropped at once (under cc->lock). */
+static void pf_drop(struct vtd_cc *cc)
+{
+	uint32_t next = cc->pgen + 1;
+	__atomic_store_n(&cc->pgen, next ? next : 1, __ATOMIC_RELEASE);
+}
+
+void vtd_pf_set(struct vtd_cc *cc, uint16_t sid, uint32_t pasid, uint32_t fast, uint64_t walk,
+		uint64_t walk2, const uint64_t *inval_gen, uint64_t gen0)
+{
+	uint64_t key = vtd_pf_key(sid, pasid);
+	struct vtd_pf_slot *e = &cc->pf[vtd_pf_index(key)];
+	pthread_mutex_lock(&cc->lock);
+	if (__atomic_load_n(inval_gen, __ATOMIC_ACQUIRE) == gen0) {
+		__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELAXED);
+		ST(e->key, key); /* (release: after the odd count, as in slot_write) */
+		ST(e->gen, cc->pgen);
+		ST(e->fast, fast);
+		ST(e->walk, walk);
+		ST(e->walk2, walk2);
+		__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&cc->lock);
 }
 
 void vtd_cc_destroy(struct vtd_cc *cc)
@@ -839,6 +871,8 @@ void vtd_cc_destroy(struct vtd_cc *cc)
 		return; /* never initialised (or destroyed already) */
 	cc->gen = 0;
 	pthread_mutex_destroy(&cc->lock);
+	free(cc->pf);
+	cc->pf = NULL;
 	for (unsigned i = 0; i < 256; i++) {
 		free(cc->bus[i]);
 		cc->bus[i] = NULL;
@@ -929,6 +963,7 @@ void vtd_cc_clear_fast(struct vtd_cc *cc)
 		for (unsigned d = 0; cc->bus[b] && d < 256; d++)
 			if (cc->bus[b][d].fast)
 				__atomic_store_n(&cc->bus[b][d].fast, 0, __ATOMIC_RELEASE);
+	pf_drop(cc);
 	pthread_mutex_unlock(&cc->lock);
 }
 
@@ -944,6 +979,7 @@ void vtd_cc_inval_all(struct vtd_cc *cc)
 	__atomic_fetch_add(&cc->invalidated, dropped, __ATOMIC_RELAXED);
 	uint32_t next = cc->gen + 1;
 	__atomic_store_n(&cc->gen, next ? next : 1, __ATOMIC_RELEASE);
+	pf_drop(cc);
 	pthread_mutex_unlock(&cc->lock);
 }
 
@@ -958,6 +994,7 @@ void vtd_cc_inval_domain(struct vtd_cc *cc, uint16_t did)
 				__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
 			}
 	}
+	pf_drop(cc);
 	pthread_mutex_unlock(&cc->lock);
 }
 
@@ -974,5 +1011,6 @@ void vtd_cc_inval_devices(struct vtd_cc *cc, uint16_t sid, unsigned fm)
 			slot_write(&bus[d], 0, NULL, 0, 0);
 			__atomic_fetch_add(&cc->invalidated, 1, __ATOMIC_RELAXED);
 		}
+	pf_drop(cc);
 	pthread_mutex_unlock(&cc->lock);
 }

@@ -458,6 +458,7 @@ struct vtd_cc_slot {
  * invalidation clears them (vtd_cc_clear_fast). */
 #define VTD_CCF_SS 1u
 #define VTD_CCF_FS 2u
+#define VTD_CCF_SRE 4u  /* PASID-tagged (vtd_pf_get): supervisor requests allowed */
 
 /* The slot's walk word, next to a VTD_CCF_SS fast word whose second stage
  * needs nothing but a walk (legacy mode; scalable mode without SSADE), or
@@ -482,10 +483,30 @@ static inline uint64_t vtd_ccw(uint64_t table, unsigned width, unsigned levels)
 	return (table & 0x000ffffffffff000ull) | (uint64_t)(width & 0x7f) << 4 | (levels & 7);
 }
 
+/*
+ * The same words for requests with a PASID, which the device's slot
+ * cannot hold (one slot, many PASIDs): a direct-mapped table of
+ * VTD_PF_SLOTS slots, each holding the last (source id, PASID) that hashed
+ * to it, read without a lock under its sequence count.  A slot is valid
+ * while its gen equals the cache's pgen, which every context-cache
+ * invalidation and vtd_cc_clear_fast (the PASID cache's) move: these are
+ * rare, and the table refills from the general path.
+ */
+#define VTD_PF_SLOTS 512u
+struct vtd_pf_slot {
+	uint32_t seq;                 /* odd while being written */
+	uint32_t gen;                 /* valid while equal to the cache's pgen */
+	uint64_t key;                 /* 1 << 63 | sid << 20 | PASID */
+	uint64_t fast;                /* VTD_CCF_* (SRE included) and the DID in 31:16 */
+	uint64_t walk, walk2;         /* as a context slot's */
+};
+
 struct vtd_cc {
 	struct vtd_cc_slot *bus[256];
+	struct vtd_pf_slot *pf;       /* VTD_PF_SLOTS */
 	pthread_mutex_t lock;
 	uint32_t gen;
+	uint32_t pgen;                /* the PASID-tagged slots' generation */
 	struct vtd_counter hits, misses;
 	uint64_t invalidated;
 };
@@ -501,8 +522,13 @@ void vtd_cc_insert(struct vtd_cc *cc, uint16_t sid, const uint64_t ce[4],
 /* Set the fast and walk words of a valid slot, with the same condition. */
 void vtd_cc_set_fast(struct vtd_cc *cc, uint16_t sid, uint32_t fast, uint64_t walk,
 		     uint64_t walk2, const uint64_t *inval_gen, uint64_t gen0);
-/* Clear every slot's fast word (the PASID entries behind them changed). */
+/* Clear every slot's fast word, and every PASID-tagged slot (the PASID
+ * entries behind them changed). */
 void vtd_cc_clear_fast(struct vtd_cc *cc);
+/* Set the PASID-tagged slot of (sid, pasid), with vtd_cc_set_fast's
+ * condition. */
+void vtd_pf_set(struct vtd_cc *cc, uint16_t sid, uint32_t pasid, uint32_t fast, uint64_t walk,
+		uint64_t walk2, const uint64_t *inval_gen, uint64_t gen0);
 /* Drop every slot; the slots of one domain (legacy entries' DID); the
  * slots of sid's device and of the functions FM masks (spec 6.5.1.1). */
 void vtd_cc_inval_all(struct vtd_cc *cc);
@@ -538,6 +564,35 @@ static inline uint64_t vtd_cc_walk(struct vtd_cc *cc, uint16_t sid, uint32_t f, 
 	    (uint32_t)(fw >> 32) != __atomic_load_n(&cc->gen, __ATOMIC_ACQUIRE))
 		return 0;
 	return w;
+}
+
+static inline uint64_t vtd_pf_key(uint16_t sid, uint32_t pasid)
+{
+	return 1ull << 63 | (uint64_t)sid << 20 | (pasid & 0xfffff);
+}
+static inline unsigned vtd_pf_index(uint64_t key)
+{
+	return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 55); /* 9 bits: VTD_PF_SLOTS */
+}
+
+/* The fast word (VTD_CCF_*, the DID in 31:16) of requests with PASID
+ * `pasid` (20 bits) from sid, with its walk words, read under the slot's
+ * sequence count; 0 when the table holds none valid. */
+static inline uint32_t vtd_pf_get(struct vtd_cc *cc, uint16_t sid, uint32_t pasid,
+				  uint64_t *walk, uint64_t *walk2)
+{
+	uint64_t key = vtd_pf_key(sid, pasid);
+	const struct vtd_pf_slot *e = &cc->pf[vtd_pf_index(key)];
+	uint32_t s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+	uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+	uint32_t g = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
+	uint64_t f = __atomic_load_n(&e->fast, __ATOMIC_ACQUIRE);
+	*walk = __atomic_load_n(&e->walk, __ATOMIC_ACQUIRE);
+	*walk2 = __atomic_load_n(&e->walk2, __ATOMIC_ACQUIRE);
+	if ((s1 & 1) || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != s1 || k != key ||
+	    g != __atomic_load_n(&cc->pgen, __ATOMIC_ACQUIRE))
+		return 0;
+	return (uint32_t)f;
 }
 
 /* The IOTLB key, inline because every translation computes it: it tags

@@ -577,9 +577,11 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 		return fail(x, VTD_FR_SPT_6);
 
 	/* Requests without PASID of this device may take the fast path
-	 * from now on (first stage and nested for PASID 0 only: its key) */
-	if (!rq->pasid_valid && rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X) &&
-	    (pgtt == VTD_PGTT_SS || (fs && pasid == 0))) {
+	 * from now on (first stage and nested for PASID 0 only: its key),
+	 * and so may requests with this PASID (vtd_pf_get) */
+	bool rid = !rq->pasid_valid && (pgtt == VTD_PGTT_SS || (fs && pasid == 0));
+	if (rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X) &&
+	    (rid || (rq->pasid_valid && pgtt != VTD_PGTT_PT))) {
 		uint32_t fast = (uint32_t)x->did << 16 | (fs ? VTD_CCF_FS : VTD_CCF_SS);
 		/* a second stage without A/D flags is a plain walk: its misses
 		 * may take the fast path too */
@@ -596,9 +598,20 @@ static int xlate_scalable(struct xl *x, uint64_t root)
 			walk |= VTD_CCW_NESTED;
 			walk2 = vtd_ss_walk_word(s, vtd_pe_ssptptr(pe), vtd_pe_aw(pe) + 2);
 		}
-		if (vtd_cc_fast(&s->cc, rq->sid) != fast ||
-		    vtd_cc_walk(&s->cc, rq->sid, fast, &w2) != walk || w2 != walk2)
-			vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, walk2, &s->inval_gen, x->d.gen0);
+		if (rid) {
+			if (vtd_cc_fast(&s->cc, rq->sid) != fast ||
+			    vtd_cc_walk(&s->cc, rq->sid, fast, &w2) != walk || w2 != walk2)
+				vtd_cc_set_fast(&s->cc, rq->sid, fast, walk, walk2, &s->inval_gen,
+						x->d.gen0);
+		} else {
+			/* supervisor requests: SPT.6 above without SRE */
+			fast |= (!fs || vtd_pe_sre(pe)) ? VTD_CCF_SRE : 0;
+			uint64_t w1;
+			if (vtd_pf_get(&s->cc, rq->sid, pasid, &w1, &w2) != fast || w1 != walk ||
+			    w2 != walk2)
+				vtd_pf_set(&s->cc, rq->sid, pasid, fast, walk, walk2, &s->inval_gen,
+					   x->d.gen0);
+		}
 	}
 	x->res->did = x->did;
 	/* an execute request is a read that also asks for execute rights */
@@ -739,11 +752,12 @@ __attribute__((noinline)) static bool fast_ss(struct vtd_iommu *s, uint64_t w2, 
 /* A fast miss's end: the IOTLB entry (v0: the page and its second-stage
  * rights, flags: F_*), then the result as the general path gives it. */
 static inline int fast_miss_done(struct vtd_iommu *s, struct vtd_translation *res, uint32_t f,
-				 bool tagged, uint64_t in, uint64_t out, uint64_t size,
-				 unsigned ss_perm, unsigned flags, unsigned perm, uint64_t gen0)
+				 bool tagged, uint32_t pasid, uint64_t in, uint64_t out,
+				 uint64_t size, unsigned ss_perm, unsigned flags, unsigned perm,
+				 uint64_t gen0)
 {
 	uint16_t did = (uint16_t)(f >> 16);
-	vtd_iotlb_insert(&s->iotlb, did, tagged, 0, in, page_order(size),
+	vtd_iotlb_insert(&s->iotlb, did, tagged, pasid, in, page_order(size),
 			 (out & ~(size - 1)) | ss_perm, flags, &s->inval_gen, gen0);
 	fast_result(res, out, size, perm, did);
 	return vtd_count_ok(&s->fast_misses);
@@ -761,11 +775,11 @@ static inline int fast_miss_done(struct vtd_iommu *s, struct vtd_translation *re
  * (vtd_iommu_get_stats); a PASID-cache lookup is not counted, as on the
  * fast hit path.
  */
-__attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
-					       const struct vtd_dma_request *rq,
-					       struct vtd_translation *res, uint32_t f)
+__attribute__((always_inline)) static inline int
+fast_miss_ss(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_translation *res,
+	     uint32_t f, uint64_t w, uint64_t gen0)
 {
-	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0, NULL), in = rq->addr;
+	uint64_t in = rq->addr;
 	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
 	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return translate(s, rq, res, PROBED_MISS);
@@ -788,7 +802,15 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
 	unsigned p = (unsigned)all & (VTD_PERM_R | VTD_PERM_W);
 	if (!ok || (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~p) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	return fast_miss_done(s, res, f, false, in, out, size, p, 0, p, gen0);
+	return fast_miss_done(s, res, f, false, 0, in, out, size, p, 0, p, gen0);
+}
+
+__attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
+					       const struct vtd_dma_request *rq,
+					       struct vtd_translation *res, uint32_t f)
+{
+	uint64_t gen0, w = fast_walk_word(s, rq, f, &gen0, NULL);
+	return fast_miss_ss(s, rq, res, f, w, gen0);
 }
 
 /*
@@ -802,9 +824,9 @@ __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
  */
 __attribute__((always_inline)) static inline int
 fast_fs_done(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_translation *res,
-	     uint32_t f, uint64_t w, const uint64_t *eas, const uint64_t *ptes, unsigned n, bool rw,
-	     unsigned tw, uint64_t out, uint64_t size, unsigned ss_perm, unsigned perm,
-	     uint64_t gen0)
+	     uint32_t f, uint32_t pasid, uint64_t w, const uint64_t *eas, const uint64_t *ptes,
+	     unsigned n, bool rw, unsigned tw, uint64_t out, uint64_t size, unsigned ss_perm,
+	     unsigned perm, uint64_t gen0)
 {
 	bool write = rq->perm & VTD_PERM_W;
 	uint64_t abit = VTD_FS_A | ((w & VTD_CCW_EAFE) ? VTD_FS_EA : 0);
@@ -818,7 +840,8 @@ fast_fs_done(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_t
 	}
 	unsigned flags = F_FS | F_US | (rw ? F_RW : 0) | ((w & VTD_CCW_WPE) ? F_WPE : 0) |
 			 (((ptes[n - 1] & VTD_FS_D) || write) ? F_DIRTY : 0);
-	return fast_miss_done(s, res, f, true, rq->addr, out, size, ss_perm, flags, perm, gen0);
+	return fast_miss_done(s, res, f, true, pasid, rq->addr, out, size, ss_perm, flags, perm,
+			      gen0);
 }
 
 /*
@@ -832,7 +855,8 @@ fast_fs_done(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_t
 __attribute__((noinline)) static int fast_miss_nest(struct vtd_iommu *s,
 						    const struct vtd_dma_request *rq,
 						    struct vtd_translation *res, uint32_t f,
-						    uint64_t w, uint64_t w2, uint64_t gen0)
+						    uint32_t pasid, uint64_t w, uint64_t w2,
+						    uint64_t gen0)
 {
 	struct fast_nest nest = { w2, VTD_PERM_R | VTD_PERM_W };
 	uint64_t eas[5], ptes[5], out, size, all, ssize, in = rq->addr;
@@ -845,22 +869,22 @@ __attribute__((noinline)) static int fast_miss_nest(struct vtd_iommu *s,
 	if (((rq->perm & VTD_PERM_W) && !rw) || !fast_ss(s, w2, out, &out, &ssize, &sp) ||
 	    (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~sp) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	return fast_fs_done(s, rq, res, f, w, eas, ptes, n, rw, nest.tperm, out,
+	return fast_fs_done(s, rq, res, f, pasid, w, eas, ptes, n, rw, nest.tperm, out,
 			    ssize < size ? ssize : size, sp, (VTD_PERM_R | (rw ? VTD_PERM_W : 0)) & sp,
 			    gen0);
 }
 
 /*
- * The same for a first stage (requests without PASID: PASID 0 as
- * RID_PASID, user requests, no execute): fs_walk()'s rules for a walk
- * that succeeds, then fast_fs_done(); a nested one goes on in
- * fast_miss_nest().
+ * The same for a first stage (user requests, no execute; without PASID,
+ * PASID 0 as RID_PASID): fs_walk()'s rules for a walk that succeeds, then
+ * fast_fs_done(); a nested one goes on in fast_miss_nest().  pasid: the
+ * IOTLB entry's tag.
  */
-__attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
-						  const struct vtd_dma_request *rq,
-						  struct vtd_translation *res, uint32_t f)
+__attribute__((always_inline)) static inline int
+fast_miss_fs_w(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_translation *res,
+	       uint32_t f, uint32_t pasid, uint64_t w, uint64_t w2, uint64_t gen0)
 {
-	uint64_t gen0, w2 = 0, w = fast_walk_word(s, rq, f, &gen0, &w2), in = rq->addr;
+	uint64_t in = rq->addr;
 	unsigned levels = VTD_CCW_LEVELS(w);
 	/* 4 or 5 levels; the input canonical for them */
 	if (!w || levels - 4u > 1u)
@@ -869,7 +893,7 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	if (top != 0 && top != (~0ull >> (VTD_CCW_WIDTH(w) - 1)))
 		return translate(s, rq, res, PROBED_MISS);
 	if (w & VTD_CCW_NESTED)
-		return fast_miss_nest(s, rq, res, f, w, w2, gen0);
+		return fast_miss_nest(s, rq, res, f, pasid, w, w2, gen0);
 	uint64_t eas[5], ptes[5], out, size, all;
 	unsigned n;
 	if (!(levels == 4 ? fast_walk(s, w, in, 4, true, NULL, eas, ptes, &n, &all, &out, &size)
@@ -879,19 +903,29 @@ __attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
 	bool rw = all & VTD_FS_RW;
 	if (((rq->perm & VTD_PERM_W) && !rw) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	return fast_fs_done(s, rq, res, f, w, eas, ptes, n, rw, VTD_PERM_R | VTD_PERM_W, out, size,
-			    VTD_PERM_R | VTD_PERM_W, VTD_PERM_R | (rw ? VTD_PERM_W : 0), gen0);
+	return fast_fs_done(s, rq, res, f, pasid, w, eas, ptes, n, rw, VTD_PERM_R | VTD_PERM_W,
+			    out, size, VTD_PERM_R | VTD_PERM_W, VTD_PERM_R | (rw ? VTD_PERM_W : 0),
+			    gen0);
+}
+
+__attribute__((noinline)) static int fast_miss_fs(struct vtd_iommu *s,
+						  const struct vtd_dma_request *rq,
+						  struct vtd_translation *res, uint32_t f)
+{
+	uint64_t gen0, w2 = 0, w = fast_walk_word(s, rq, f, &gen0, &w2);
+	return fast_miss_fs_w(s, rq, res, f, 0, w, w2, gen0);
 }
 
 /* A hit of the fast path: the entry's rights, dirty flag and output
- * decide whether it serves the request (else the walk does). */
+ * decide whether it serves the request (else the walk does).  priv: a
+ * supervisor request (never without PASID: ECAP.RPRIVS=0). */
 static inline int fast_use(struct vtd_iommu *s, const struct vtd_dma_request *rq,
-			   struct vtd_translation *res, uint16_t did, const struct vtd_iotlb_val *v)
+			   struct vtd_translation *res, uint16_t did, const struct vtd_iotlb_val *v,
+			   bool priv)
 {
 	uint64_t out, size;
 	unsigned perm;
-	/* a request without PASID is a user request (ECAP.RPRIVS=0) */
-	if (!iotlb_use(rq, false, v->v0, v->v1, v->order, &out, &size, &perm))
+	if (!iotlb_use(rq, priv, v->v0, v->v1, v->order, &out, &size, &perm))
 		return translate(s, rq, res, PROBED_FOUND);
 	fast_result(res, out, size, perm, did);
 	return vtd_count_ok(&s->fast_hits);
@@ -912,7 +946,58 @@ __attribute__((noinline)) static int fast_classes(struct vtd_iommu *s,
 	} else if (!vtd_iotlb_find(&s->iotlb, did, true, 0, rq->addr, &v, false)) {
 		return fast_miss_fs(s, rq, res, f);
 	}
-	return fast_use(s, rq, res, did, &v);
+	return fast_use(s, rq, res, did, &v, false);
+}
+
+/*
+ * The fast path of a request with PASID (untranslated, untraced, no
+ * execute, translation enabled) whose (device, PASID) has a PASID-tagged
+ * slot (vtd_pf_get): the slot's word instead of the device's, and a
+ * supervisor request only where the entry allows one (SRE: else SPT.6,
+ * the general path's), then the IOTLB as for a request without PASID,
+ * tagged with the PASID for a first stage.  A miss of a user request
+ * walks from the slot's walk words; a supervisor request's walk (U/S
+ * rules, WPE) is the general path's.  Out of line: the entry point's own
+ * fast path stays as it was.
+ */
+__attribute__((noinline)) static int fast_pasid(struct vtd_iommu *s,
+						const struct vtd_dma_request *rq,
+						struct vtd_translation *res)
+{
+	uint32_t pasid = rq->pasid & 0xfffff;
+	uint64_t gen0 = __atomic_load_n(&s->inval_gen, __ATOMIC_ACQUIRE), w, w2;
+	uint32_t f = vtd_pf_get(&s->cc, rq->sid, pasid, &w, &w2);
+	if (!(f & (VTD_CCF_SS | VTD_CCF_FS)) || (rq->priv && !(f & VTD_CCF_SRE)))
+		return translate(s, rq, res, NOT_PROBED);
+	uint16_t did = (uint16_t)(f >> 16);
+	bool tagged = f & VTD_CCF_FS;
+	uint32_t kp = tagged ? pasid : 0;
+	struct vtd_iotlb_val v;
+	/* as the entry point probes: 4 KiB inline, every class out of line */
+	uint32_t classes = __atomic_load_n(&s->iotlb.class_mask, __ATOMIC_RELAXED);
+	bool found = VTD_UNLIKELY(classes & 6) || !iotlb_cacheable(rq->addr)
+			     ? vtd_iotlb_find(&s->iotlb, did, tagged, kp, rq->addr, &v, false)
+			     : (classes & 1) &&
+				       iotlb_find_class(&s->iotlb, did, tagged, kp, rq->addr, 0, &v, false);
+	if (found)
+		return fast_use(s, rq, res, did, &v, rq->priv);
+	if (rq->priv || VTD_UNLIKELY(vtd_in_callback(s)))
+		return translate(s, rq, res, PROBED_MISS);
+	if (!tagged)
+		return fast_miss_ss(s, rq, res, f, w, gen0);
+	return fast_miss_fs_w(s, rq, res, f, pasid, w, w2, gen0);
+}
+
+/* Not the entry point's fast path: a request with PASID may take its
+ * own; anything else is the general path's. */
+__attribute__((noinline)) static int not_fast(struct vtd_iommu *s,
+					      const struct vtd_dma_request *rq,
+					      struct vtd_translation *res)
+{
+	if (rq->pasid_valid && !res->trace && VTD_LOAD(s->dmar_enabled) &&
+	    rq->at == VTD_AT_UNTRANSLATED && !(rq->perm & VTD_PERM_X))
+		return fast_pasid(s, rq, res);
+	return translate(s, rq, res, NOT_PROBED);
 }
 
 /*
@@ -940,7 +1025,7 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	/* (execute requests: the general path checks ERE) */
 	if (res->trace || !VTD_LOAD(s->dmar_enabled) || rq->at != VTD_AT_UNTRANSLATED ||
 	    rq->pasid_valid || (rq->perm & VTD_PERM_X))
-		return translate(s, rq, res, NOT_PROBED);
+		return not_fast(s, rq, res);
 	uint64_t addr = rq->addr;
 	/* (a write to the interrupt range is an interrupt: the general path) */
 	if ((rq->perm & VTD_PERM_W) && vtd_in_intr_range(addr))
@@ -961,7 +1046,7 @@ VTD_API int vtd_iommu_translate(struct vtd_iommu *s, const struct vtd_dma_reques
 	} else if (!(classes & 1) || !iotlb_find_class(&s->iotlb, did, true, 0, addr, 0, &v, false)) {
 		return fast_miss_fs(s, rq, res, f);
 	}
-	return fast_use(s, rq, res, did, &v);
+	return fast_use(s, rq, res, did, &v, false);
 }
 
 /* probed: the fast path looked this request up in the IOTLB already and

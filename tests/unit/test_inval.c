@@ -18,6 +18,7 @@
  */
 #include "guest.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,79 @@ static void test_rid_pasid_fast_path(void **st)
 	EXPECT_XL(d, 0x10, 0x500010, 2, "pass-through, not invalidated");
 	q_run(pc_q0(1, 2, 0), 0, "PASID cache, domain 2 PASID 0");
 	EXPECT_XL(d, 0x10, 0x10, 3, "pass-through after PASID-cache invalidation");
+}
+
+/* Requests with a PASID take a fast path of their own once their
+ * (device, PASID) entry has been checked: a slot of the PASID-tagged
+ * table (cache.h, vtd_pf_get) with the DID, the stage and whether
+ * supervisor requests are allowed.  It reads no PASID entry (the PASID
+ * cache's statistics do not move), serves hits and misses with the
+ * PASID's own IOTLB tag (first stage) or the domain's (second stage),
+ * leaves SPT.6 to the general path for a supervisor request without SRE,
+ * and goes with PASID-cache and context-cache invalidations, as the
+ * device's own word does. */
+static void test_pasid_fast_path(void **st)
+{
+	(void)st;
+	/* (x-nest: both stages) */
+	uint16_t d = SID(0, 3, 0);
+	sm_setup("x-scalable-mode=on,x-nest=on,x-pasid-mode=on", 0);
+	sm_dev(d & 0xff);
+	uint64_t F1 = alloc_page(), F2 = alloc_page(), G1 = alloc_page(), S3 = alloc_page();
+	for (unsigned i = 0; i < 4; i++)
+		fs_map(F1, i * 0x1000ull, OLD4K(i), 1, FS_PRU);
+	fs_map(F2, 0, 0x200000, 1, FS_PRU);
+	fs_map(G1, 0, 0x500000, 1, FS_PRU);
+	ss_map(S3, 4, 0x7000, 0x307000, 1, SS_RW);
+	ss_map(S3, 4, 0x8000, 0x308000, 1, SS_RW);
+	sm_pasid(1, 1, F1);
+	sm_pasid(2, 1, F2);
+	set_pasid_entry(PDIR, 3, S3 | PGTT(2) | SSAW(2) | 1, 4, 0);
+	EXPECT_XP(d, 1, 0, OLD4K(0), 1, "cache PASID 1");
+	EXPECT_XP(d, 2, 0, 0x200000, 1, "cache PASID 2");
+	EXPECT_XP(d, 3, 0x7000, 0x307000, 4, "cache PASID 3 (second stage)");
+	struct vtd_iommu_stats a = stats();
+	EXPECT_XP(d, 1, 0x1000, OLD4K(1), 1, "PASID 1: a fast miss");
+	EXPECT_XP(d, 1, 0x1010, OLD4K(1) | 0x10, 1, "PASID 1: a fast hit");
+	EXPECT_XP(d, 2, 0x10, 0x200010, 1, "PASID 2: a fast hit on its own tag");
+	EXPECT_XP(d, 2, 0x1000, NOADDR, 1, "PASID 2: not mapped (the general path's fault)");
+	assert_int_equal(R.fault, 0x71); /* SFL.2 */
+	EXPECT_XP(d, 3, 0x8000, 0x308000, 4, "PASID 3: a fast second-stage miss");
+	EXPECT_XP(d, 3, 0x7010, 0x307010, 4, "PASID 3: a fast second-stage hit");
+	struct vtd_iommu_stats b = stats();
+	assert_int_equal(b.iotlb_hits - a.iotlb_hits, 3);
+	assert_int_equal(b.iotlb_misses - a.iotlb_misses, 3);
+	/* the fault's walk read the PASID entry; nothing else did */
+	assert_int_equal(b.pasid_hits + b.pasid_misses - a.pasid_hits - a.pasid_misses, 1);
+	/* a supervisor request without SRE: SPT.6, every time */
+	struct vtd_dma_request rq = { .sid = d, .pasid_valid = true, .pasid = 1, .addr = 0x1000,
+				      .perm = VTD_PERM_R, .priv = true };
+	for (int i = 0; i < 2; i++) {
+		memset(&R, 0, sizeof(R));
+		assert_int_equal(vtd_iommu_translate(iommu, &rq, &R), -EACCES);
+		assert_int_equal(R.fault, 0x5d);
+	}
+	/* a changed PASID entry is served from the slot until the PASID cache
+	 * is invalidated */
+	sm_pasid(1, 2, G1);
+	EXPECT_XP(d, 1, 0x2000, OLD4K(2), 1, "PASID 1 changed, not invalidated");
+	q_run(pc_q0(1, 1, 1), 0, "PASID cache, domain 1 PASID 1");
+	EXPECT_XP(d, 1, 0, 0x500000, 2, "PASID 1 after its PASID-cache invalidation");
+	a = stats();
+	EXPECT_XP(d, 1, 0x10, 0x500010, 2, "PASID 1: a fast hit again");
+	b = stats();
+	assert_int_equal(b.pasid_hits + b.pasid_misses, a.pasid_hits + a.pasid_misses);
+	/* a device-selective context-cache invalidation (type 1, G=11b, SID
+	 * 47:32) drops the slots of every PASID: the next request reads its
+	 * PASID entry (from the PASID cache) again */
+	q_run(1 | 3 << 4 | (uint64_t)d << 32, 0, "context cache, device");
+	EXPECT_XP(d, 1, 0x10, 0x500010, 2, "PASID 1 after a context invalidation");
+	EXPECT_XP(d, 3, 0x7000, 0x307000, 4, "PASID 3 after a context invalidation");
+	a = stats();
+	assert_int_equal(a.pasid_hits + a.pasid_misses - b.pasid_hits - b.pasid_misses, 2);
+	EXPECT_XP(d, 3, 0x7000, 0x307000, 4, "PASID 3: fast again");
+	b = stats();
+	assert_int_equal(b.pasid_hits + b.pasid_misses, a.pasid_hits + a.pasid_misses);
 }
 
 static void test_pasid_iotlb(void **st)
@@ -1550,6 +1624,7 @@ int main(void)
 		T(test_reg_pending_with_qi),
 		T(test_pasid_cache),
 		T(test_rid_pasid_fast_path),
+		T(test_pasid_fast_path),
 		T(test_iotlb_psi_first_stage_domain),
 		T(test_pasid_iotlb),
 		T(test_pasid_iotlb_many),
