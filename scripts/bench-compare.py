@@ -24,9 +24,16 @@ The same in scalable mode (x-scalable-mode=on: root, scalable context
 entry, PASID directory and table; the DMA, without PASID, takes RID_PASID
 0), through a 4-level second stage (PGTT 2, DID 1: sm-hit, sm-miss,
 sm-cycle) and through a 4-level first stage (x-flts=on, PGTT 1: fs-hit,
-fs-miss; QEMU 7.2 has no first stage, its column reads "-" there).  The
-edu device makes no DMA with a PASID, so PASID-tagged requests and nested
-translation are measured by `make icount` only.
+fs-miss; QEMU 7.2 has no first stage, its column reads "-" there).
+
+Rows for libvtd alone (both QEMU columns read "-"):
+  nest-hit, nest-miss  a 4-level first stage nested over a 4-level second
+         stage (x-nest=on, PGTT 3) that maps the tables and the data with
+         4 KiB pages, one to one: QEMU emulates no nested translation (its
+         x-flts nests only on the host IOMMU, through iommufd)
+  pasid-hit, pasid-miss  the first stage of PASID 1, DMA tagged with it
+         (x-pasid-mode=on, PASIDE): the edu device makes no DMA with a
+         PASID, so QEMU cannot run the script
 
 QEMU binaries: $QEMU100 (default: the device issue's QEMU 10.0 source build,
 build-qemu/qemu-system-x86_64, -O2 -g) and $QEMU72 (a QEMU 7.2 build with
@@ -48,7 +55,11 @@ REG = 0xFED90000
 GCMD, RTADDR, IQT, IQA = 0x18, 0x20, 0x88, 0x90
 ROOTT, CTX, PML4, PDPT, PD, PT = 0x100000, 0x101000, 0x102000, 0x103000, 0x104000, 0x105000
 PDIR, PTAB = 0x106000, 0x107000
-SCENARIOS = ["hit", "miss", "cycle", "sm-hit", "sm-miss", "sm-cycle", "fs-hit", "fs-miss"]
+SCENARIOS = ["hit", "miss", "cycle", "sm-hit", "sm-miss", "sm-cycle", "fs-hit", "fs-miss",
+             "nest-hit", "nest-miss", "pasid-hit", "pasid-miss"]
+LIBVTD_ONLY = ("nest", "pasid")   # modes no QEMU can run
+SSPML4, SSPDPT, SSPD = 0x108000, 0x109000, 0x10a000   # nest: the second stage
+SSPT0, SSPT8 = 0x10b000, 0x10c000     # its page tables for 0-2 MiB and 16-18 MiB
 IQ, STATUS, DATA = 0x200000, 0x201000, 0x1000000
 BDF, DEVFN = "00:03.0", 0x18
 K1, K2 = 40, 240
@@ -67,29 +78,46 @@ def config_of(mode):
     """The unit's properties: the script's '# config:' line for QEMU
     (qemu_replay.py), --config for vtd replay"""
     return "aw-bits=48" + {"legacy": "", "sm": ",x-scalable-mode=on",
-                           "fs": ",x-scalable-mode=on,x-flts=on"}[mode]
+                           "fs": ",x-scalable-mode=on,x-flts=on",
+                           "nest": ",x-scalable-mode=on,x-nest=on",
+                           "pasid": ",x-scalable-mode=on,x-flts=on,x-pasid-mode=on"}[mode]
+
+
+def first_stage(mode):
+    return mode in ("fs", "nest", "pasid")
 
 
 def setup(mode, cycle):
     # second stage: R/W (3); first stage: P, R/W and U/S (7), as Linux maps
     # DMA buffers for a device (requests without PASID are user requests)
-    nl = 7 if mode == "fs" else 3
+    nl = 7 if first_stage(mode) else 3
     s = ["# config: " + config_of(mode)]
     if mode == "legacy":
         s += [q(ROOTT, CTX | 1),
               q(CTX + DEVFN * 16, PML4 | 1),          # P, TT=0, SLPTPTR
               q(CTX + DEVFN * 16 + 8, 2 | (1 << 8))]  # AW=2 (4-level), DID 1
     else:
-        pgtt = 1 if mode == "fs" else 2
+        pgtt = {"fs": 1, "pasid": 1, "sm": 2, "nest": 3}[mode]
+        # the second stage's table: the data's (sm) or the nested one's
+        sspt = {"sm": PML4, "nest": SSPML4}.get(mode, 0)
+        # pasid: PASIDE, and the entry of PASID 1 (64 bytes further)
+        pe = PTAB + (64 if mode == "pasid" else 0)
         s += [q(ROOTT, CTX | 1),                      # lower half: devfn < 128
-              q(CTX + (DEVFN & 0x7f) * 32, PDIR | 1), # P, PDTS 0, PASID directory
+              q(CTX + (DEVFN & 0x7f) * 32, PDIR | (8 if mode == "pasid" else 0) | 1),
               q(CTX + (DEVFN & 0x7f) * 32 + 8, 0),    # RID_PASID 0
               q(PDIR, PTAB | 1),
-              # PASID entry 0: P, AW=2 (48 bits, which QEMU 10.0 also takes
-              # as the first stage's width), PGTT, the table; DID 1
-              q(PTAB, (0 if mode == "fs" else PML4) | (2 << 2) | (pgtt << 6) | 1),
-              q(PTAB + 8, 1),
-              q(PTAB + 16, PML4 if mode == "fs" else 0)]
+              # the PASID entry: P, AW=2 (48 bits, which QEMU 10.0 also
+              # takes as the first stage's width), PGTT, the tables; DID 1
+              q(pe, sspt | (2 << 2) | (pgtt << 6) | 1),
+              q(pe + 8, 1),
+              q(pe + 16, PML4 if first_stage(mode) else 0)]
+        if mode == "nest":
+            # one to one, 4 KiB pages: the first stage's tables (in the
+            # first 2 MiB) and the data pages (from 16 MiB)
+            s += [q(SSPML4, SSPDPT | 3), q(SSPDPT, SSPD | 3),
+                  q(SSPD, SSPT0 | 3), q(SSPD + 8 * 8, SSPT8 | 3)]
+            s += [q(SSPT0 + 8 * p, (p << 12) | 3) for p in range(0x100, 0x106)]
+            s += [q(SSPT8 + 8 * p, (DATA + (p << 12)) | 3) for p in range(512)]
     s += [q(PML4, PDPT | nl), q(PDPT, PD | nl), q(PD, PT | nl),
           "writeq %#x %#x" % (REG + RTADDR, ROOTT | (0x400 if mode != "legacy" else 0)),
           "writel %#x %#x" % (REG + GCMD, 1 << 30),
@@ -103,14 +131,15 @@ def setup(mode, cycle):
 def script(scn, k):
     mode = mode_of(scn)
     base = scn.split("-")[-1]
-    leaf = 7 if mode == "fs" else 3
+    leaf = 7 if first_stage(mode) else 3
+    tag = " pasid=1" if mode == "pasid" else ""
     s = setup(mode, base == "cycle")
     if base == "hit":
         s.append(q(PT, DATA | leaf))
-        s += ["dma %s 0 4 r" % BDF] * k
+        s += ["dma %s 0 4 r%s" % (BDF, tag)] * k
     elif base == "miss":
         s += [q(PT + 8 * p, (DATA + (p << 12)) | leaf) for p in range(k)]
-        s += ["dma %s %#x 4 r" % (BDF, p << 12) for p in range(k)]
+        s += ["dma %s %#x 4 r%s" % (BDF, p << 12, tag) for p in range(k)]
     else:
         tail = 0
         for i in range(k):
@@ -205,6 +234,8 @@ def main():
             for name, qemu in targets:
                 if name == "QEMU 7.2" and mode_of(sc) == "fs":
                     continue   # no x-flts in 7.2
+                if qemu is not None and mode_of(sc) in LIBVTD_ONLY:
+                    continue
                 cyc = sc.endswith("cycle")
                 lib_fns = ["vtd_iommu_translate"] + (["vtd_iommu_mmio_write"] if cyc else [])
                 q_fns = ["vtd_iommu_translate"] + (["vtd_mem_write"] if cyc else [])
@@ -223,11 +254,11 @@ def main():
                                           lib_fns if qemu is None else q_fns))
                 res[(sc, name)] = (ir[1] - ir[0]) / (K2 - K1)
         names = [n for n, _ in targets]
-        print("%-8s" % "per op" + "".join("%14s" % n for n in names) +
+        print("%-10s" % "per op" + "".join("%14s" % n for n in names) +
               ("%18s" % "best QEMU/libvtd" if len(names) > 1 else ""))
         for sc in a.scenarios:
             row = [res.get((sc, n)) for n in names]
-            line = "%-8s" % sc + "".join("%14s" % "-" if v is None else "%14.0f" % v for v in row)
+            line = "%-10s" % sc + "".join("%14s" % "-" if v is None else "%14.0f" % v for v in row)
             qemus = [v for v in row[1:] if v is not None]
             if qemus:
                 line += "%15.1fx" % (min(qemus) / row[0])
