@@ -27,7 +27,12 @@ static void dirty(struct vtd_iommu *s, uint64_t gpa, uint64_t len)
 int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len)
 {
 	if (vtd_mem_in_ram(s, gpa, len)) {
-		memcpy(buf, s->ram + gpa, len);
+		/* the guest's structures (root, context, PASID entries) qword
+		 * by qword: see vtd_ram_load */
+		if (!(gpa & 7) && !(len & 7) && !((uintptr_t)buf & 7) && len <= 64)
+			vtd_ram_load(buf, s->ram + gpa, (unsigned)(len / 8));
+		else
+			memcpy(buf, s->ram + gpa, len);
 		return 0;
 	}
 	if (!s->mem.read)

@@ -18,6 +18,15 @@ static inline bool vtd_mem_in_ram(const struct vtd_iommu *s, uint64_t gpa, size_
 {
 	return s->ram && gpa < s->ram_size && len <= s->ram_size - gpa;
 }
+/* n qwords of the flat RAM at p (8-byte aligned), each read whole: a vCPU
+ * may rewrite the guest's structures while a device translates, and a
+ * read of a qword is then the old or the new one, never a data race. */
+static inline void vtd_ram_load(uint64_t *d, const uint8_t *p, unsigned n)
+{
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < n; i++)
+		d[i] = __atomic_load_n((const uint64_t *)(const void *)(p + 8 * i), __ATOMIC_RELAXED);
+}
 /* A qword of the guest's tables: inline for the flat RAM, as every level
  * of every walk reads one. */
 static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
@@ -37,11 +46,12 @@ static inline int vtd_mem_read64(struct vtd_iommu *s, uint64_t gpa, uint64_t *v)
 static inline int vtd_mem_read_desc(struct vtd_iommu *s, uint64_t gpa, uint64_t d[4], bool dw)
 {
 	size_t len = dw ? 32 : 16;
-	if (VTD_LIKELY(vtd_mem_in_ram(s, gpa, len))) {
+	/* (the queue's base is 4 KiB-aligned, its slots whole descriptors) */
+	if (VTD_LIKELY(!(gpa & 7) && vtd_mem_in_ram(s, gpa, len))) {
 		if (dw)
-			memcpy(d, s->ram + gpa, 32);
+			vtd_ram_load(d, s->ram + gpa, 4);
 		else
-			memcpy(d, s->ram + gpa, 16);
+			vtd_ram_load(d, s->ram + gpa, 2);
 		return 0;
 	}
 	return vtd_mem_read(s, gpa, d, len);

@@ -764,9 +764,10 @@ static inline int fast_miss_done(struct vtd_iommu *s, struct vtd_translation *re
 }
 
 /*
- * The IOTLB miss of the fast path's requests when the device's slot holds
- * a walk word (a second stage that needs nothing but a walk): the walk
- * from the cached table root, in the flat RAM, then the IOTLB insert.  It
+ * The IOTLB miss of the fast path's requests when the device's slot (or
+ * the PASID-tagged slot, for a request with PASID) holds a walk word w (a
+ * second stage that needs nothing but a walk): the walk from the cached
+ * table root, in the flat RAM, then the IOTLB insert, untagged.  It
  * follows ss_walk()'s rules for a walk that succeeds; anything else (a
  * fault, an entry outside the flat RAM, an output in the interrupt range,
  * a slot changed under it, a call from inside a callback) hands the

@@ -389,7 +389,10 @@ VTD_API long vtd_iommu_save(struct vtd_iommu *iommu, void *buf, size_t len);
 VTD_API int vtd_iommu_load(struct vtd_iommu *iommu, const void *buf, size_t len,
 			   struct vtd_error *err);
 
-/* Cache and invalidation counters (relaxed snapshots). */
+/* Cache and invalidation counters (relaxed snapshots).  A translation on
+ * the fast path (its device's context, and the PASID entry it uses, decoded
+ * before) counts a context hit and an IOTLB hit or miss, no PASID-cache
+ * lookup. */
 struct vtd_iommu_stats {
 	uint64_t iotlb_hits, iotlb_misses, iotlb_inserts, iotlb_evictions, iotlb_invalidated;
 	uint64_t iotlb_entries, iotlb_capacity;

@@ -156,6 +156,122 @@ static void test_queued_invalidation(void **state)
 	run(true);
 }
 
+/* Requests with a PASID (the PASID-tagged slots of cache.h, vtd_pf_get,
+ * read without a lock) while another thread moves PASID entries between
+ * two first-stage tables, one mapping every page to A_BASE and the other
+ * to B_BASE, each move followed by a PASID-cache and a PASID-based IOTLB
+ * invalidation, and now and then a global context-cache invalidation.
+ * Every result must be one of the two mappings; afterwards, every PASID
+ * must see its last table. */
+#define NPASID 4
+#define PE(p) (0x21000ull + 64 * (p))
+static const uint64_t fs_root[2] = { 0x30000, 0x34000 };
+
+static void *pasid_translator(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	unsigned long local_bad = 0, n = 0;
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED) || n < 5000) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned page = (seed >> 8) % PAGES, pasid = 1 + (seed >> 20) % NPASID;
+		struct vtd_dma_request rq = { .sid = 0x18, .pasid_valid = true, .pasid = pasid,
+					      .addr = 0x1000ull * page + 8, .perm = VTD_PERM_R };
+		struct vtd_translation t = { 0 };
+		int r = vtd_iommu_translate(iommu, &rq, &t);
+		uint64_t a = A_BASE + 0x1000ull * page + 8, b = B_BASE + 0x1000ull * page + 8;
+		if (r || (t.addr != a && t.addr != b))
+			local_bad++;
+		if (++n > 200000)
+			break;
+	}
+	__atomic_fetch_add(&bad, local_bad, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void queue256(uint64_t *tail, uint64_t q0, uint64_t q1)
+{
+	uint64_t slot = 0x40000 + (*tail % 128) * 32;
+	put64(slot, q0);
+	put64(slot + 8, q1);
+	put64(slot + 16, 0);
+	put64(slot + 24, 0);
+	*tail = (*tail + 1) % 128;
+}
+
+static void test_pasid_fast_path(void **state)
+{
+	(void)state;
+	ram = calloc(1, RAM);
+	assert_non_null(ram);
+	put64(0x10000, 0x11001);                 /* scalable root: bus 0, devfn < 128 */
+	put64(0x11000 + 0x18 * 32, 0x20000 | 8 | 1); /* 00:03.0: PASIDE, directory */
+	put64(0x20000, 0x21000 | 1);
+	for (unsigned t = 0; t < 2; t++) {
+		uint64_t r = fs_root[t], base = t ? B_BASE : A_BASE;
+		put64(r, (r + 0x1000) | 7);
+		put64(r + 0x1000, (r + 0x2000) | 7);
+		put64(r + 0x2000, (r + 0x3000) | 7);
+		for (unsigned i = 0; i < PAGES; i++)
+			put64(r + 0x3000 + 8 * i, (base + 0x1000 * i) | 7);
+	}
+	for (unsigned p = 1; p <= NPASID; p++) {
+		put64(PE(p), (1ull << 6) | (2ull << 2) | 1);   /* first stage, 4 levels */
+		put64(PE(p) + 8, 1);                            /* DID 1 */
+		put64(PE(p) + 16, fs_root[p & 1]);
+	}
+	struct vtd_config cfg;
+	assert_int_equal(vtd_config_parse(&cfg, "x-scalable-mode=on,x-flts=on,x-pasid-mode=on",
+					  NULL), 0);
+	struct vtd_iommu_opts o = { .sz = sizeof(o), .ram = ram, .ram_size = RAM,
+				    .iotlb_entries = 64 };
+	assert_int_equal(vtd_iommu_new(&cfg, &o, &iommu, NULL), 0);
+	vtd_iommu_mmio_write(iommu, VTD_REG_RTADDR, 8, 0x10000 | (1u << 10));
+	vtd_iommu_mmio_write(iommu, MMIO_GCMD, 4, 1u << 30);
+	vtd_iommu_mmio_write(iommu, VTD_REG_IQA, 8, 0x40000 | (1u << 11)); /* 256-bit */
+	vtd_iommu_mmio_write(iommu, MMIO_GCMD, 4, (1u << 31) | (1u << 26));
+
+	stop = 0;
+	bad = 0;
+	enum { N = 3 };
+	pthread_t th[N];
+	for (uintptr_t i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, pasid_translator, (void *)(i + 1)), 0);
+	uint64_t tail = 0;
+	for (unsigned round = 0; round < 8000; round++) {
+		unsigned pasid = 1 + round % NPASID;
+		put64(PE(pasid) + 16, fs_root[(round / NPASID) & 1]);
+		/* PASID cache, PASID-selective (G=01b); PASID-based IOTLB,
+		 * PASID-selective (G=10b); both for DID 1 */
+		queue256(&tail, 7 | 1 << 4 | 1ull << 16 | (uint64_t)pasid << 32, 0);
+		queue256(&tail, 6 | 2 << 4 | 1ull << 16 | (uint64_t)pasid << 32, 0);
+		if (round % 64 == 63)
+			queue256(&tail, 1 | 1 << 4, 0);          /* context cache, global */
+		vtd_iommu_mmio_write(iommu, VTD_REG_IQT, 8, tail << 5);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(bad, 0);
+	uint64_t fsts = 0;
+	vtd_iommu_mmio_read(iommu, VTD_REG_FSTS, 4, &fsts);
+	assert_int_equal(fsts & 0x7f, 0);          /* no fault, no queue error */
+
+	for (unsigned p = 1; p <= NPASID; p++) {
+		uint64_t root;
+		memcpy(&root, ram + PE(p) + 16, 8);
+		uint64_t base = root == fs_root[1] ? B_BASE : A_BASE;
+		for (unsigned page = 0; page < PAGES; page++) {
+			struct vtd_dma_request rq = { .sid = 0x18, .pasid_valid = true, .pasid = p,
+						      .addr = 0x1000ull * page, .perm = VTD_PERM_R };
+			struct vtd_translation t = { 0 };
+			assert_int_equal(vtd_iommu_translate(iommu, &rq, &t), 0);
+			assert_int_equal(t.addr, base + 0x1000ull * page);
+		}
+	}
+	vtd_iommu_free(iommu);
+	free(ram);
+}
+
 /* Statistics counters: the first threads own a slot and increment it
  * without a locked instruction, later ones share one slot atomically; no
  * increment may be lost either way (more threads than slots, all at once). */
@@ -205,6 +321,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_invalidation),
 		cmocka_unit_test(test_queued_invalidation),
+		cmocka_unit_test(test_pasid_fast_path),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_counter_slot_reuse),
 	};
