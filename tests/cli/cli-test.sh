@@ -340,6 +340,8 @@ json_eq "[(s['name'], s['unit'], s['median'] > 0) for s in j['scenarios'] if 'un
     "[('ref-scaling', 'x', True), ('iotlb-scaling', 'x', True)]" "bench: scaling scenarios are ratios"
 json_eq "all(s['median_ns'] > 0 for s in j['scenarios'] if 'unit' not in s)" "True" \
     "bench: every other scenario is a positive time"
+json_eq "[s['name'] for s in j['scenarios'] if ('reference' in s) != (s.get('ratio', 0) > 0)]" "[]" \
+    "bench: every scenario with a reference has its paired ratio, and no other"
 run 2 "bench unknown scenario" -- bench nope
 expect err "no scenario 'nope'" "unknown scenario named"
 run 2 "bench bad threads" -- bench --threads 0
@@ -347,6 +349,8 @@ run 0 "bench in 3 processes" -- bench --processes 3 --runs 1 --seconds 0.03 --js
 json_eq "[(s['name'], s['ok'], s['min_ns'] <= s['median_ns'] <= s['max_ns'], s['median_over_min'] >= 1) for s in j['scenarios']]" \
     "[('ref-hash', True, True, True), ('iotlb-hit', True, True, True)]" \
     "bench --processes: a scenario and its reference, median within the spread over processes"
+json_eq "[(s['reference'], s['ratio_min'] <= s['ratio'] <= s['ratio_max'], s['ratio_median_over_min'] >= 1) for s in j['scenarios'] if 'ratio' in s]" \
+    "[('ref-hash', True, True)]" "bench --processes: the paired ratio to the reference, within its spread"
 run 2 "bench bad processes" -- bench --processes 0
 expect err "--processes: '0' is not 1 to 101" "bad process count named"
 

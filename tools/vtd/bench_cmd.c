@@ -30,8 +30,19 @@ static double wall(void)
 struct result {
 	const struct bench_scenario *sc;
 	double median, min, max;
+	double scale;          /* the size of one run (bench_run_once) */
+	double ratio;          /* median of the paired ratios to the reference, or 0 */
 	bool ok;
 };
+
+/* The number after "key": in s (a child's JSON), or -1. */
+static double json_number(const char *s, const char *key)
+{
+	char k[40];
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	const char *at = s ? strstr(s, k) : NULL;
+	return at ? strtod(at + strlen(k), NULL) : -1;
+}
 
 /*
  * --processes P: the same measurement in P fresh processes, one after the
@@ -44,10 +55,13 @@ struct result {
 static int run_processes(unsigned procs, unsigned threads, unsigned runs, double seconds,
 			 const bool *want, size_t nsc, bool json)
 {
+	/* v: each process's median; q: its paired ratio to the reference */
 	double *v = calloc((size_t)procs * nsc, sizeof(*v));
+	double *q = calloc((size_t)procs * nsc, sizeof(*q));
 	bool *ok = calloc(nsc, sizeof(*ok));
-	if (!v || !ok) {
+	if (!v || !q || !ok) {
 		free(v);
+		free(q);
 		free(ok);
 		return usage_error("bench", "out of memory");
 	}
@@ -115,6 +129,11 @@ static int run_processes(unsigned procs, unsigned threads, unsigned runs, double
 				continue;
 			}
 			v[i * procs + p] = strtod(colon + 1, NULL);
+			/* its paired ratio, inside its object (which ends at the
+			 * first closing brace) */
+			const char *end = strchr(at, '}'), *rk = strstr(at, "\"ratio\":");
+			double ra = end && rk && rk < end ? json_number(rk, "ratio") : 0;
+			q[i * procs + p] = ra > 0 ? ra : 0;
 		}
 		if (rc || !WIFEXITED(st) || WEXITSTATUS(st) > EXIT_NEGATIVE) {
 			fprintf(stderr, "vtd bench: process %u of %u failed\n", p + 1, procs);
@@ -138,6 +157,14 @@ static int run_processes(unsigned procs, unsigned threads, unsigned runs, double
 		else
 			rc = EXIT_NEGATIVE;
 		double med = x[procs / 2], lo = x[0], hi = x[procs - 1];
+		/* the paired ratios, when every process gave one */
+		double *y = &q[i * procs];
+		bool rat = ok[i] && sc->reference;
+		for (unsigned p = 0; rat && p < procs; p++)
+			rat = y[p] > 0;
+		if (rat)
+			qsort(y, procs, sizeof(*y), cmp_double);
+		double rmed = rat ? y[procs / 2] : 0, rlo = rat ? y[0] : 0, rhi = rat ? y[procs - 1] : 0;
 		if (json) {
 			const char *u = sc->unit ? "" : "_ns";
 			printf("%s{\"name\":\"%s\",\"ok\":%s", first ? "" : ",", sc->name,
@@ -145,19 +172,28 @@ static int run_processes(unsigned procs, unsigned threads, unsigned runs, double
 			if (ok[i])
 				printf(",\"median%s\":%.2f,\"min%s\":%.2f,\"max%s\":%.2f,"
 				       "\"median_over_min\":%.3f", u, med, u, lo, u, hi, lo > 0 ? med / lo : 0);
+			if (rat)
+				printf(",\"reference\":\"%s\",\"ratio\":%.3f,\"ratio_min\":%.3f,"
+				       "\"ratio_max\":%.3f,\"ratio_median_over_min\":%.3f", sc->reference,
+				       rmed, rlo, rhi, rmed / rlo);
 			printf("}");
 			first = false;
 		} else if (!ok[i]) {
 			printf("%-14s failed\n", sc->name);
 		} else {
-			printf("%-14s %10.2f %-5s  [%.2f .. %.2f] over %u processes, median %.2fx the best"
-			       "  %s\n", sc->name, med, sc->unit ? sc->unit : "ns/op", lo, hi, procs,
-			       lo > 0 ? med / lo : 0, sc->desc);
+			printf("%-14s %10.2f %-5s  [%.2f .. %.2f] over %u processes, median %.2fx the best",
+			       sc->name, med, sc->unit ? sc->unit : "ns/op", lo, hi, procs,
+			       lo > 0 ? med / lo : 0);
+			if (rat)
+				printf("; %.2fx %s [%.2f .. %.2f], median %.2fx the best", rmed,
+				       sc->reference, rlo, rhi, rmed / rlo);
+			printf("  %s\n", sc->desc);
 		}
 	}
 	if (json)
 		printf("]}\n");
 	free(v);
+	free(q);
 	free(ok);
 	return rc;
 }
@@ -267,38 +303,55 @@ static int run_bench(int argc, char **argv)
 			scale = 0.02;
 		if (scale > 200)
 			scale = 200;
-		double *v = calloc(runs, sizeof(*v));
-		bool ok = probe >= 0 && v;
+		/* The reference (measured before: it precedes in the table)
+		 * runs again right before each run of the scenario, and the
+		 * ratio is the median of the pairs': a host that slows the
+		 * whole machine for a while (another tenant on the SMT sibling)
+		 * slows both of a pair, which the ratio of two medians taken
+		 * seconds apart would not cancel. */
+		const struct result *ref = NULL;
+		for (size_t j = 0; sc->reference && j < nsc; j++)
+			if (res[j].sc && !strcmp(res[j].sc->name, sc->reference) && res[j].ok)
+				ref = &res[j];
+		double *v = calloc(runs, sizeof(*v)), *pr = calloc(runs, sizeof(*pr));
+		bool ok = probe >= 0 && v && pr, paired = ref != NULL;
 		for (unsigned r = 0; ok && r < runs; r++) {
+			double rv = paired ? bench_run_once(ref->sc->name, threads, ref->scale) : 0;
 			v[r] = bench_run_once(sc->name, threads, scale);
 			ok = v[r] >= 0;
+			if (rv > 0)
+				pr[r] = v[r] / rv;
+			else
+				paired = false;
 		}
 		res[i].sc = sc;
 		res[i].ok = ok;
+		res[i].scale = scale;
 		if (ok) {
 			qsort(v, runs, sizeof(*v), cmp_double);
 			res[i].median = v[runs / 2];
 			res[i].min = v[0];
 			res[i].max = v[runs - 1];
+			if (paired) {
+				qsort(pr, runs, sizeof(*pr), cmp_double);
+				res[i].ratio = pr[runs / 2];
+			}
 		}
 		free(v);
+		free(pr);
 		if (!json) {
 			if (!ok) {
 				printf("%-14s failed\n", sc->name);
 				continue;
 			}
-			double ref = 0;
-			for (size_t j = 0; sc->reference && j < nsc; j++)
-				if (res[j].sc && !strcmp(res[j].sc->name, sc->reference) && res[j].ok)
-					ref = res[j].median;
 			if (sc->unit)
 				printf("%-14s %10.2f %-5s  [%.2f .. %.2f]", sc->name, res[i].median, sc->unit,
 				       res[i].min, res[i].max);
 			else
 				printf("%-14s %10.1f ns/op  [%.1f .. %.1f]", sc->name, res[i].median,
 				       res[i].min, res[i].max);
-			if (ref > 0)
-				printf("  %5.2fx %s", res[i].median / ref, sc->reference);
+			if (res[i].ratio > 0)
+				printf("  %5.2fx %s", res[i].ratio, sc->reference);
 			printf("  %s\n", sc->desc);
 			fflush(stdout);
 		}
@@ -321,6 +374,8 @@ static int run_bench(int argc, char **argv)
 				       u, res[i].min, u, res[i].max);
 			if (res[i].sc->reference)
 				printf(",\"reference\":\"%s\"", res[i].sc->reference);
+			if (res[i].ratio > 0)
+				printf(",\"ratio\":%.3f", res[i].ratio);
 			printf("}");
 			first = false;
 		}
@@ -341,8 +396,9 @@ const struct subcommand cmd_bench = {
 		 "                 [--processes P] [--list] [SCENARIO...]\n\n"
 		 "Run each scenario R times (default 5) for about S seconds in all (default\n"
 		 "0.5) and print the median ns/operation, the spread, and the ratio to a\n"
-		 "reference cost measured in the same run (a plain hash lookup, a chase of\n"
-		 "dependent cache-missing loads), so figures compare across machines.\n"
+		 "reference cost (a plain hash lookup, a chain of dependent loads), which\n"
+		 "runs again right before each run: the median of those paired ratios\n"
+		 "compares across machines, and holds while the host slows both.\n"
 		 "Scaling scenarios print a throughput ratio (x) instead of a time.\n"
 		 "With --processes P the whole measurement runs in P fresh processes and\n"
 		 "the figure is the median over them, with their spread (a cost that\n"
