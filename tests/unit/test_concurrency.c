@@ -49,6 +49,9 @@ static void setup_tables(void)
 		put64(0x15000 + 8 * i, (A_BASE + 0x1000 * i) | 3);
 }
 
+/* the PASIDs the translators' requests carry, 1 to npasid; 0: none */
+static unsigned npasid;
+
 static void *translator(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
@@ -58,6 +61,10 @@ static void *translator(void *arg)
 		unsigned page = (seed >> 8) % PAGES;
 		struct vtd_dma_request rq = { .sid = 0x18, .addr = 0x1000ull * page + 8,
 					      .perm = VTD_PERM_R };
+		if (npasid) {
+			rq.pasid_valid = true;
+			rq.pasid = 1 + (seed >> 20) % npasid;
+		}
 		struct vtd_translation t = { 0 };
 		int r = vtd_iommu_translate(iommu, &rq, &t);
 		uint64_t a = A_BASE + 0x1000ull * page + 8, b = B_BASE + 0x1000ull * page + 8;
@@ -68,6 +75,26 @@ static void *translator(void *arg)
 	}
 	__atomic_fetch_add(&bad, local_bad, __ATOMIC_RELAXED);
 	return NULL;
+}
+
+/* NTHREADS translators, their requests with PASIDs 1 to np (0: none),
+ * until stop_translators(), which checks that none saw a wrong result. */
+#define NTHREADS 3
+static void start_translators(pthread_t *th, unsigned np)
+{
+	stop = 0;
+	bad = 0;
+	npasid = np;
+	for (uintptr_t i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, translator, (void *)(i + 1)), 0);
+}
+
+static void stop_translators(pthread_t *th)
+{
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(bad, 0);
 }
 
 static void invalidate_page(unsigned page, bool queued, uint64_t *tail)
@@ -104,12 +131,8 @@ static void run(bool queued)
 	}
 	vtd_iommu_mmio_write(iommu, MMIO_GCMD, 4, gcmd);
 
-	stop = 0;
-	bad = 0;
-	enum { N = 3 };
-	pthread_t th[N];
-	for (uintptr_t i = 0; i < N; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, translator, (void *)(i + 1)), 0);
+	pthread_t th[NTHREADS];
+	start_translators(th, 0);
 	uint64_t tail = 0;
 	for (unsigned round = 0; round < 20000; round++) {
 		unsigned page = (round * 37) % PAGES;
@@ -117,10 +140,7 @@ static void run(bool queued)
 		put64(0x15000 + 8 * page, (target + 0x1000ull * page) | 3);
 		invalidate_page(page, queued, &tail);
 	}
-	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	for (int i = 0; i < N; i++)
-		pthread_join(th[i], NULL);
-	assert_int_equal(bad, 0);
+	stop_translators(th);
 
 	/* final state: after a global invalidation every page shows its last
 	 * mapping, whatever was cached */
@@ -167,27 +187,6 @@ static void test_queued_invalidation(void **state)
 #define PE(p) (0x21000ull + 64 * (p))
 static const uint64_t fs_root[2] = { 0x30000, 0x34000 };
 
-static void *pasid_translator(void *arg)
-{
-	unsigned seed = (unsigned)(uintptr_t)arg;
-	unsigned long local_bad = 0, n = 0;
-	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED) || n < 5000) {
-		seed = seed * 1103515245u + 12345u;
-		unsigned page = (seed >> 8) % PAGES, pasid = 1 + (seed >> 20) % NPASID;
-		struct vtd_dma_request rq = { .sid = 0x18, .pasid_valid = true, .pasid = pasid,
-					      .addr = 0x1000ull * page + 8, .perm = VTD_PERM_R };
-		struct vtd_translation t = { 0 };
-		int r = vtd_iommu_translate(iommu, &rq, &t);
-		uint64_t a = A_BASE + 0x1000ull * page + 8, b = B_BASE + 0x1000ull * page + 8;
-		if (r || (t.addr != a && t.addr != b))
-			local_bad++;
-		if (++n > 200000)
-			break;
-	}
-	__atomic_fetch_add(&bad, local_bad, __ATOMIC_RELAXED);
-	return NULL;
-}
-
 static void queue256(uint64_t *tail, uint64_t q0, uint64_t q1)
 {
 	uint64_t slot = 0x40000 + (*tail % 128) * 32;
@@ -230,12 +229,8 @@ static void test_pasid_fast_path(void **state)
 	vtd_iommu_mmio_write(iommu, VTD_REG_IQA, 8, 0x40000 | (1u << 11)); /* 256-bit */
 	vtd_iommu_mmio_write(iommu, MMIO_GCMD, 4, (1u << 31) | (1u << 26));
 
-	stop = 0;
-	bad = 0;
-	enum { N = 3 };
-	pthread_t th[N];
-	for (uintptr_t i = 0; i < N; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, pasid_translator, (void *)(i + 1)), 0);
+	pthread_t th[NTHREADS];
+	start_translators(th, NPASID);
 	uint64_t tail = 0;
 	for (unsigned round = 0; round < 8000; round++) {
 		unsigned pasid = 1 + round % NPASID;
@@ -248,10 +243,7 @@ static void test_pasid_fast_path(void **state)
 			queue256(&tail, 1 | 1 << 4, 0);          /* context cache, global */
 		vtd_iommu_mmio_write(iommu, VTD_REG_IQT, 8, tail << 5);
 	}
-	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	for (int i = 0; i < N; i++)
-		pthread_join(th[i], NULL);
-	assert_int_equal(bad, 0);
+	stop_translators(th);
 	uint64_t fsts = 0;
 	vtd_iommu_mmio_read(iommu, VTD_REG_FSTS, 4, &fsts);
 	assert_int_equal(fsts & 0x7f, 0);          /* no fault, no queue error */
