@@ -9,14 +9,14 @@
 #   icount.sh [VTD [SCENARIO...]]
 #
 # VTD is the vtd binary (default $VTD, else build/tools/vtd/vtd); the
-# scenarios default to iotlb-hit ss-miss fs-miss fs5-miss nested-miss
-# strict-cycle strict-cycle-fs strict-cycle-nested.  One
+# scenarios default to iotlb-hit pasid-hit ss-miss fs-miss fs5-miss
+# nested-miss pasid-miss strict-cycle strict-cycle-fs strict-cycle-nested.  One
 # line per scenario on stdout:
 #
 #   SCENARIO  CALLS  IR_PER_CALL
 #
 # CALLS is the number of calls of vtd_iommu_translate made by the scenario's
-# timed loop (hit_loop for iotlb-hit, run_miss for the *-miss ones,
+# timed loop (hit_loop for iotlb-hit and pasid-hit, run_miss for the *-miss ones,
 # run_strict for the strict-cycle ones), and IR_PER_CALL the instructions
 # executed inside those calls, callees included (inclusive Ir), divided by
 # CALLS and rounded to the nearest integer.  For a strict-cycle scenario
@@ -42,11 +42,12 @@
 # path as a call made by vtd_iommu_translate, so it is included; the PLT
 # stub is skipped (--skip-plt=yes, the default).
 #
-# What a call includes: for iotlb-hit, an IOTLB hit (the fast path); for a
-# *-miss scenario (a 16-entry IOTLB over 64K pages) nearly every call is a
-# miss: the fast path's failed probe, then the general path: context lookup,
-# the page walk, the IOTLB insert and the eviction of an older entry; a rare
-# call hits.  The figure is an average over the loop's calls, so one-time
+# What a call includes: for iotlb-hit and pasid-hit, an IOTLB hit (the
+# fast path); for a *-miss scenario (a 16-entry IOTLB over 64K pages) nearly
+# every call is a miss: the fast path's failed probe, then the walk (the
+# fast miss's from the cached root; the general path's: context lookup and
+# the walk, where the fast miss cannot), the IOTLB insert and the eviction
+# of an older entry; a rare call hits.  The figure is an average over the loop's calls, so one-time
 # work done by the first calls of each run (filling the context cache and
 # the PASID-table cache) is spread over them.  It depends on the compiler
 # and its flags (the build's), not on the machine.
