@@ -29,7 +29,7 @@ int vtd_mem_read(struct vtd_iommu *s, uint64_t gpa, void *buf, size_t len)
 	if (vtd_mem_in_ram(s, gpa, len)) {
 		/* the guest's structures (root, context, PASID entries) qword
 		 * by qword: see vtd_ram_load */
-		if (!(gpa & 7) && !(len & 7) && !((uintptr_t)buf & 7) && len <= 64)
+		if (!(gpa & 7) && !(len & 7) && len <= 64)
 			vtd_ram_load(buf, s->ram + gpa, (unsigned)(len / 8));
 		else
 			memcpy(buf, s->ram + gpa, len);

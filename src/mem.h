@@ -18,14 +18,18 @@ static inline bool vtd_mem_in_ram(const struct vtd_iommu *s, uint64_t gpa, size_
 {
 	return s->ram && gpa < s->ram_size && len <= s->ram_size - gpa;
 }
-/* n qwords of the flat RAM at p (8-byte aligned), each read whole: a vCPU
- * may rewrite the guest's structures while a device translates, and a
- * read of a qword is then the old or the new one, never a data race. */
-static inline void vtd_ram_load(uint64_t *d, const uint8_t *p, unsigned n)
+/* n qwords of the flat RAM at p (8-byte aligned) into d, each read whole:
+ * a vCPU may rewrite the guest's structures while a device translates,
+ * and a read of a qword is then the old or the new one, never a data
+ * race.  (Stored through memcpy: d may be any object of the caller's.) */
+static inline void vtd_ram_load(void *d, const uint8_t *p, unsigned n)
 {
 #pragma GCC unroll 8
-	for (unsigned i = 0; i < n; i++)
-		d[i] = __atomic_load_n((const uint64_t *)(const void *)(p + 8 * i), __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t q = __atomic_load_n((const uint64_t *)(const void *)(p + 8 * i),
+					     __ATOMIC_RELAXED);
+		memcpy((uint8_t *)d + 8 * i, &q, 8);
+	}
 }
 /* A qword of the guest's tables: inline for the flat RAM, as every level
  * of every walk reads one. */
