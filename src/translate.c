@@ -726,27 +726,45 @@ fast_walk(struct vtd_iommu *s, uint64_t w, uint64_t in, unsigned levels, bool fs
 	return false; /* not reached: level 1 is a leaf */
 }
 
-/* A second-stage walk of the fast misses (w2: its walk word) for a
- * guest-physical address: *hpa, the page's *size and the rights every
- * level grants; false for anything the general path must decide (as
- * fast_walk).  Out of line: a nested miss walks the second stage once per
- * first-stage level and once for its output. */
-__attribute__((noinline)) static bool fast_ss(struct vtd_iommu *s, uint64_t w2, uint64_t gpa,
-					      uint64_t *hpa, uint64_t *size, unsigned *perm)
+/* A second-stage walk from walk word w (0: none) for input address in:
+ * *out, the page's *size and the rights every level grants; false for
+ * anything the general path must decide (as fast_walk).  The usual level
+ * counts get a walk of their own. */
+__attribute__((always_inline)) static inline bool
+fast_walk_ss(struct vtd_iommu *s, uint64_t w, uint64_t in, uint64_t *out, uint64_t *size,
+	     unsigned *perm)
 {
 	/* (levels 2 to 6: the walk ends at level 1 at the latest) */
-	if (VTD_CCW_LEVELS(w2) - 2u > 4u || (gpa >> VTD_CCW_WIDTH(w2)))
+	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
 		return false;
 	uint64_t all;
 	unsigned n;
-	bool ok = VTD_CCW_LEVELS(w2) == 4
-			  ? fast_walk(s, w2, gpa, 4, false, NULL, NULL, NULL, &n, &all, hpa, size)
-			  : fast_walk(s, w2, gpa, VTD_CCW_LEVELS(w2), false, NULL, NULL, NULL, &n,
-				      &all, hpa, size);
+	bool ok;
+	switch (VTD_CCW_LEVELS(w)) {
+	case 4:
+		ok = fast_walk(s, w, in, 4, false, NULL, NULL, NULL, &n, &all, out, size);
+		break;
+	case 3:
+		ok = fast_walk(s, w, in, 3, false, NULL, NULL, NULL, &n, &all, out, size);
+		break;
+	default:
+		ok = fast_walk(s, w, in, VTD_CCW_LEVELS(w), false, NULL, NULL, NULL, &n, &all, out,
+			       size);
+		break;
+	}
 	if (!ok)
 		return false;
 	*perm = (unsigned)all & (VTD_PERM_R | VTD_PERM_W);
 	return true;
+}
+
+/* fast_walk_ss for a nested miss (w2: the second stage's walk word, gpa
+ * a guest-physical address): out of line, as a nested miss walks the
+ * second stage once per first-stage level and once for its output. */
+__attribute__((noinline)) static bool fast_ss(struct vtd_iommu *s, uint64_t w2, uint64_t gpa,
+					      uint64_t *hpa, uint64_t *size, unsigned *perm)
+{
+	return fast_walk_ss(s, w2, gpa, hpa, size, perm);
 }
 
 /* A fast miss's end: the IOTLB entry (v0: the page and its second-stage
@@ -780,30 +798,13 @@ __attribute__((always_inline)) static inline int
 fast_miss_ss(struct vtd_iommu *s, const struct vtd_dma_request *rq, struct vtd_translation *res,
 	     uint32_t f, uint64_t w, uint64_t gen0)
 {
-	uint64_t in = rq->addr;
-	/* (levels 2 to 6: the loop below ends at level 1 at the latest) */
-	if (!w || VTD_CCW_LEVELS(w) - 2u > 4u || (in >> VTD_CCW_WIDTH(w)))
-		return translate(s, rq, res, PROBED_MISS);
-	/* the usual levels get a walk of their own */
-	uint64_t out, size, all;
-	unsigned n;
-	bool ok;
-	switch (VTD_CCW_LEVELS(w)) {
-	case 4:
-		ok = fast_walk(s, w, in, 4, false, NULL, NULL, NULL, &n, &all, &out, &size);
-		break;
-	case 3:
-		ok = fast_walk(s, w, in, 3, false, NULL, NULL, NULL, &n, &all, &out, &size);
-		break;
-	default:
-		ok = fast_walk(s, w, in, VTD_CCW_LEVELS(w), false, NULL, NULL, NULL, &n, &all, &out, &size);
-		break;
-	}
+	uint64_t out, size;
+	unsigned p;
 	/* rights granted by every level, then those the request asks */
-	unsigned p = (unsigned)all & (VTD_PERM_R | VTD_PERM_W);
-	if (!ok || (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~p) || vtd_in_intr_range(out))
+	if (!fast_walk_ss(s, w, rq->addr, &out, &size, &p) ||
+	    (rq->perm & (VTD_PERM_R | VTD_PERM_W) & ~p) || vtd_in_intr_range(out))
 		return translate(s, rq, res, PROBED_MISS);
-	return fast_miss_done(s, res, f, false, 0, in, out, size, p, 0, p, gen0);
+	return fast_miss_done(s, res, f, false, 0, rq->addr, out, size, p, 0, p, gen0);
 }
 
 __attribute__((noinline)) static int fast_miss(struct vtd_iommu *s,
@@ -972,15 +973,8 @@ __attribute__((noinline)) static int fast_pasid(struct vtd_iommu *s,
 		return translate(s, rq, res, NOT_PROBED);
 	uint16_t did = (uint16_t)(f >> 16);
 	bool tagged = f & VTD_CCF_FS;
-	uint32_t kp = tagged ? pasid : 0;
 	struct vtd_iotlb_val v;
-	/* as the entry point probes: 4 KiB inline, every class out of line */
-	uint32_t classes = __atomic_load_n(&s->iotlb.class_mask, __ATOMIC_RELAXED);
-	bool found = VTD_UNLIKELY(classes & 6) || !iotlb_cacheable(rq->addr)
-			     ? vtd_iotlb_find(&s->iotlb, did, tagged, kp, rq->addr, &v, false)
-			     : (classes & 1) &&
-				       iotlb_find_class(&s->iotlb, did, tagged, kp, rq->addr, 0, &v, false);
-	if (found)
+	if (vtd_iotlb_find(&s->iotlb, did, tagged, tagged ? pasid : 0, rq->addr, &v, false))
 		return fast_use(s, rq, res, did, &v, rq->priv);
 	if (rq->priv || VTD_UNLIKELY(vtd_in_callback(s)))
 		return translate(s, rq, res, PROBED_MISS);
