@@ -35,13 +35,15 @@ struct result {
 	bool ok;
 };
 
-/* The number after "key": in s (a child's JSON), or -1. */
-static double json_number(const char *s, const char *key)
+/* The number after "key": in the object of a child's JSON that starts
+ * at obj, or -1. */
+static double json_number(const char *obj, const char *key)
 {
 	char k[40];
 	snprintf(k, sizeof(k), "\"%s\":", key);
-	const char *at = s ? strstr(s, k) : NULL;
-	return at ? strtod(at + strlen(k), NULL) : -1;
+	/* (a scenario's object ends at its first closing brace) */
+	const char *end = strchr(obj, '}'), *at = strstr(obj, k);
+	return end && at && at < end ? strtod(at + strlen(k), NULL) : -1;
 }
 
 /*
@@ -122,17 +124,15 @@ static int run_processes(unsigned procs, unsigned threads, unsigned runs, double
 			char key[64];
 			snprintf(key, sizeof(key), "\"name\":\"%s\",\"ok\":true", bench_scenarios[i].name);
 			const char *at = rc ? NULL : strstr(buf, key);
-			const char *m = at ? strstr(at, "\"median") : NULL;
-			const char *colon = m ? strchr(m, ':') : NULL;
-			if (!colon) {
+			double med = at ? json_number(at, bench_scenarios[i].unit ? "median" : "median_ns")
+					: -1;
+			if (med < 0) {
 				ok[i] = false;
 				continue;
 			}
-			v[i * procs + p] = strtod(colon + 1, NULL);
-			/* its paired ratio, inside its object (which ends at the
-			 * first closing brace) */
-			const char *end = strchr(at, '}'), *rk = strstr(at, "\"ratio\":");
-			double ra = end && rk && rk < end ? json_number(rk, "ratio") : 0;
+			v[i * procs + p] = med;
+			/* its paired ratio, when it has a reference */
+			double ra = json_number(at, "ratio");
 			q[i * procs + p] = ra > 0 ? ra : 0;
 		}
 		if (rc || !WIFEXITED(st) || WEXITSTATUS(st) > EXIT_NEGATIVE) {
