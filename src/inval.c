@@ -451,9 +451,10 @@ static enum iqei run_desc(struct vtd_iommu *s, const uint64_t d[4], unsigned typ
 static void iq_prefetch(struct vtd_iommu *s, uint32_t idx, unsigned shift)
 {
 	uint64_t gpa = s->iq + ((uint64_t)idx << shift), d[2];
-	if (!vtd_mem_in_ram(s, gpa, sizeof(d)))
+	/* (qword by qword, as vtd_mem_read_desc reads it) */
+	if ((gpa & 7) || !vtd_mem_in_ram(s, gpa, sizeof(d)))
 		return;
-	memcpy(d, s->ram + gpa, sizeof(d));
+	vtd_ram_load(d, s->ram + gpa, 2);
 	unsigned type = desc_type(d[0]);
 	if (desc_g(d) != 3)
 		return;
