@@ -19,6 +19,7 @@
  * Each figure is the best of 3 passes of 200,000 operations, in ns per
  * operation.  Usage: vtd-contention [ROUNDS] (default 20).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,10 +142,19 @@ static double best3(int which)
 
 int main(int argc, char **argv)
 {
-	unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 20;
-	if (argc > 2 || rounds < 1 || rounds > 10000) {
-		fprintf(stderr, "usage: vtd-contention [ROUNDS: 1 to 10000]\n");
+	unsigned long rounds = 20;
+	if (argc > 2) {
+		fprintf(stderr, "usage: vtd-contention [ROUNDS]\n");
 		return 2;
+	}
+	if (argc == 2) {
+		char *end;
+		errno = 0;
+		rounds = strtoul(argv[1], &end, 10);
+		if (!argv[1][0] || *end || errno || argv[1][0] == '-' || rounds < 1 || rounds > 10000) {
+			fprintf(stderr, "vtd-contention: ROUNDS '%s' is not 1 to 10000\n", argv[1]);
+			return 2;
+		}
 	}
 	size_t ram_size = 64u << 20;
 	ram = calloc(1, ram_size);
@@ -192,8 +202,8 @@ int main(int argc, char **argv)
 	if (hits(addrs) < 0) /* fills the IOTLB */
 		return 1;
 	printf("round     hit    hit1    hash  hashL1    hot4     alu   (ns/op, best of 3)\n");
-	for (unsigned r = 0; r < rounds; r++) {
-		printf("%5u", r + 1);
+	for (unsigned long r = 0; r < rounds; r++) {
+		printf("%5lu", r + 1);
 		for (int w = 0; w < 6; w++) {
 			double v = best3(w);
 			if (v < 0) {

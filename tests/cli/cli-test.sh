@@ -354,5 +354,19 @@ json_eq "[(s['reference'], s['ratio_min'] <= s['ratio'] <= s['ratio_max'], s['ra
 run 2 "bench bad processes" -- bench --processes 0
 expect err "--processes: '0' is not 1 to 101" "bad process count named"
 
+# ---- vtd-contention (beside vtd in the build; not installed)
+VTD_MAIN=$VTD
+VTD=$(dirname "$VTD_MAIN")/vtd-contention
+run 0 "vtd-contention one round" -- 1
+expect out "^round +hit +hit1 +hash +hashL1 +hot4 +alu" "vtd-contention header"
+expect out "^ +1( +[0-9]+\.[0-9]{2}){6}$" "vtd-contention: six figures in its round"
+for bad in 0 10001 5x -1 ''; do
+    run 2 "vtd-contention ROUNDS '$bad'" -- "$bad"
+    expect err "ROUNDS '$bad' is not 1 to 10000" "vtd-contention names the bad ROUNDS '$bad'"
+done
+run 2 "vtd-contention two arguments" -- 1 2
+expect err "usage: vtd-contention \[ROUNDS\]" "vtd-contention usage"
+VTD=$VTD_MAIN
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
